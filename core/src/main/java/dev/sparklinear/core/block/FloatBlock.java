@@ -1,0 +1,226 @@
+package dev.sparklinear.core.block;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * A block of {@code rows} x {@code cols} float32 values, row-major and little-endian, in Arrow memory.
+ *
+ * <p>This is the unit of work of every module: a batch of feature vectors in, a batch of outputs out. Its layout is
+ * exactly the data buffer of an Arrow {@code FixedSizeListVector<Float4Vector>} (or of a {@code ListVector} whose rows
+ * all have the same width), so a block can {@linkplain #wrap wrap} such a buffer without copying.
+ *
+ * <p><b>Ownership.</b> A block holds one reference to its buffer and gives it back on {@link #close()}. Whoever
+ * creates a block with {@link #allocate}, {@link #copyOf} or {@link #wrap} closes it; a module's {@code call} returns a
+ * new block that its caller closes. Closing twice is harmless. Blocks are not thread-safe; a block belongs to one task.
+ *
+ * <pre>{@code
+ * try (BufferAllocator allocator = new RootAllocator();
+ *      FloatBlock x = FloatBlock.copyOf(allocator, new float[][] {{1, 2, 3, 4}})) {
+ *   float first = x.get(0, 0);
+ * }
+ * }</pre>
+ */
+public final class FloatBlock implements AutoCloseable {
+  /** Bytes per float32 value. */
+  public static final int BYTES = Float.BYTES;
+
+  private final ArrowBuf buffer;
+  private final int rows;
+  private final int cols;
+  private boolean closed;
+
+  private FloatBlock(ArrowBuf buffer, int rows, int cols) {
+    this.buffer = buffer;
+    this.rows = rows;
+    this.cols = cols;
+  }
+
+  /**
+   * Allocates a zero-filled block from {@code allocator}. The caller closes it.
+   *
+   * @throws IllegalArgumentException if a size is negative or the block would exceed 2^31-1 values
+   */
+  public static FloatBlock allocate(BufferAllocator allocator, int rows, int cols) {
+    long bytes = checkedBytes(rows, cols);
+    ArrowBuf buffer = allocator.buffer(bytes);
+    buffer.setZero(0, bytes);
+    return new FloatBlock(buffer, rows, cols);
+  }
+
+  /**
+   * Allocates a block whose values are not initialised, for a caller that overwrites every value (a kernel's output).
+   * The caller closes it.
+   */
+  public static FloatBlock allocateUninitialized(BufferAllocator allocator, int rows, int cols) {
+    return new FloatBlock(allocator.buffer(checkedBytes(rows, cols)), rows, cols);
+  }
+
+  /**
+   * Wraps the first {@code rows * cols} floats of an existing buffer without copying. The block takes a reference of
+   * its own (the caller still owns and releases the one it had), so the buffer stays valid until both are released.
+   * Use {@link ArrowBuf#slice(long, long)} first to start at another offset.
+   */
+  public static FloatBlock wrap(ArrowBuf buffer, int rows, int cols) {
+    long bytes = checkedBytes(rows, cols);
+    if (buffer.capacity() < bytes) {
+      throw new IllegalArgumentException(
+          "Cannot wrap a buffer of " + buffer.capacity() + " bytes as a " + rows + "x" + cols + " block ("
+              + bytes + " bytes needed)");
+    }
+    buffer.getReferenceManager().retain();
+    return new FloatBlock(buffer, rows, cols);
+  }
+
+  /** Copies row-major {@code values} into a new block of {@code rows x cols}. The caller closes it. */
+  public static FloatBlock copyOf(BufferAllocator allocator, float[] values, int rows, int cols) {
+    long bytes = checkedBytes(rows, cols);
+    if (values.length != (long) rows * cols) {
+      throw new IllegalArgumentException(
+          "Cannot make a " + rows + "x" + cols + " block from " + values.length + " values");
+    }
+    ArrowBuf buffer = allocator.buffer(bytes);
+    FloatBlock block = new FloatBlock(buffer, rows, cols);
+    block.writeRows(0, rows, values, 0);
+    return block;
+  }
+
+  /** Copies equal-length {@code rows} into a new block. The caller closes it. */
+  public static FloatBlock copyOf(BufferAllocator allocator, float[][] rows) {
+    int cols = rows.length == 0 ? 0 : rows[0].length;
+    float[] flat = new float[rows.length * cols];
+    for (int r = 0; r < rows.length; r++) {
+      if (rows[r].length != cols) {
+        throw new IllegalArgumentException(
+            "Cannot make a block from rows of different lengths: row " + r + " has " + rows[r].length
+                + " values, row 0 has " + cols);
+      }
+      System.arraycopy(rows[r], 0, flat, r * cols, cols);
+    }
+    return copyOf(allocator, flat, rows.length, cols);
+  }
+
+  /** A one-row block holding {@code vector}. The caller closes it. */
+  public static FloatBlock ofRow(BufferAllocator allocator, float... vector) {
+    return copyOf(allocator, vector, 1, vector.length);
+  }
+
+  private static long checkedBytes(int rows, int cols) {
+    if (rows < 0 || cols < 0) {
+      throw new IllegalArgumentException("Invalid block size: " + rows + "x" + cols + " (must be >= 0)");
+    }
+    long values = (long) rows * cols;
+    if (values > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "Invalid block size: " + rows + "x" + cols + " (more than " + Integer.MAX_VALUE + " values)");
+    }
+    return values * BYTES;
+  }
+
+  public int rows() {
+    return rows;
+  }
+
+  public int cols() {
+    return cols;
+  }
+
+  /** The allocator this block's memory is accounted to; modules allocate their outputs from it by default. */
+  public BufferAllocator allocator() {
+    return buffer.getReferenceManager().getAllocator();
+  }
+
+  /**
+   * The underlying buffer, for kernels and the Arrow bridge. Not retained: valid while this block is open.
+   */
+  public ArrowBuf buffer() {
+    return buffer;
+  }
+
+  public float get(int row, int col) {
+    checkIndex(row, col);
+    return buffer.getFloat(((long) row * cols + col) * BYTES);
+  }
+
+  public void set(int row, int col, float value) {
+    checkIndex(row, col);
+    buffer.setFloat(((long) row * cols + col) * BYTES, value);
+  }
+
+  /** A copy of one row. */
+  public float[] row(int row) {
+    float[] out = new float[cols];
+    readRows(row, 1, out, 0);
+    return out;
+  }
+
+  /** A row-major copy of the whole block. */
+  public float[] toArray() {
+    float[] out = new float[rows * cols];
+    readRows(0, rows, out, 0);
+    return out;
+  }
+
+  /** A copy of the block as one array per row. */
+  public float[][] toRows() {
+    float[][] out = new float[rows][];
+    for (int r = 0; r < rows; r++) {
+      out[r] = row(r);
+    }
+    return out;
+  }
+
+  /** Bulk-copies {@code count} rows starting at {@code firstRow} into {@code dst} at {@code dstOffset}. */
+  public void readRows(int firstRow, int count, float[] dst, int dstOffset) {
+    checkRows(firstRow, count);
+    floats(firstRow, count).get(dst, dstOffset, count * cols);
+  }
+
+  /** Bulk-copies {@code count} rows from {@code src} at {@code srcOffset} into this block starting at {@code firstRow}. */
+  public void writeRows(int firstRow, int count, float[] src, int srcOffset) {
+    checkRows(firstRow, count);
+    floats(firstRow, count).put(src, srcOffset, count * cols);
+  }
+
+  private FloatBuffer floats(int firstRow, int count) {
+    long start = (long) firstRow * cols * BYTES;
+    int length = count * cols * BYTES;
+    return buffer.nioBuffer(start, length).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+  }
+
+  private void checkIndex(int row, int col) {
+    if (row < 0 || row >= rows || col < 0 || col >= cols) {
+      throw new IndexOutOfBoundsException(
+          "Index [" + row + ", " + col + "] is out of bounds for a " + rows + "x" + cols + " block");
+    }
+  }
+
+  private void checkRows(int firstRow, int count) {
+    if (firstRow < 0 || count < 0 || firstRow + count > rows) {
+      throw new IndexOutOfBoundsException(
+          "Rows [" + firstRow + ", " + (firstRow + count) + ") are out of bounds for a block of " + rows + " rows");
+    }
+  }
+
+  /** Gives back this block's reference to its buffer. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      buffer.getReferenceManager().release();
+    }
+  }
+
+  @Override
+  public String toString() {
+    int shown = Math.min(rows, 3);
+    StringBuilder sb = new StringBuilder("FloatBlock(").append(rows).append('x').append(cols);
+    for (int r = 0; r < shown; r++) {
+      sb.append(r == 0 ? ": " : ", ").append(Arrays.toString(row(r)));
+    }
+    return sb.append(shown < rows ? ", ...)" : ")").toString();
+  }
+}

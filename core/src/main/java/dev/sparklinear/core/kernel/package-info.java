@@ -1,0 +1,5 @@
+/**
+ * Float32 kernels for {@code y = x W^T + b} on {@link dev.sparklinear.core.block.FloatBlock}s, behind one small
+ * interface so that faster kernels can replace the portable one without touching the modules.
+ */
+package dev.sparklinear.core.kernel;

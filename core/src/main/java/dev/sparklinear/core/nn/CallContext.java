@@ -1,0 +1,64 @@
+package dev.sparklinear.core.nn;
+
+import dev.sparklinear.core.block.FloatBlock;
+import java.util.Objects;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * What a hook or {@code forward} knows about the call it is part of: the block's row count, where the block comes
+ * from (partition id and block index, when a Spark job runs the module) and the allocator that outputs are taken from.
+ *
+ * <p>Immutable, so a hook can keep it or hand it to another thread. Hooks use it to do per-block work (counting,
+ * statistics keyed by partition) without global state.
+ */
+public final class CallContext {
+  /** The partition id and block index of a call made outside a Spark job. */
+  public static final int UNKNOWN = -1;
+
+  private final int rows;
+  private final int partitionId;
+  private final long blockIndex;
+  private final BufferAllocator allocator;
+
+  private CallContext(int rows, int partitionId, long blockIndex, BufferAllocator allocator) {
+    this.rows = rows;
+    this.partitionId = partitionId;
+    this.blockIndex = blockIndex;
+    this.allocator = Objects.requireNonNull(allocator, "allocator");
+  }
+
+  /** A context for a call on {@code input} outside a job: outputs come from the input's allocator. */
+  public static CallContext of(FloatBlock input) {
+    return new CallContext(input.rows(), UNKNOWN, UNKNOWN, input.allocator());
+  }
+
+  /** A context for block {@code blockIndex} of Spark partition {@code partitionId}, allocating from {@code allocator}. */
+  public static CallContext of(int rows, int partitionId, long blockIndex, BufferAllocator allocator) {
+    return new CallContext(rows, partitionId, blockIndex, allocator);
+  }
+
+  /** Rows in the block the call was made with. */
+  public int rows() {
+    return rows;
+  }
+
+  /** The Spark partition id, or {@link #UNKNOWN}. */
+  public int partitionId() {
+    return partitionId;
+  }
+
+  /** The block's index within its partition (0, 1, ...), or {@link #UNKNOWN}. */
+  public long blockIndex() {
+    return blockIndex;
+  }
+
+  /** Where modules and hooks allocate the blocks they return; the caller of {@code call} closes those. */
+  public BufferAllocator allocator() {
+    return allocator;
+  }
+
+  @Override
+  public String toString() {
+    return "CallContext(rows=" + rows + ", partition=" + partitionId + ", block=" + blockIndex + ")";
+  }
+}

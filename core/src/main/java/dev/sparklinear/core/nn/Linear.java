@@ -1,0 +1,165 @@
+package dev.sparklinear.core.nn;
+
+import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.kernel.LinearKernel;
+import dev.sparklinear.core.kernel.LinearKernels;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * Applies an affine map to each row, as PyTorch's {@code nn.Linear}: {@code y = x W^T + b}.
+ *
+ * <ul>
+ *   <li>input: a block {@code [n, in_features]} (or one vector of {@code in_features});
+ *   <li>output: a block {@code [n, out_features]};
+ *   <li>{@code weight}: {@code [out_features, in_features]}, so each output's weights form one row;
+ *   <li>{@code bias}: {@code [out_features]}, or absent when built with {@code bias = false} (then there is no bias
+ *       parameter at all, not a zero vector).
+ * </ul>
+ *
+ * <p>Initialised as PyTorch does: weight and bias uniform in {@code +-1/sqrt(in_features)} (Kaiming-uniform with
+ * {@code a = sqrt(5)}), from an explicit seed or the next seed of {@link Init}.
+ *
+ * <pre>{@code
+ * Linear fc = new Linear(4, 3, false);
+ * fc.setWeight(new Parameter(Tensor.of(new float[][] {{1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 6}})));
+ * float[] y = fc.call(1, 2, 3, 4);  // [30.0, 40.0, 50.0]
+ * }</pre>
+ */
+public class Linear extends Module {
+  private static final long serialVersionUID = 1L;
+
+  private final int inFeatures;
+  private final int outFeatures;
+  /** Packed from the current weight and bias on first use; dropped when they change. Rebuilt after deserialization. */
+  private transient volatile LinearKernel kernel;
+
+  /** A layer with a bias, initialised from the JVM-wide seed sequence. */
+  public Linear(int inFeatures, int outFeatures) {
+    this(inFeatures, outFeatures, true);
+  }
+
+  /** A layer initialised from the JVM-wide seed sequence ({@link Init#manualSeed}). */
+  public Linear(int inFeatures, int outFeatures, boolean bias) {
+    this(inFeatures, outFeatures, bias, validated(inFeatures, outFeatures) ? Init.nextSeed() : 0);
+  }
+
+  /** A layer initialised from {@code seed}: the same seed gives the same parameters. */
+  public Linear(int inFeatures, int outFeatures, boolean bias, long seed) {
+    validated(inFeatures, outFeatures);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    registerParameter("weight", Parameter.wrap(new float[outFeatures * inFeatures], new int[] {outFeatures, inFeatures}, true));
+    if (bias) {
+      registerParameter("bias", Parameter.wrap(new float[outFeatures], new int[] {outFeatures}, true));
+    }
+    resetParameters(seed);
+  }
+
+  private static boolean validated(int inFeatures, int outFeatures) {
+    if (inFeatures <= 0) {
+      throw new IllegalArgumentException("Invalid in_features: " + inFeatures + " (must be > 0)");
+    }
+    if (outFeatures <= 0) {
+      throw new IllegalArgumentException("Invalid out_features: " + outFeatures + " (must be > 0)");
+    }
+    if ((long) inFeatures * outFeatures > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "Invalid size: in_features * out_features = " + (long) inFeatures * outFeatures + " (must be < 2^31)");
+    }
+    return true;
+  }
+
+  /**
+   * Reinitialises weight and bias from {@code seed}, as PyTorch's {@code reset_parameters()}: weight
+   * Kaiming-uniform with {@code a = sqrt(5)}, bias uniform in {@code +-1/sqrt(in_features)}.
+   */
+  public final void resetParameters(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int[] weightShape = {outFeatures, inFeatures};
+    replaceParameter("weight", Parameter.wrap(
+        Init.kaimingUniform(random, outFeatures * inFeatures, inFeatures, Math.sqrt(5)), weightShape, true));
+    if (hasBias()) {
+      double bound = 1 / Math.sqrt(inFeatures);
+      replaceParameter("bias", Parameter.wrap(Init.uniform(random, outFeatures, bound), new int[] {outFeatures}, true));
+    }
+  }
+
+  public final int inFeatures() {
+    return inFeatures;
+  }
+
+  public final int outFeatures() {
+    return outFeatures;
+  }
+
+  public final boolean hasBias() {
+    return parameter("bias") != null;
+  }
+
+  /** The weight, {@code [out_features, in_features]}. */
+  public final Parameter weight() {
+    return parameter("weight");
+  }
+
+  /** The bias, {@code [out_features]}; empty for a layer built without one. */
+  public final Optional<Parameter> bias() {
+    return Optional.ofNullable(parameter("bias"));
+  }
+
+  /** Replaces the weight, as {@code fc.weight = nn.Parameter(w)}; {@code weight} must be {@code [out, in]}. */
+  public final void setWeight(Parameter weight) {
+    replaceParameter("weight", weight);
+  }
+
+  /** Replaces the bias; {@code bias} must be {@code [out]}, and the layer must have been built with a bias. */
+  public final void setBias(Parameter bias) {
+    if (!hasBias()) {
+      throw new IllegalArgumentException(
+          "Cannot assign a bias to " + this + ": the layer was built without one (use bias=true)");
+    }
+    replaceParameter("bias", bias);
+  }
+
+  @Override
+  protected final void onParametersChanged() {
+    kernel = null;
+  }
+
+  /**
+   * {@code x W^T + b} for a block {@code [n, in_features]}.
+   *
+   * @throws IllegalArgumentException worded as PyTorch's, when {@code input} does not have {@code in_features} columns
+   */
+  @Override
+  protected FloatBlock forward(FloatBlock input, CallContext context) {
+    if (input.cols() != inFeatures) {
+      throw new IllegalArgumentException(String.format(
+          "mat1 and mat2 shapes cannot be multiplied (%dx%d and %dx%d)",
+          input.rows(), input.cols(), inFeatures, outFeatures));
+    }
+    FloatBlock output = FloatBlock.allocateUninitialized(context.allocator(), input.rows(), outFeatures);
+    try {
+      kernel().apply(input, output);
+      return output;
+    } catch (RuntimeException | Error e) {
+      output.close();
+      throw e;
+    }
+  }
+
+  private LinearKernel kernel() {
+    LinearKernel k = kernel;
+    if (k == null) {
+      // Racing threads may each pack once; both results are equal, and the last one stays.
+      k = LinearKernels.create(weight(), parameter("bias"));
+      kernel = k;
+    }
+    return k;
+  }
+
+  @Override
+  protected String extraRepr() {
+    return "in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + hasBias();
+  }
+}

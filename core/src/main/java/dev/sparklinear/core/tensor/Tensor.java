@@ -1,0 +1,157 @@
+package dev.sparklinear.core.tensor;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * An immutable, dense, row-major float32 tensor on the heap.
+ *
+ * <p>Used for parameters, state dicts and the tensors read from weight files: things that are small next to the data
+ * and that must be serializable for a Spark broadcast. Immutability is what lets a module pack its weights once for a
+ * kernel and share them between threads: replacing a weight means replacing the tensor, never editing it.
+ *
+ * <pre>{@code
+ * Tensor w = Tensor.of(new float[][] {{1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 6}});  // shape [3, 4]
+ * Tensor b = Tensor.of(0.5f, -0.5f, 0f);                                           // shape [3]
+ * }</pre>
+ */
+public class Tensor implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final float[] data;
+  private final int[] shape;
+
+  /** Copies {@code data}, which holds the values in row-major order for {@code shape}. */
+  public Tensor(float[] data, int... shape) {
+    this(data.clone(), shape.clone(), true);
+  }
+
+  /** Takes ownership of arrays that the caller has just made and will not touch again. */
+  protected Tensor(float[] data, int[] shape, boolean owned) {
+    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(shape, "shape");
+    long count = 1;
+    for (int dim : shape) {
+      if (dim < 0) {
+        throw new IllegalArgumentException("Invalid shape: " + Arrays.toString(shape) + " (dimensions must be >= 0)");
+      }
+      count *= dim;
+    }
+    if (count != data.length) {
+      throw new IllegalArgumentException(
+          "Invalid tensor: shape " + Arrays.toString(shape) + " needs " + count + " values, got " + data.length);
+    }
+    this.data = data;
+    this.shape = shape;
+  }
+
+  /** A tensor of shape {@code [values.length]}. */
+  public static Tensor of(float... values) {
+    return new Tensor(values.clone(), new int[] {values.length}, true);
+  }
+
+  /** A tensor of shape {@code [rows.length, rows[0].length]}; every row must have the same length. */
+  public static Tensor of(float[][] rows) {
+    int cols = rows.length == 0 ? 0 : rows[0].length;
+    float[] flat = new float[rows.length * cols];
+    for (int r = 0; r < rows.length; r++) {
+      if (rows[r].length != cols) {
+        throw new IllegalArgumentException(
+            "Invalid matrix: row " + r + " has " + rows[r].length + " values, row 0 has " + cols);
+      }
+      System.arraycopy(rows[r], 0, flat, r * cols, cols);
+    }
+    return new Tensor(flat, new int[] {rows.length, cols}, true);
+  }
+
+  /** Wraps an array the caller hands over and will not modify again (no copy). */
+  public static Tensor wrap(float[] data, int... shape) {
+    return new Tensor(data, shape.clone(), true);
+  }
+
+  public final int[] shape() {
+    return shape.clone();
+  }
+
+  public final int dim() {
+    return shape.length;
+  }
+
+  public final int size(int dim) {
+    return shape[dim];
+  }
+
+  public final int numel() {
+    return data.length;
+  }
+
+  /** The value at a flat row-major index. */
+  public final float get(int flatIndex) {
+    return data[flatIndex];
+  }
+
+  /** The value at {@code [row, col]} of a 2-D tensor. */
+  public final float get(int row, int col) {
+    return data[row * shape[1] + col];
+  }
+
+  /** A copy of the values in row-major order. */
+  public final float[] toArray() {
+    return data.clone();
+  }
+
+  /** Copies the values into {@code dst} at {@code offset}. */
+  public final void copyTo(float[] dst, int offset) {
+    System.arraycopy(data, 0, dst, offset, data.length);
+  }
+
+  /** True when both tensors have the same shape. */
+  public final boolean sameShape(Tensor other) {
+    return Arrays.equals(shape, other.shape);
+  }
+
+  /** The shape as PyTorch users read it in messages: {@code [3, 4]}. */
+  public final String shapeString() {
+    return formatShape(shape);
+  }
+
+  public static String formatShape(int... shape) {
+    return Arrays.toString(shape);
+  }
+
+  /** Equal shape and bit-identical values. */
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (o == null || getClass() != o.getClass()) {
+      return false;
+    }
+    Tensor other = (Tensor) o;
+    return Arrays.equals(shape, other.shape) && Arrays.equals(data, other.data);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * Arrays.hashCode(shape) + Arrays.hashCode(data);
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("tensor(");
+    int shown = Math.min(data.length, 8);
+    sb.append('[');
+    for (int i = 0; i < shown; i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      sb.append(data[i]);
+    }
+    if (shown < data.length) {
+      sb.append(", ...");
+    }
+    return sb.append("], shape=").append(shapeString()).append(')').toString();
+  }
+}
