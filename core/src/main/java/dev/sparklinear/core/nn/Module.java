@@ -3,7 +3,9 @@ package dev.sparklinear.core.nn;
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
 import java.io.IOException;
+import java.io.NotSerializableException;
 import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,7 +30,7 @@ import org.apache.arrow.memory.RootAllocator;
  *
  * <p>A module holds named {@link Parameter}s and child modules; {@link #stateDict()} and {@link #loadStateDict} see them
  * under dotted names ({@code fc.weight}). Modules are {@link Serializable} so that a Spark job can broadcast them;
- * hooks are not part of the serialized form (they are attached where the module runs).
+ * the module's own hooks travel with it and must then be serializable too (see {@code writeObject}).
  *
  * <p>Modules may be called from several threads at once (Spark runs one task per core against one shared instance):
  * {@code forward} must not keep per-call state in fields, and registering or removing a hook is safe during calls.
@@ -412,9 +414,50 @@ public abstract class Module implements Serializable {
     return sb.append(')').toString();
   }
 
+  // ------------------------------------------------------------------------------------------------ serialization
+
+  /**
+   * Writes the module with its own hooks, as pickling a PyTorch module keeps its hooks: a hook that is not
+   * {@link Serializable} makes the write fail with a message naming it, rather than vanish on the executors.
+   * Global hooks belong to a JVM, not to a module, and are not written.
+   */
+  private void writeObject(ObjectOutputStream out) throws IOException {
+    out.defaultWriteObject();
+    writeHooks(out, preHooks, "forward pre-hook");
+    writeHooks(out, forwardHooks, "forward hook");
+  }
+
+  private void writeHooks(ObjectOutputStream out, HookList<?> hooks, String kind) throws IOException {
+    HookList.Entry<?>[] entries = hooks.snapshot();
+    for (HookList.Entry<?> entry : entries) {
+      if (!(entry.hook instanceof Serializable)) {
+        throw new NotSerializableException("The " + kind + " " + entry.hook.getClass().getName() + " registered on "
+            + getName() + " is not Serializable, so the module cannot be sent to executors: make the hook class"
+            + " implement java.io.Serializable (for a lambda, cast it to (ForwardHook & Serializable)), or remove"
+            + " it before broadcasting the module");
+      }
+    }
+    out.writeInt(entries.length);
+    for (HookList.Entry<?> entry : entries) {
+      out.writeObject(entry.hook);
+      out.writeBoolean(entry.alwaysCall);
+    }
+  }
+
   private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
     in.defaultReadObject();
     preHooks = new HookList<>();
     forwardHooks = new HookList<>();
+    int preCount = in.readInt();
+    for (int i = 0; i < preCount; i++) {
+      ForwardPreHook hook = (ForwardPreHook) in.readObject();
+      in.readBoolean();
+      preHooks.add(hook, false, false);
+    }
+    int forwardCount = in.readInt();
+    for (int i = 0; i < forwardCount; i++) {
+      ForwardHook hook = (ForwardHook) in.readObject();
+      forwardHooks.add(hook, false, in.readBoolean());
+    }
   }
 }

@@ -1,0 +1,59 @@
+package dev.sparklinear.spark;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Everything a partition needs to know, decided once on the driver: the widths, how many rows a block holds, which
+ * columns are passed through (at ordinals {@code 0 .. k-1} of the rows handed in) and how the features that follow
+ * them are read.
+ */
+record BlockPlan(
+    int inFeatures,
+    int outFeatures,
+    int blockRows,
+    long maxBlockBytes,
+    StructType keptSchema,
+    FeatureReader reader,
+    String featureDescription,
+    OutputLayout layout,
+    String outputColumn,
+    String moduleRepr)
+    implements Serializable {
+
+  /** Bytes a row's features and outputs take in a block; passed-through columns add their own size. */
+  long fixedRowBytes() {
+    return 4L * (inFeatures + outFeatures);
+  }
+
+  /** The error for a row whose features the reader refused, with everything needed to find the row. */
+  InvalidRowException rowError(InternalRow row, long rowIndex, int partitionId, String file) {
+    String reason = switch (reader.problem) {
+      case NULL_VECTOR -> featureDescription + " is null";
+      case NULL_ELEMENT -> featureDescription + " holds a null value";
+      case WRONG_WIDTH -> featureDescription + " has " + reader.foundWidth + " values, expected in_features="
+          + inFeatures + " (mat1 and mat2 shapes cannot be multiplied (1x" + reader.foundWidth + " and " + inFeatures
+          + "x" + outFeatures + "))";
+    };
+    String advice = reader.problem == FeatureReader.Problem.WRONG_WIDTH
+        ? "Check that the input matches the module, or set module.in-features to the width of the data."
+        : "Filter out or repair rows with missing features before running the job.";
+    return new InvalidRowException("Invalid row " + rowIndex + " of partition " + partitionId + describeKey(row)
+        + (file == null ? "" : " in " + file) + ": " + reason + ". " + advice);
+  }
+
+  private String describeKey(InternalRow row) {
+    List<String> parts = new ArrayList<>();
+    StructField[] fields = keptSchema.fields();
+    for (int i = 0; i < fields.length && parts.size() < 3; i++) {
+      Object value = row.isNullAt(i) ? null : row.get(i, fields[i].dataType());
+      String text = String.valueOf(value);
+      parts.add(fields[i].name() + "=" + (text.length() > 40 ? text.substring(0, 40) + "..." : text));
+    }
+    return parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")";
+  }
+}

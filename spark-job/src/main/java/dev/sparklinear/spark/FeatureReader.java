@@ -1,0 +1,276 @@
+package dev.sparklinear.spark;
+
+import java.io.Serializable;
+import java.util.List;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.ByteType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.ShortType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.Platform;
+
+/**
+ * Copies one row's feature values, as float32, straight into a block's memory.
+ *
+ * <p>One implementation per input type; each reads the row's internal representation in place (a bulk memory copy
+ * for {@code array<float>}, a conversion loop otherwise) and creates no objects per row. The features are at ordinals
+ * {@code first .. first + k - 1} of the rows the job hands in.
+ */
+abstract class FeatureReader implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** What went wrong with a row's features; null means the row is fine. */
+  enum Problem {
+    NULL_VECTOR,
+    NULL_ELEMENT,
+    WRONG_WIDTH
+  }
+
+  /** Problem of the last {@link #read} call, with the width found for {@link Problem#WRONG_WIDTH}. */
+  Problem problem;
+
+  int foundWidth;
+
+  /**
+   * Writes {@code width} floats for {@code row} at {@code address}. Returns false, with {@link #problem} set, when the
+   * row cannot give them.
+   */
+  abstract boolean read(InternalRow row, long address, int width);
+
+  /** The reader for the feature column(s) of {@code schema}, or an error naming the column and its type. */
+  static FeatureReader forColumn(StructType schema, String column, int ordinal) {
+    DataType type = schema.apply(column).dataType();
+    if (type instanceof ArrayType array) {
+      if (array.elementType() instanceof FloatType) {
+        return new FloatArrayReader(ordinal);
+      }
+      if (array.elementType() instanceof DoubleType) {
+        return new DoubleArrayReader(ordinal);
+      }
+    } else if (type.equals(SQLDataTypes.VectorType())) {
+      return new VectorReader(ordinal);
+    }
+    throw new IllegalArgumentException(
+        "Column '" + column + "' has type " + type.simpleString() + ", which is not a feature vector: use"
+            + " array<float>, array<double> or a Spark ML vector (or input.columns for numeric scalar columns)");
+  }
+
+  /** The reader for a list of numeric scalar columns, starting at ordinal {@code first}. */
+  static FeatureReader forScalarColumns(StructType schema, List<String> columns, int first) {
+    byte[] kinds = new byte[columns.size()];
+    for (int i = 0; i < kinds.length; i++) {
+      StructField field = schema.apply(columns.get(i));
+      kinds[i] = ScalarColumnsReader.kindOf(field);
+    }
+    return new ScalarColumnsReader(first, kinds);
+  }
+
+  /** {@code array<float>}: one memory copy from the row's own array bytes when it is an UnsafeArrayData. */
+  private static final class FloatArrayReader extends FeatureReader {
+    private static final long serialVersionUID = 1L;
+    private final int ordinal;
+
+    FloatArrayReader(int ordinal) {
+      this.ordinal = ordinal;
+    }
+
+    @Override
+    boolean read(InternalRow row, long address, int width) {
+      if (row.isNullAt(ordinal)) {
+        problem = Problem.NULL_VECTOR;
+        return false;
+      }
+      ArrayData array = row.getArray(ordinal);
+      int n = array.numElements();
+      if (n != width) {
+        problem = Problem.WRONG_WIDTH;
+        foundWidth = n;
+        return false;
+      }
+      if (array instanceof UnsafeArrayData unsafe) {
+        if (UnsafeArrays.hasNull(unsafe)) {
+          problem = Problem.NULL_ELEMENT;
+          return false;
+        }
+        Platform.copyMemory(unsafe.getBaseObject(), UnsafeArrays.dataOffset(unsafe), null, address, (long) n * 4);
+        return true;
+      }
+      for (int i = 0; i < n; i++) {
+        if (array.isNullAt(i)) {
+          problem = Problem.NULL_ELEMENT;
+          return false;
+        }
+        Platform.putFloat(null, address + 4L * i, array.getFloat(i));
+      }
+      return true;
+    }
+  }
+
+  /** {@code array<double>}: narrowed to float32 as PyTorch's {@code .float()} does (round to nearest). */
+  private static final class DoubleArrayReader extends FeatureReader {
+    private static final long serialVersionUID = 1L;
+    private final int ordinal;
+
+    DoubleArrayReader(int ordinal) {
+      this.ordinal = ordinal;
+    }
+
+    @Override
+    boolean read(InternalRow row, long address, int width) {
+      if (row.isNullAt(ordinal)) {
+        problem = Problem.NULL_VECTOR;
+        return false;
+      }
+      ArrayData array = row.getArray(ordinal);
+      int n = array.numElements();
+      if (n != width) {
+        problem = Problem.WRONG_WIDTH;
+        foundWidth = n;
+        return false;
+      }
+      if (array instanceof UnsafeArrayData unsafe && !UnsafeArrays.hasNull(unsafe)) {
+        Object base = unsafe.getBaseObject();
+        long offset = UnsafeArrays.dataOffset(unsafe);
+        for (int i = 0; i < n; i++) {
+          Platform.putFloat(null, address + 4L * i, (float) Platform.getDouble(base, offset + 8L * i));
+        }
+        return true;
+      }
+      for (int i = 0; i < n; i++) {
+        if (array.isNullAt(i)) {
+          problem = Problem.NULL_ELEMENT;
+          return false;
+        }
+        Platform.putFloat(null, address + 4L * i, (float) array.getDouble(i));
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Spark ML vectors, stored as struct(type: byte, size: int, indices: array<int>, values: array<double>) with type
+   * 0 = sparse and 1 = dense.
+   */
+  private static final class VectorReader extends FeatureReader {
+    private static final long serialVersionUID = 1L;
+    private final int ordinal;
+
+    VectorReader(int ordinal) {
+      this.ordinal = ordinal;
+    }
+
+    @Override
+    boolean read(InternalRow row, long address, int width) {
+      if (row.isNullAt(ordinal)) {
+        problem = Problem.NULL_VECTOR;
+        return false;
+      }
+      InternalRow vector = row.getStruct(ordinal, 4);
+      ArrayData values = vector.getArray(3);
+      if (vector.getByte(0) == 1) {
+        int n = values.numElements();
+        if (n != width) {
+          problem = Problem.WRONG_WIDTH;
+          foundWidth = n;
+          return false;
+        }
+        for (int i = 0; i < n; i++) {
+          Platform.putFloat(null, address + 4L * i, (float) values.getDouble(i));
+        }
+        return true;
+      }
+      int size = vector.getInt(1);
+      if (size != width) {
+        problem = Problem.WRONG_WIDTH;
+        foundWidth = size;
+        return false;
+      }
+      Platform.setMemory(address, (byte) 0, 4L * width);
+      ArrayData indices = vector.getArray(2);
+      for (int i = 0, n = indices.numElements(); i < n; i++) {
+        Platform.putFloat(null, address + 4L * indices.getInt(i), (float) values.getDouble(i));
+      }
+      return true;
+    }
+  }
+
+  /** A list of numeric scalar columns, one feature each. */
+  private static final class ScalarColumnsReader extends FeatureReader {
+    private static final long serialVersionUID = 1L;
+    private static final byte FLOAT = 0;
+    private static final byte DOUBLE = 1;
+    private static final byte INT = 2;
+    private static final byte LONG = 3;
+    private static final byte SHORT = 4;
+    private static final byte BYTE = 5;
+
+    private final int first;
+    private final byte[] kinds;
+
+    ScalarColumnsReader(int first, byte[] kinds) {
+      this.first = first;
+      this.kinds = kinds;
+    }
+
+    static byte kindOf(StructField field) {
+      DataType type = field.dataType();
+      if (type instanceof FloatType) {
+        return FLOAT;
+      } else if (type instanceof DoubleType) {
+        return DOUBLE;
+      } else if (type instanceof IntegerType) {
+        return INT;
+      } else if (type instanceof LongType) {
+        return LONG;
+      } else if (type instanceof ShortType) {
+        return SHORT;
+      } else if (type instanceof ByteType) {
+        return BYTE;
+      }
+      throw new IllegalArgumentException(
+          "Column '" + field.name() + "' has type " + type.simpleString() + ", which is not numeric: input.columns"
+              + " takes float, double, int, bigint, smallint or tinyint columns");
+    }
+
+    @Override
+    boolean read(InternalRow row, long address, int width) {
+      if (kinds.length != width) {
+        problem = Problem.WRONG_WIDTH;
+        foundWidth = kinds.length;
+        return false;
+      }
+      for (int i = 0; i < kinds.length; i++) {
+        int ordinal = first + i;
+        if (row.isNullAt(ordinal)) {
+          problem = Problem.NULL_ELEMENT;
+          return false;
+        }
+        float value = switch (kinds[i]) {
+          case FLOAT -> row.getFloat(ordinal);
+          case DOUBLE -> (float) row.getDouble(ordinal);
+          case INT -> row.getInt(ordinal);
+          case LONG -> row.getLong(ordinal);
+          case SHORT -> row.getShort(ordinal);
+          default -> row.getByte(ordinal);
+        };
+        Platform.putFloat(null, address + 4L * i, value);
+      }
+      return true;
+    }
+  }
+
+  static boolean isNumericScalar(DataType type) {
+    return type.equals(DataTypes.FloatType) || type.equals(DataTypes.DoubleType) || type.equals(DataTypes.IntegerType)
+        || type.equals(DataTypes.LongType) || type.equals(DataTypes.ShortType) || type.equals(DataTypes.ByteType);
+  }
+}

@@ -1,0 +1,270 @@
+package dev.sparklinear.spark;
+
+import dev.sparklinear.core.nn.Linear;
+import dev.sparklinear.core.nn.Module;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.classic.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A Spark ML {@link Transformer} that runs a module (a {@link Linear} layer) over a feature column, block by block,
+ * through the module's whole {@code call()} hook pipeline.
+ *
+ * <pre>{@code
+ * Linear fc = new Linear(64, 16, true, 7);
+ * Dataset<Row> scored = new LinearTransformer(fc)
+ *     .setInputCol("features")
+ *     .setOutputCol("output")
+ *     .transform(features);
+ * }</pre>
+ *
+ * <p>Input: one column of {@code array<float>}, {@code array<double>} or Spark ML vectors (dense or sparse), or
+ * ({@link #setInputCols}) a list of numeric scalar columns. Doubles are computed in float32, as PyTorch does after
+ * {@code .float()}. Output: by {@link #setOutputLayout}, {@code array<float>}, a dense vector, or one float column per
+ * output. The other columns pass through unchanged and in order (all of them by default, as Spark ML transformers
+ * do; {@link #setKeepCols} narrows them); each partition's row order is kept.
+ *
+ * <p>The module is broadcast once per {@code transform} and shared by the tasks of each executor. Hooks registered on
+ * it travel with it when they are {@link java.io.Serializable}.
+ */
+public class LinearTransformer extends Transformer {
+  private static final long serialVersionUID = 1L;
+
+  private final String uid;
+  private final Module module;
+  private final int inFeatures;
+  private final int outFeatures;
+
+  // Params capture their parent's uid when made, so they are made in the constructor, after the uid is set.
+  private final Param<String> inputCol;
+  private final StringArrayParam inputCols;
+  private final Param<String> outputCol;
+  private final Param<String> outputLayout;
+  private final StringArrayParam keepCols;
+  private final IntParam blockMaxRows;
+  private final LongParam blockMaxBytes;
+
+  public LinearTransformer(Linear linear) {
+    this(linear, linear.inFeatures(), linear.outFeatures());
+  }
+
+  /** Runs any module that maps {@code inFeatures} columns to {@code outFeatures}. */
+  public LinearTransformer(Module module, int inFeatures, int outFeatures) {
+    this("linear_" + UUID.randomUUID().toString().substring(0, 12), module, inFeatures, outFeatures);
+  }
+
+  private LinearTransformer(String uid, Module module, int inFeatures, int outFeatures) {
+    this.uid = uid;
+    this.module = module;
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    inputCol = new Param<>(this, "inputCol", "the feature vector column");
+    inputCols = new StringArrayParam(this, "inputCols", "numeric scalar columns forming the feature vector, in order");
+    outputCol = new Param<>(this, "outputCol", "the output column (or column prefix)");
+    outputLayout = new Param<>(this, "outputLayout", "array, vector or columns",
+        ParamValidators.inArray(new String[] {"array", "vector", "columns"}));
+    keepCols = new StringArrayParam(this, "keepCols", "input columns to pass through (default: all)");
+    blockMaxRows = new IntParam(this, "blockMaxRows", "rows per block at most", ParamValidators.gt(0));
+    blockMaxBytes = new LongParam(this, "blockMaxBytes",
+        "bytes per block at most (features, outputs and passed-through columns)", ParamValidators.gt(0));
+    setDefault(outputCol, "output");
+    setDefault(outputLayout, "array");
+    setDefault(blockMaxRows, (Object) 4096);
+    setDefault(blockMaxBytes, (Object) (8L << 20));
+  }
+
+  // ------------------------------------------------------------------------------------------------------ params
+
+  public Param<String> inputCol() {
+    return inputCol;
+  }
+
+  public StringArrayParam inputCols() {
+    return inputCols;
+  }
+
+  public Param<String> outputCol() {
+    return outputCol;
+  }
+
+  public Param<String> outputLayout() {
+    return outputLayout;
+  }
+
+  public StringArrayParam keepCols() {
+    return keepCols;
+  }
+
+  public IntParam blockMaxRows() {
+    return blockMaxRows;
+  }
+
+  public LongParam blockMaxBytes() {
+    return blockMaxBytes;
+  }
+
+  public LinearTransformer setInputCol(String value) {
+    set(inputCol, value);
+    return this;
+  }
+
+  public LinearTransformer setInputCols(String... value) {
+    set(inputCols, value);
+    return this;
+  }
+
+  public LinearTransformer setOutputCol(String value) {
+    set(outputCol, value);
+    return this;
+  }
+
+  public LinearTransformer setOutputLayout(OutputLayout value) {
+    set(outputLayout, value.name().toLowerCase(java.util.Locale.ROOT));
+    return this;
+  }
+
+  public LinearTransformer setKeepCols(String... value) {
+    set(keepCols, value);
+    return this;
+  }
+
+  public LinearTransformer setBlockMaxRows(int value) {
+    set(blockMaxRows, (Object) value);
+    return this;
+  }
+
+  public LinearTransformer setBlockMaxBytes(long value) {
+    set(blockMaxBytes, (Object) value);
+    return this;
+  }
+
+  public Module module() {
+    return module;
+  }
+
+  // ------------------------------------------------------------------------------------------------- transforming
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  @Override
+  public StructType transformSchema(StructType schema) {
+    return new StructType(planFor(schema).outputFields().toArray(new StructField[0]));
+  }
+
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    Plan plan = planFor(dataset.schema());
+    List<Column> selected = new ArrayList<>();
+    plan.kept.forEach(name -> selected.add(functions.col(quote(name))));
+    plan.featureColumns.forEach(name -> selected.add(functions.col(quote(name))));
+    Dataset<Row> projected = dataset.select(selected.toArray(new Column[0]));
+
+    SparkSession session = (SparkSession) dataset.sparkSession();
+    Broadcast<Module> broadcast = JavaSparkContext.fromSparkContext(session.sparkContext()).broadcast(module);
+    BlockPlan blockPlan = plan.blockPlan;
+    FlatMapFunction<java.util.Iterator<InternalRow>, InternalRow> runPartition =
+        rows -> PartitionRunner.start(rows, ExecutorModules.get(broadcast), blockPlan);
+    JavaRDD<InternalRow> output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
+    StructType schema = new StructType(plan.outputFields().toArray(new StructField[0]));
+    return session.internalCreateDataFrame(output.rdd(), schema, false);
+  }
+
+  private static String quote(String name) {
+    return "`" + name.replace("`", "``") + "`";
+  }
+
+  /** The columns and block plan for an input schema, with every schema problem reported as a clear error. */
+  private Plan planFor(StructType schema) {
+    boolean single = isDefined(inputCol) && isSet(inputCol);
+    boolean multiple = isDefined(inputCols) && isSet(inputCols);
+    if (single == multiple) {
+      throw new IllegalArgumentException(
+          "Set exactly one of inputCol (a vector column) and inputCols (numeric scalar columns)");
+    }
+    List<String> featureColumns = single ? List.of($(inputCol)) : Arrays.asList($(inputCols));
+    Set<String> available = new LinkedHashSet<>(Arrays.asList(schema.fieldNames()));
+    for (String column : featureColumns) {
+      requireColumn(available, column, "feature");
+    }
+    List<String> kept;
+    if (isSet(keepCols)) {
+      kept = Arrays.asList($(keepCols));
+      kept.forEach(column -> requireColumn(available, column, "kept"));
+    } else {
+      kept = new ArrayList<>(available);
+    }
+    int k = kept.size();
+    StructType keptSchema = new StructType(kept.stream().map(schema::apply).toArray(StructField[]::new));
+    FeatureReader reader = single
+        ? FeatureReader.forColumn(schema, featureColumns.get(0), k)
+        : FeatureReader.forScalarColumns(schema, featureColumns, k);
+    if (!single && featureColumns.size() != inFeatures) {
+      throw new IllegalArgumentException(
+          "inputCols names " + featureColumns.size() + " columns " + featureColumns + ", but the module takes in_features="
+              + inFeatures + " (mat1 and mat2 shapes cannot be multiplied (1x" + featureColumns.size() + " and "
+              + inFeatures + "x" + outFeatures + "))");
+    }
+    OutputLayout layout = OutputLayout.parse($(outputLayout));
+    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures);
+    List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
+    for (StructField field : outputColumns.fields()) {
+      if (kept.contains(field.name())) {
+        throw new IllegalArgumentException("Output column '" + field.name() + "' already exists in the input;"
+            + " choose another output column name or leave that column out of the kept columns");
+      }
+      outputFields.add(field);
+    }
+    long rowBytes = 4L * (inFeatures + outFeatures);
+    long maxBytes = (Long) $(blockMaxBytes);
+    int rows = (int) Math.max(1, Math.min((Integer) $(blockMaxRows), maxBytes / rowBytes));
+    String description = single ? "column '" + featureColumns.get(0) + "'" : "columns " + featureColumns;
+    BlockPlan blockPlan = new BlockPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, description,
+        layout, $(outputCol), module.toString());
+    return new Plan(featureColumns, kept, outputFields, blockPlan);
+  }
+
+  private static void requireColumn(Set<String> available, String column, String role) {
+    if (!available.contains(column)) {
+      throw new IllegalArgumentException("The " + role + " column '" + column + "' does not exist. Available columns: "
+          + available);
+    }
+  }
+
+  private record Plan(List<String> featureColumns, List<String> kept, List<StructField> outputFields,
+      BlockPlan blockPlan) {}
+
+  @Override
+  public LinearTransformer copy(ParamMap extra) {
+    return copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra);
+  }
+
+  @Override
+  public String toString() {
+    return "LinearTransformer(uid=" + uid + ", module=" + module + ")";
+  }
+}

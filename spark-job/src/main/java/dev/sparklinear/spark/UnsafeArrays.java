@@ -1,0 +1,31 @@
+package dev.sparklinear.spark;
+
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.unsafe.Platform;
+
+/**
+ * The layout of Spark's {@link UnsafeArrayData}: 8 bytes of element count, a null bitset of one bit per element
+ * rounded up to 8-byte words, then the fixed-width values. Knowing it lets the job copy a feature vector with one
+ * {@code copyMemory} instead of an element-by-element loop.
+ */
+final class UnsafeArrays {
+  private UnsafeArrays() {}
+
+  /** Where the values start. */
+  static long dataOffset(UnsafeArrayData array) {
+    return array.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(array.numElements());
+  }
+
+  /** True when any element is null; reads the bitset a word at a time. */
+  static boolean hasNull(UnsafeArrayData array) {
+    Object base = array.getBaseObject();
+    long bits = array.getBaseOffset() + 8;
+    long words = (array.numElements() + 63L) / 64;
+    for (long w = 0; w < words; w++) {
+      if (Platform.getLong(base, bits + 8 * w) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
