@@ -118,6 +118,18 @@ class FloatBlockTest {
   }
 
   @Test
+  void emptyBlockIsAccountedToTheAllocatorItCameFrom() {
+    // Arrow hands out one shared empty buffer for zero bytes, whose own allocator is none of the caller's.
+    try (FloatBlock noRows = FloatBlock.allocate(allocator, 0, 3);
+        FloatBlock copied = FloatBlock.copyOf(allocator, new float[0][]);
+        FloatBlock uninitialized = FloatBlock.allocateUninitialized(allocator, 0, 0)) {
+      assertThat(noRows.allocator()).isSameAs(allocator);
+      assertThat(copied.allocator()).isSameAs(allocator);
+      assertThat(uninitialized.allocator()).isSameAs(allocator);
+    }
+  }
+
+  @Test
   void emptyBlocksHaveNoValues() {
     try (FloatBlock noRows = FloatBlock.allocate(allocator, 0, 3);
         FloatBlock noCols = FloatBlock.copyOf(allocator, new float[0], 2, 0)) {

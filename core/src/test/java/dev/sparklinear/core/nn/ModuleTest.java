@@ -512,6 +512,18 @@ class ModuleTest {
   }
 
   @Test
+  void callOnEmptyBlockAllocatesFromTheCallersAllocator() {
+    Doubler m = new Doubler();
+    try (FloatBlock x = FloatBlock.allocate(allocator, 0, 2);
+        FloatBlock y = m.call(x)) {
+      assertThat(y.rows()).isZero();
+      assertThat(m.lastContext.get().rows()).isZero();
+      assertThat(m.lastContext.get().allocator()).isSameAs(allocator);
+      assertThat(y.allocator()).isSameAs(allocator);
+    }
+  }
+
+  @Test
   void blocksReplacedByHooksAreClosedByThePipeline() {
     Doubler m = new Doubler();
     m.registerForwardPreHook(addingPreHook("pre1", 1));
