@@ -29,12 +29,15 @@ public final class FloatBlock implements AutoCloseable {
   public static final int BYTES = Float.BYTES;
 
   private final ArrowBuf buffer;
+  /** Kept, not read from the buffer: Arrow's shared empty buffer belongs to no allocator of the caller's. */
+  private final BufferAllocator allocator;
   private final int rows;
   private final int cols;
   private boolean closed;
 
-  private FloatBlock(ArrowBuf buffer, int rows, int cols) {
+  private FloatBlock(ArrowBuf buffer, BufferAllocator allocator, int rows, int cols) {
     this.buffer = buffer;
+    this.allocator = allocator;
     this.rows = rows;
     this.cols = cols;
   }
@@ -48,7 +51,7 @@ public final class FloatBlock implements AutoCloseable {
     long bytes = checkedBytes(rows, cols);
     ArrowBuf buffer = allocator.buffer(bytes);
     buffer.setZero(0, bytes);
-    return new FloatBlock(buffer, rows, cols);
+    return new FloatBlock(buffer, allocator, rows, cols);
   }
 
   /**
@@ -56,7 +59,7 @@ public final class FloatBlock implements AutoCloseable {
    * The caller closes it.
    */
   public static FloatBlock allocateUninitialized(BufferAllocator allocator, int rows, int cols) {
-    return new FloatBlock(allocator.buffer(checkedBytes(rows, cols)), rows, cols);
+    return new FloatBlock(allocator.buffer(checkedBytes(rows, cols)), allocator, rows, cols);
   }
 
   /**
@@ -72,7 +75,7 @@ public final class FloatBlock implements AutoCloseable {
               + bytes + " bytes needed)");
     }
     buffer.getReferenceManager().retain();
-    return new FloatBlock(buffer, rows, cols);
+    return new FloatBlock(buffer, buffer.getReferenceManager().getAllocator(), rows, cols);
   }
 
   /** Copies row-major {@code values} into a new block of {@code rows x cols}. The caller closes it. */
@@ -83,7 +86,7 @@ public final class FloatBlock implements AutoCloseable {
           "Cannot make a " + rows + "x" + cols + " block from " + values.length + " values");
     }
     ArrowBuf buffer = allocator.buffer(bytes);
-    FloatBlock block = new FloatBlock(buffer, rows, cols);
+    FloatBlock block = new FloatBlock(buffer, allocator, rows, cols);
     block.writeRows(0, rows, values, 0);
     return block;
   }
@@ -130,7 +133,7 @@ public final class FloatBlock implements AutoCloseable {
 
   /** The allocator this block's memory is accounted to; modules allocate their outputs from it by default. */
   public BufferAllocator allocator() {
-    return buffer.getReferenceManager().getAllocator();
+    return allocator;
   }
 
   /**

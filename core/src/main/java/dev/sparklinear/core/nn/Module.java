@@ -157,6 +157,9 @@ public abstract class Module implements Serializable {
   }
 
   private static void closeUnlessKept(FloatBlock block, FloatBlock... kept) {
+    if (block == null) {
+      return; // no output yet: forward or a pre-hook failed
+    }
     for (FloatBlock k : kept) {
       if (block == k) {
         return;

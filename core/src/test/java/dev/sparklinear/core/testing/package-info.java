@@ -1,0 +1,5 @@
+/**
+ * What the core tests share: an allocator that fails the test on a leak, and a double-precision reference for
+ * {@code y = x W^T + b} with the float32 error bound results are checked against.
+ */
+package dev.sparklinear.core.testing;
