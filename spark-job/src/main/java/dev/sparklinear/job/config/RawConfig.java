@@ -2,8 +2,10 @@ package dev.sparklinear.job.config;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,17 +36,21 @@ final class RawConfig {
   }
 
   /**
-   * Reads {@code yaml}, adding any problem to {@code problems}. Returns null when the text is not YAML at all, since
-   * nothing useful can be said about its keys then.
+   * Reads {@code yaml}, adding any problem to {@code problems}. Returns null when the text is not a YAML map of keys,
+   * since nothing useful can be said about its keys then.
    */
   static RawConfig fromYaml(String yaml, String source, List<String> problems) {
     RawConfig config = new RawConfig(source, problems);
     Object tree;
-    try {
-      tree = yaml.isBlank() ? null : YAML.readValue(yaml, Object.class);
+    try (JsonParser parser = YAML.createParser(yaml)) {
+      // A file of comments only has no token at all: an empty config rather than an error.
+      tree = parser.nextToken() == null ? null : YAML.readValue(parser, Object.class);
     } catch (JacksonException e) {
       problems.add("Cannot parse " + source + at(e.getLocation()) + ": " + e.getOriginalMessage()
           + (e.getOriginalMessage().startsWith("Duplicate field") ? "; each key may be given once" : ""));
+      return null;
+    } catch (IOException e) {
+      problems.add("Cannot parse " + source + ": " + e);
       return null;
     }
     if (tree == null) {
@@ -53,7 +59,7 @@ final class RawConfig {
     if (!(tree instanceof Map<?, ?>)) {
       problems.add(source + " must hold a map of config keys (such as 'module:' and 'input:'), got "
           + ConfigBinder.describe(tree));
-      return config;
+      return null;
     }
     config.flatten("", tree, source, false);
     return config;
