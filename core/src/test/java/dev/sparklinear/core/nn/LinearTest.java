@@ -311,30 +311,56 @@ class LinearTest {
   }
 
   @Test
-  void javaSerializationDoesNotCarryHooks() throws Exception {
+  void javaSerializationCarriesSerializableHooksInOrder() throws Exception {
     Linear fc = seedExample();
-    AtomicInteger originalHookCalls = new AtomicInteger();
-    fc.registerForwardHook((module, in, out, ctx) -> {
-      originalHookCalls.incrementAndGet();
-      return null;
-    });
-    fc.registerForwardPreHook((module, in, ctx) -> {
-      originalHookCalls.incrementAndGet();
-      return null;
-    });
+    fc.registerForwardHook(new AddToOutput(1f));
+    fc.registerForwardHook(new AddToOutput(10f), HookOption.PREPEND, HookOption.ALWAYS_CALL);
+    fc.registerForwardPreHook(new ScaleInput(2f));
 
     Linear copy = roundTrip(fc);
-    assertThat(copy.call(1, 2, 3, 4)).containsExactly(30, 40, 50);
-    assertThat(originalHookCalls).as("the copy runs without the original's hooks").hasValue(0);
+    // Input doubled: [60, 80, 100]; then +10 (prepended) and +1.
+    assertThat(copy.call(1, 2, 3, 4)).containsExactly(71, 91, 111);
+    assertThat(copy.call(1, 2, 3, 4)).containsExactly(fc.call(1, 2, 3, 4));
+  }
 
-    AtomicInteger copyHookCalls = new AtomicInteger();
-    copy.registerForwardHook((module, in, out, ctx) -> {
-      copyHookCalls.incrementAndGet();
+  @Test
+  void javaSerializationRefusesAHookThatIsNotSerializable() {
+    Linear fc = seedExample();
+    AtomicInteger calls = new AtomicInteger();
+    fc.registerForwardHook((module, in, out, ctx) -> {
+      calls.incrementAndGet();
       return null;
     });
-    copy.call(1, 2, 3, 4);
-    assertThat(copyHookCalls).as("the copy takes hooks of its own").hasValue(1);
-    assertThat(originalHookCalls).hasValue(0);
+    assertThatThrownBy(() -> roundTrip(fc))
+        .isInstanceOf(java.io.NotSerializableException.class)
+        .hasMessageContaining("The forward hook ")
+        .hasMessageContaining("registered on Linear is not Serializable")
+        .hasMessageContaining("implement java.io.Serializable");
+  }
+
+  /** Adds a constant to every output value, in place. */
+  private record AddToOutput(float value) implements ForwardHook, java.io.Serializable {
+    @Override
+    public FloatBlock apply(Module module, FloatBlock input, FloatBlock output, CallContext context) {
+      for (int r = 0; r < output.rows(); r++) {
+        for (int c = 0; c < output.cols(); c++) {
+          output.set(r, c, output.get(r, c) + value);
+        }
+      }
+      return output;
+    }
+  }
+
+  /** Replaces the input with a scaled copy taken from the call's allocator. */
+  private record ScaleInput(float factor) implements ForwardPreHook, java.io.Serializable {
+    @Override
+    public FloatBlock apply(Module module, FloatBlock input, CallContext context) {
+      float[] values = input.toArray();
+      for (int i = 0; i < values.length; i++) {
+        values[i] *= factor;
+      }
+      return FloatBlock.copyOf(context.allocator(), values, input.rows(), input.cols());
+    }
   }
 
   private static Linear roundTrip(Linear fc) throws IOException, ClassNotFoundException {
