@@ -3,7 +3,9 @@
 Regenerate from the repository root with
     python3 data/weights/make_weights.py
 using an interpreter that has torch, numpy and safetensors (the committed files were made with torch 1.13,
-numpy 1.24 and safetensors 0.8.0). The seed is fixed, so the values only change if torch's generator does.
+numpy 1.24 and safetensors 0.8.0). The seed is fixed, so the values only change if torch's generator does; the
+order of the __metadata__ entries in a safetensors header may change from run to run (safetensors keeps them in a
+hash map), which the tests allow for.
 
 Outputs:
   core/src/test/resources/weights/   the fixtures, plus expected.json holding every value the tests compare with
@@ -43,7 +45,7 @@ def values(t):
 
 
 def array_values(a):
-    a = np.ascontiguousarray(a, dtype=np.float32)
+    a = np.array(a, dtype=np.float32, order="C")  # not ascontiguousarray, which makes a 0-d array 1-d
     return {"shape": list(a.shape), "values": [float(v) for v in a.reshape(-1)]}
 
 
