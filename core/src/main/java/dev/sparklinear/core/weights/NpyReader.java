@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Reads one NumPy {@code .npy} array, as written by {@code np.save(path, array)}, into a row-major float32
@@ -135,7 +136,7 @@ public final class NpyReader {
 
   private static Header parseHeader(String text, long headerStart, String source) {
     Map<String, Object> dict = new PythonLiteralParser(text, headerStart, source).parseDict();
-    if (!dict.keySet().equals(java.util.Set.of("descr", "fortran_order", "shape"))) {
+    if (!dict.keySet().equals(Set.of("descr", "fortran_order", "shape"))) {
       throw new WeightFileException(source, "the header at byte " + headerStart + " has keys " + dict.keySet()
           + "; a .npy header has exactly 'descr', 'fortran_order' and 'shape'." + FIX);
     }

@@ -28,6 +28,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -373,7 +374,7 @@ public final class SafetensorsReader {
       case NUMBER -> "a number";
       case BOOLEAN -> "a boolean";
       case NULL -> "null";
-      default -> "a " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+      default -> "a " + node.getNodeType().name().toLowerCase(Locale.ROOT);
     };
     return node.isNull() ? type : type + " (" + shorten(node.toString()) + ")";
   }
