@@ -141,7 +141,7 @@ public class LinearTransformer extends Transformer {
   }
 
   public LinearTransformer setOutputLayout(OutputLayout value) {
-    set(outputLayout, value.name().toLowerCase(java.util.Locale.ROOT));
+    set(outputLayout, value.configValue());
     return this;
   }
 

@@ -11,6 +11,11 @@ public enum OutputLayout {
   /** One float column per output dimension: {@code <column>_0 ... <column>_<out-1>}. */
   COLUMNS;
 
+  /** The spelling used in config files and Spark ML params. */
+  public String configValue() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
   /** Parses {@code array}, {@code vector} or {@code columns}, case-insensitively. */
   public static OutputLayout parse(String name) {
     try {

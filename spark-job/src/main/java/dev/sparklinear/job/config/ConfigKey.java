@@ -1,5 +1,6 @@
 package dev.sparklinear.job.config;
 
+import dev.sparklinear.spark.OutputLayout;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -24,6 +24,7 @@ import static dev.sparklinear.job.config.ConfigKey.OUTPUT_LAYOUT;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_MODE;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PATH;
 
+import dev.sparklinear.spark.OutputLayout;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
