@@ -22,8 +22,16 @@ record BlockPlan(
     String featureDescription,
     OutputLayout layout,
     String outputColumn,
-    String moduleRepr)
+    String moduleRepr,
+    BlockCounters counters)
     implements Serializable {
+
+  /** Counts a block when the job asked for counts. */
+  void count(int rowsRead, int rowsWritten) {
+    if (counters != null) {
+      counters.addBlock(rowsRead, rowsWritten);
+    }
+  }
 
   /** Bytes a row's features and outputs take in a block; passed-through columns add their own size. */
   long fixedRowBytes() {

@@ -56,6 +56,7 @@ public class LinearTransformer extends Transformer {
   private final Module module;
   private final int inFeatures;
   private final int outFeatures;
+  private BlockCounters counters;
 
   // Params capture their parent's uid when made, so they are made in the constructor, after the uid is set.
   private final Param<String> inputCol;
@@ -160,6 +161,12 @@ public class LinearTransformer extends Transformer {
     return this;
   }
 
+  /** Counts rows and blocks of the following transforms into {@code counters} (null: no counting). */
+  public LinearTransformer setCounters(BlockCounters counters) {
+    this.counters = counters;
+    return this;
+  }
+
   public Module module() {
     return module;
   }
@@ -244,7 +251,7 @@ public class LinearTransformer extends Transformer {
     int rows = (int) Math.max(1, Math.min((Integer) $(blockMaxRows), maxBytes / rowBytes));
     String description = single ? "column '" + featureColumns.get(0) + "'" : "columns " + featureColumns;
     BlockPlan blockPlan = new BlockPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, description,
-        layout, $(outputCol), module.toString());
+        layout, $(outputCol), module.toString(), counters);
     return new Plan(featureColumns, kept, outputFields, blockPlan);
   }
 
@@ -260,7 +267,7 @@ public class LinearTransformer extends Transformer {
 
   @Override
   public LinearTransformer copy(ParamMap extra) {
-    return copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra);
+    return copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra).setCounters(counters);
   }
 
   @Override

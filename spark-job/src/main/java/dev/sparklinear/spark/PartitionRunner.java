@@ -147,6 +147,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
           "Module " + module + " returned a " + shape + " block for a block of " + count + " rows; expected "
               + count + "x" + plan.outFeatures() + " (does a hook change the output width?)");
     }
+    plan.count(count, count);
     outputColumns.show(output);
     batch.setNumRows(count);
     rows = batch.rowIterator();

@@ -76,8 +76,8 @@ public enum ConfigKey {
   BLOCK_MAX_ROWS("block.max-rows", Type.POSITIVE_INT, 4096,
       "Most rows in one block handed to the layer."),
   BLOCK_MAX_BYTES("block.max-bytes", Type.POSITIVE_LONG, 8L * 1024 * 1024,
-      "Most bytes of input features (4 per float) in one block, 8 MiB by default; a block ends at whichever limit"
-          + " it reaches first.");
+      "Most bytes in one block, 8 MiB by default: its features and outputs (4 bytes per float) plus the"
+          + " passed-through columns. A block ends at whichever of the two limits it reaches first.");
 
   /** Keys under this prefix are free-form Spark settings, kept as strings with the prefix. */
   public static final String SPARK_PREFIX = "spark.";

@@ -1,0 +1,192 @@
+package dev.sparklinear.job;
+
+import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.job.config.OutputMode;
+import dev.sparklinear.spark.BlockCounters;
+import dev.sparklinear.spark.LinearTransformer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * One run of the job: load the layer, check everything that can be checked on the driver, transform the input with
+ * {@link LinearTransformer}, write the output, and write the run summary beside it.
+ *
+ * <pre>{@code
+ * JobConfig config = JobConfig.load(Path.of("conf/seed-example.yaml"), List.of());
+ * RunSummary summary = new LinearJob(config, spark).run();
+ * }</pre>
+ */
+public final class LinearJob {
+  private final JobConfig config;
+  private final SparkSession spark;
+
+  public LinearJob(JobConfig config, SparkSession spark) {
+    this.config = config;
+    this.spark = spark;
+  }
+
+  /**
+   * Runs the job to the end.
+   *
+   * @throws PreflightException when the input, the columns, the weights or the output path are not right; no task
+   *     has run then
+   */
+  public RunSummary run() {
+    long start = System.nanoTime();
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    List<String> problems = new ArrayList<>();
+
+    LoadedModule loaded = null;
+    try {
+      loaded = ModuleLoader.load(config, hadoop);
+    } catch (RuntimeException e) {
+      problems.add(e.getMessage());
+    }
+    Dataset<Row> input = openInput(hadoop, problems);
+    checkOutputPath(hadoop, problems);
+    LinearTransformer transformer = null;
+    if (loaded != null && input != null) {
+      transformer = transformerFor(loaded).setKeepCols(keptColumns(input).toArray(new String[0]));
+      try {
+        transformer.transformSchema(input.schema());
+        checkSampleWidth(input, problems);
+      } catch (IllegalArgumentException e) {
+        problems.add(e.getMessage());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new PreflightException(config.source(), problems);
+    }
+
+    BlockCounters counters = BlockCounters.register(spark.sparkContext());
+    Dataset<Row> output = transformer.setCounters(counters).transform(input);
+    output.write()
+        .mode(config.outputMode() == OutputMode.OVERWRITE ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
+        .format(config.outputFormat().configValue())
+        .save(config.outputPath());
+
+    double seconds = (System.nanoTime() - start) / 1e9;
+    RunSummary summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
+        loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
+        spark.sparkContext().master(), config.outputPath(), config.resolved());
+    writeSummary(summary, hadoop);
+    return summary;
+  }
+
+  private LinearTransformer transformerFor(LoadedModule loaded) {
+    LinearTransformer transformer = new LinearTransformer(loaded.linear())
+        .setOutputCol(config.outputColumn())
+        .setOutputLayout(config.outputLayout())
+        .setBlockMaxRows(config.blockMaxRows())
+        .setBlockMaxBytes(config.blockMaxBytes());
+    config.inputColumn().ifPresent(transformer::setInputCol);
+    if (config.inputColumn().isEmpty()) {
+      transformer.setInputCols(config.inputColumns().toArray(new String[0]));
+    }
+    return transformer;
+  }
+
+  /** The input, or null with a problem recorded when it is missing or unreadable. */
+  private Dataset<Row> openInput(Configuration hadoop, List<String> problems) {
+    Path path = new Path(config.inputPath());
+    try {
+      FileStatus[] matches = path.getFileSystem(hadoop).globStatus(path);
+      if (matches == null || matches.length == 0) {
+        problems.add("Input path " + config.inputPath() + " does not exist (input.path). Check the path, or run"
+            + " 'spark-linear generate' to make sample data.");
+        return null;
+      }
+    } catch (IOException e) {
+      problems.add("Cannot read input path " + config.inputPath() + ": " + e.getMessage());
+      return null;
+    }
+    DataFrameReader reader = spark.read().format(config.inputFormat()).options(config.inputOptions());
+    try {
+      return reader.load(config.inputPath());
+    } catch (RuntimeException e) {
+      problems.add("Cannot read " + config.inputPath() + " as " + config.inputFormat() + " (input.path, input.format): "
+          + firstLine(e.getMessage()));
+      return null;
+    }
+  }
+
+  /** The passed-through columns: output.keep, or every column but the features. */
+  private List<String> keptColumns(Dataset<Row> input) {
+    if (config.outputKeep().isPresent()) {
+      return config.outputKeep().get();
+    }
+    List<String> features = config.inputColumn().map(List::of).orElse(config.inputColumns());
+    return List.of(input.columns()).stream().filter(c -> !features.contains(c)).toList();
+  }
+
+  private static Column column(String name) {
+    return functions.col("`" + name.replace("`", "``") + "`");
+  }
+
+  /** Looks at one row to catch a width mismatch before any task runs (a cheap, one-row read). */
+  private void checkSampleWidth(Dataset<Row> input, List<String> problems) {
+    if (config.inputColumn().isEmpty()) {
+      return;
+    }
+    String column = config.inputColumn().get();
+    List<Row> sample = input.select(functions.size(column(column))).where(column(column).isNotNull()).limit(1)
+        .collectAsList();
+    if (!sample.isEmpty() && sample.get(0).getInt(0) != config.inFeatures()) {
+      int width = sample.get(0).getInt(0);
+      problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is "
+          + config.inFeatures() + ": mat1 and mat2 shapes cannot be multiplied (1x" + width + " and "
+          + config.inFeatures() + "x" + config.outFeatures() + "). Set module.in-features to " + width
+          + " or check input.column.");
+    }
+  }
+
+  private void checkOutputPath(Configuration hadoop, List<String> problems) {
+    Path path = new Path(config.outputPath());
+    try {
+      FileSystem fs = path.getFileSystem(hadoop);
+      if (fs.exists(path) && config.outputMode() == OutputMode.ERRORIFEXISTS) {
+        problems.add("Output path " + config.outputPath() + " already exists and output.mode is errorifexists."
+            + " Remove it, choose another output.path, or set output.mode=overwrite.");
+      }
+      Path in = fs.makeQualified(new Path(config.inputPath()));
+      if (fs.makeQualified(path).equals(in)) {
+        problems.add("output.path is the same as input.path (" + config.inputPath() + "): the job would overwrite"
+            + " its own input. Choose another output.path.");
+      }
+    } catch (IOException e) {
+      problems.add("Cannot check output path " + config.outputPath() + ": " + e.getMessage());
+    }
+  }
+
+  private void writeSummary(RunSummary summary, Configuration hadoop) {
+    Path path = new Path(config.outputPath(), RunSummary.FILE_NAME);
+    try (OutputStream out = path.getFileSystem(hadoop).create(path, true)) {
+      out.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write the run summary to " + path, e);
+    }
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unknown error";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+}

@@ -1,0 +1,112 @@
+package dev.sparklinear.job;
+
+import dev.sparklinear.core.nn.Linear;
+import dev.sparklinear.core.nn.Parameter;
+import dev.sparklinear.core.tensor.Tensor;
+import dev.sparklinear.core.weights.NpyReader;
+import dev.sparklinear.core.weights.SafetensorsFile;
+import dev.sparklinear.core.weights.SafetensorsReader;
+import dev.sparklinear.core.weights.WeightFileException;
+import dev.sparklinear.job.config.JobConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Builds the job's {@link Linear} from its config: inline weights, a safetensors or npy file, or PyTorch-style random
+ * initialisation from {@code module.init-seed}. Files are read once, on the driver, through Hadoop's FileSystem (so
+ * {@code file:}, {@code hdfs:}, {@code s3a:} and the rest work), and go through the layer's strict state-dict load.
+ */
+public final class ModuleLoader {
+  /** Weight files larger than this are refused before reading (the readers' own limit is just under 2 GiB). */
+  private static final long MAX_WEIGHTS_BYTES = Integer.MAX_VALUE - 8;
+
+  private ModuleLoader() {}
+
+  public static LoadedModule load(JobConfig config, Configuration hadoop) {
+    Linear linear = config.initSeed().isPresent()
+        ? new Linear(config.inFeatures(), config.outFeatures(), config.bias(), config.initSeed().getAsLong())
+        : new Linear(config.inFeatures(), config.outFeatures(), config.bias());
+    Map<String, String> sha256 = new LinkedHashMap<>();
+    switch (config.weightsFormat()) {
+      case INLINE -> {
+        if (config.inlineWeight().isEmpty()) {
+          String source = config.initSeed().isPresent()
+              ? "random (init-seed " + config.initSeed().getAsLong() + ")" : "random (default seed sequence)";
+          return new LoadedModule(linear, source, sha256, Map.of());
+        }
+        linear.setWeight(new Parameter(Tensor.of(config.inlineWeight().get())));
+        config.inlineBias().ifPresent(b -> linear.setBias(new Parameter(Tensor.of(b))));
+        return new LoadedModule(linear, "inline", sha256, Map.of());
+      }
+      case SAFETENSORS -> {
+        String path = config.weightsPath().orElseThrow();
+        byte[] bytes = readFile(path, hadoop);
+        sha256.put(path, sha256(bytes));
+        SafetensorsFile file = SafetensorsReader.read(bytes, path);
+        SafetensorsFile selected = config.weightsPrefix().isEmpty() ? file : file.withPrefix(config.weightsPrefix());
+        linear.loadStateDict(selected.tensors(), true);
+        return new LoadedModule(linear, path, sha256, file.metadata());
+      }
+      case NPY -> {
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        String weightPath = config.weightsPath().orElseThrow();
+        byte[] weightBytes = readFile(weightPath, hadoop);
+        sha256.put(weightPath, sha256(weightBytes));
+        state.put("weight", NpyReader.read(weightBytes, weightPath));
+        String source = weightPath;
+        if (config.biasPath().isPresent()) {
+          String biasPath = config.biasPath().get();
+          byte[] biasBytes = readFile(biasPath, hadoop);
+          sha256.put(biasPath, sha256(biasBytes));
+          state.put("bias", NpyReader.read(biasBytes, biasPath));
+          source += ", " + biasPath;
+        }
+        linear.loadStateDict(state, true);
+        return new LoadedModule(linear, source, sha256, Map.of());
+      }
+      default -> throw new IllegalStateException("Unhandled weights format " + config.weightsFormat());
+    }
+  }
+
+  /** Reads a whole (small) file through Hadoop's FileSystem, with errors that name the file. */
+  static byte[] readFile(String location, Configuration hadoop) {
+    Path path = new Path(location);
+    try {
+      FileSystem fs = path.getFileSystem(hadoop);
+      long length = fs.getFileStatus(path).getLen();
+      if (length > MAX_WEIGHTS_BYTES) {
+        throw new WeightFileException(location, "the file has " + length + " bytes, more than the " + MAX_WEIGHTS_BYTES
+            + " a weights file may have. Export only the layer's tensors");
+      }
+      try (InputStream in = fs.open(path)) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream((int) length);
+        in.transferTo(out);
+        return out.toByteArray();
+      }
+    } catch (FileNotFoundException e) {
+      throw new WeightFileException(location, "the file does not exist. Check module.weights.path and"
+          + " module.weights.bias-path (relative paths are resolved against the working directory)");
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read weights from " + location + ": " + e.getMessage(), e);
+    }
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+}

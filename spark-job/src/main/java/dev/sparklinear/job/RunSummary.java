@@ -1,0 +1,64 @@
+package dev.sparklinear.job;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a run did, for people (the printed summary) and for lineage ({@code OUTPUT/_spark_linear.json}): the counts,
+ * the time, the exact module and weights, the Spark version and the resolved config.
+ */
+public record RunSummary(
+    long rowsIn,
+    long rowsOut,
+    long blocks,
+    double wallSeconds,
+    String module,
+    String weights,
+    Map<String, String> weightsSha256,
+    Map<String, String> weightsMetadata,
+    String sparkVersion,
+    String master,
+    String outputPath,
+    Map<String, Object> config) {
+
+  /** The name of the summary file written into the output folder. */
+  public static final String FILE_NAME = "_spark_linear.json";
+
+  public double rowsPerSecond() {
+    return wallSeconds > 0 ? rowsOut / wallSeconds : 0;
+  }
+
+  /** Pretty-printed JSON, keys in a fixed order. */
+  public String toJson() {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("rows_in", rowsIn);
+    json.put("rows_out", rowsOut);
+    json.put("blocks", blocks);
+    json.put("wall_seconds", Math.round(wallSeconds * 1000) / 1000.0);
+    json.put("rows_per_second", Math.round(rowsPerSecond()));
+    json.put("module", module);
+    json.put("weights", weights);
+    json.put("weights_sha256", weightsSha256);
+    json.put("weights_metadata", weightsMetadata);
+    json.put("spark_version", sparkVersion);
+    json.put("master", master);
+    json.put("output_path", outputPath);
+    json.put("config", config);
+    try {
+      return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Cannot write the run summary as JSON", e);
+    }
+  }
+
+  /** A few lines for the terminal. */
+  public String toText() {
+    return String.format(
+        "spark-linear: %,d rows in, %,d rows out, %,d blocks in %.2f s (%,.0f rows/s)%n"
+            + "  module:  %s%n  weights: %s%n  output:  %s",
+        rowsIn, rowsOut, blocks, wallSeconds, rowsPerSecond(), module, weights, outputPath);
+  }
+}

@@ -1,0 +1,35 @@
+package dev.sparklinear.job;
+
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Makes the job's Spark session. Without a master from spark-submit or the config, the job runs in local mode on
+ * every core, with embedded Spark: nothing to install. Settings from the config's {@code spark.*} keys win over the
+ * defaults here; spark-submit's own settings win over both.
+ */
+final class Sessions {
+  static final String DEFAULT_MASTER = "local[*]";
+
+  private Sessions() {}
+
+  static SparkSession create(Map<String, String> configured) {
+    SparkConf conf = new SparkConf(); // picks up spark.* system properties, which spark-submit sets
+    for (Map.Entry<String, String> entry : configured.entrySet()) {
+      if (!conf.contains(entry.getKey())) {
+        conf.set(entry.getKey(), entry.getValue());
+      }
+    }
+    conf.setIfMissing("spark.app.name", "spark-linear");
+    conf.setIfMissing("spark.ui.showConsoleProgress", "true");
+    if (!conf.contains("spark.master")) {
+      conf.setMaster(DEFAULT_MASTER);
+      // A local run stays on this machine: no web UI, driver bound to loopback.
+      conf.setIfMissing("spark.ui.enabled", "false");
+      conf.setIfMissing("spark.driver.host", "127.0.0.1");
+      conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+    }
+    return SparkSession.builder().config(conf).getOrCreate();
+  }
+}

@@ -1,0 +1,141 @@
+package dev.sparklinear.job;
+
+import dev.sparklinear.core.nn.StateDictLoadException;
+import dev.sparklinear.core.weights.WeightFileException;
+import dev.sparklinear.job.config.ConfigException;
+import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.spark.InvalidRowException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The command line: {@code spark-linear run CONFIG [--set key=value ...]} and {@code spark-linear generate ...}.
+ *
+ * <p>The main class for spark-submit too: {@code spark-submit --class dev.sparklinear.job.SparkLinear
+ * spark-linear-job.jar run conf/job.yaml}. Exit codes: 0 done, 1 the job failed, 2 bad command line or config.
+ */
+@Command(
+    name = "spark-linear",
+    mixinStandardHelpOptions = true,
+    versionProvider = SparkLinear.Version.class,
+    description = "Runs a PyTorch-style Linear layer over Parquet feature files with Spark.",
+    subcommands = {SparkLinear.Run.class, GenerateCommand.class})
+public final class SparkLinear {
+  static final int FAILED = 1;
+  static final int BAD_INPUT = 2;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns its exit code (what {@link #main} exits with). */
+  public static int execute(String... args) {
+    CommandLine commandLine = new CommandLine(new SparkLinear());
+    commandLine.setExecutionExceptionHandler((e, line, parsed) -> report(e, line.getErr(), isSet(parsed, "--stacktrace")));
+    return commandLine.execute(args);
+  }
+
+  private static boolean isSet(CommandLine.ParseResult parsed, String option) {
+    CommandLine.ParseResult sub = parsed.subcommand();
+    return sub != null && sub.hasMatchedOption(option);
+  }
+
+  /** Prints one clear message for a failure, the cause a user can act on rather than Spark's wrapping of it. */
+  static int report(Throwable failure, PrintWriter err, boolean stackTrace) {
+    Throwable cause = actionableCause(failure);
+    String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    err.println("spark-linear: error: " + message);
+    if (stackTrace) {
+      failure.printStackTrace(err);
+    } else if (cause == failure && !isOurs(cause)) {
+      err.println("(run again with --stacktrace for details)");
+    }
+    err.flush();
+    return cause instanceof ConfigException || cause instanceof PreflightException
+        || cause instanceof WeightFileException || cause instanceof StateDictLoadException ? BAD_INPUT : FAILED;
+  }
+
+  private static Throwable actionableCause(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (isOurs(t)) {
+        return t;
+      }
+    }
+    return failure;
+  }
+
+  private static boolean isOurs(Throwable t) {
+    return t instanceof ConfigException || t instanceof PreflightException || t instanceof InvalidRowException
+        || t instanceof WeightFileException || t instanceof StateDictLoadException;
+  }
+
+  /** Keeps Spark's INFO chatter out of the terminal; the progress bar and warnings stay. */
+  static void quietLogs(String level) {
+    Configurator.setRootLevel(Level.toLevel(level, Level.WARN));
+    if (Level.toLevel(level, Level.WARN).isLessSpecificThan(Level.INFO)) {
+      return;
+    }
+    // Parquet and Hadoop warn about things a user cannot act on.
+    Configurator.setLevel("org.apache.parquet", Level.ERROR);
+    Configurator.setLevel("org.apache.hadoop", Level.ERROR);
+    Configurator.setLevel("org.apache.spark.util.Utils", Level.ERROR);
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Runs the job described by a config file (see docs/config.md).")
+  static final class Run implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "the job config, e.g. conf/seed-example.yaml")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+        description = "override a config key, e.g. --set block.max-rows=1024 (repeatable)")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--show", paramLabel = "N", defaultValue = "10",
+        description = "print the first N output rows after the run (0: none; default ${DEFAULT-VALUE})")
+    int show;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "WARN",
+        description = "log level for Spark and the job (default ${DEFAULT-VALUE})")
+    String logLevel;
+
+    @Option(names = "--stacktrace", description = "print the full stack trace of a failure")
+    boolean stackTrace;
+
+    @Override
+    public Integer call() {
+      JobConfig jobConfig = JobConfig.load(config, overrides);
+      quietLogs(logLevel);
+      SparkSession spark = Sessions.create(jobConfig.sparkConf());
+      try {
+        RunSummary summary = new LinearJob(jobConfig, spark).run();
+        if (show > 0) {
+          spark.read().format(jobConfig.outputFormat().configValue()).load(jobConfig.outputPath()).show(show, false);
+        }
+        System.out.println(summary.toText());
+        return 0;
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  /** The version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = SparkLinear.class.getPackage().getImplementationVersion();
+      return new String[] {"spark-linear " + (version == null ? "(development build)" : version)};
+    }
+  }
+}
