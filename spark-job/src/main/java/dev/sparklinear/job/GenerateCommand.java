@@ -1,6 +1,14 @@
 package dev.sparklinear.job;
 
+import java.util.Iterator;
 import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -12,8 +20,8 @@ import picocli.CommandLine.Option;
 /**
  * Writes synthetic Parquet feature files: an {@code id} column and a {@code features} column of {@code array<float>}.
  *
- * <p>Each value is a hash of (seed, id, index) scaled into [-4, 4), so the data is the same for the same seed whatever
- * the number of partitions or machines, and is made by Spark's generated code at full speed.
+ * <p>Values are uniform in [-4, 4) from a generator seeded by (seed, id), so the data is the same for the same seed
+ * whatever the number of partitions or machines.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = "Writes a synthetic Parquet feature dataset (id: bigint, features: array<float>).")
@@ -67,10 +75,35 @@ final class GenerateCommand implements Callable<Integer> {
     }
   }
 
-  /** The synthetic dataset, deterministic in (rows, dim, seed). */
+  /** The synthetic dataset, deterministic in (rows, dim, seed) whatever the partitioning. */
   static Dataset<Row> generate(SparkSession spark, long rows, int dim, long seed, int partitions) {
-    String value = "CAST((pmod(xxhash64(id, k, " + seed + "L), 8000000) - 4000000) / 1000000.0 AS FLOAT)";
-    return spark.range(0, rows, 1, partitions)
-        .selectExpr("id", "transform(sequence(0, " + (dim - 1) + "), k -> " + value + ") AS features");
+    StructType schema = new StructType()
+        .add("id", DataTypes.LongType, false)
+        .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    JavaRDD<InternalRow> data = spark.range(0, rows, 1, partitions).javaRDD().mapPartitions(ids -> {
+      float[] values = new float[dim];
+      return new Iterator<InternalRow>() {
+        private final GenericInternalRow row = new GenericInternalRow(2);
+
+        @Override
+        public boolean hasNext() {
+          return ids.hasNext();
+        }
+
+        @Override
+        public InternalRow next() {
+          long id = ids.next();
+          // One generator per row, seeded from (seed, id): the values do not depend on partitioning.
+          SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
+          for (int k = 0; k < dim; k++) {
+            values[k] = (float) (random.nextDouble() * 8 - 4);
+          }
+          row.setLong(0, id);
+          row.update(1, UnsafeArrayData.fromPrimitiveArray(values));
+          return row;
+        }
+      };
+    });
+    return ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(data.rdd(), schema, false);
   }
 }
