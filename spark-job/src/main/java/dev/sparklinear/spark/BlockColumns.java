@@ -4,7 +4,6 @@ import dev.sparklinear.core.block.FloatBlock;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Decimal;
@@ -56,22 +55,26 @@ final class BlockColumns {
     return columns;
   }
 
-  void show(FloatBlock block) {
+  /** Shows {@code block}: output row {@code r} of the block is read at batch row id {@code firstRowId + r}. */
+  void show(FloatBlock block, int firstRowId) {
     for (BlockColumn column : columns) {
-      column.show(block);
+      column.show(block, firstRowId);
     }
   }
 
   /** A read-only, never-null view of the current block; getters that do not apply to its type fail loudly. */
   private abstract static class BlockColumn extends ColumnVector {
     FloatBlock block;
+    /** Batch row id of the block's first row: columnar input shows several blocks of one batch in turn. */
+    int firstRowId;
 
     BlockColumn(DataType type) {
       super(type instanceof UserDefinedType<?> udt ? udt.sqlType() : type);
     }
 
-    void show(FloatBlock block) {
+    void show(FloatBlock block, int firstRowId) {
       this.block = block;
+      this.firstRowId = firstRowId;
     }
 
     float value(long flatIndex) {
@@ -209,14 +212,14 @@ final class BlockColumns {
     }
 
     @Override
-    void show(FloatBlock block) {
-      super.show(block);
-      values.show(block);
+    void show(FloatBlock block, int firstRowId) {
+      super.show(block, firstRowId);
+      values.show(block, 0);
     }
 
     @Override
     public ColumnarArray getArray(int rowId) {
-      return new ColumnarArray(values, rowId * width, width);
+      return new ColumnarArray(values, (rowId - firstRowId) * width, width);
     }
   }
 
@@ -233,7 +236,7 @@ final class BlockColumns {
 
     @Override
     public float getFloat(int rowId) {
-      return value((long) rowId * width + j);
+      return value((long) (rowId - firstRowId) * width + j);
     }
   }
 
@@ -253,9 +256,9 @@ final class BlockColumns {
     }
 
     @Override
-    void show(FloatBlock block) {
-      super.show(block);
-      values.show(block);
+    void show(FloatBlock block, int firstRowId) {
+      super.show(block, firstRowId);
+      values.show(block, firstRowId);
     }
 
     @Override
@@ -298,9 +301,5 @@ final class BlockColumns {
     public boolean isNullAt(int rowId) {
       return true;
     }
-  }
-
-  static boolean isArrayType(DataType type) {
-    return type instanceof ArrayType;
   }
 }

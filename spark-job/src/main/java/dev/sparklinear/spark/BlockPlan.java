@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -19,6 +20,7 @@ record BlockPlan(
     long maxBlockBytes,
     StructType keptSchema,
     FeatureReader reader,
+    DataType featureType,
     String featureDescription,
     OutputLayout layout,
     String outputColumn,

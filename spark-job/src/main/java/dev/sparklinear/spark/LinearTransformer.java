@@ -5,7 +5,9 @@ import dev.sparklinear.core.nn.Module;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
@@ -13,6 +15,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
@@ -25,8 +28,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.classic.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 /**
  * A Spark ML {@link Transformer} that runs a module (a {@link Linear} layer) over a feature column, block by block,
@@ -66,6 +71,7 @@ public class LinearTransformer extends Transformer {
   private final StringArrayParam keepCols;
   private final IntParam blockMaxRows;
   private final LongParam blockMaxBytes;
+  private final BooleanParam columnarInput;
 
   public LinearTransformer(Linear linear) {
     this(linear, linear.inFeatures(), linear.outFeatures());
@@ -90,7 +96,10 @@ public class LinearTransformer extends Transformer {
     blockMaxRows = new IntParam(this, "blockMaxRows", "rows per block at most", ParamValidators.gt(0));
     blockMaxBytes = new LongParam(this, "blockMaxBytes",
         "bytes per block at most (features, outputs and passed-through columns)", ParamValidators.gt(0));
+    columnarInput = new BooleanParam(this, "columnarInput",
+        "read the features straight from a columnar source's batches when the plan allows it");
     setDefault(outputCol, "output");
+    setDefault(columnarInput, (Object) true);
     setDefault(outputLayout, "array");
     setDefault(blockMaxRows, (Object) 4096);
     setDefault(blockMaxBytes, (Object) (8L << 20));
@@ -124,6 +133,16 @@ public class LinearTransformer extends Transformer {
 
   public LongParam blockMaxBytes() {
     return blockMaxBytes;
+  }
+
+  public BooleanParam columnarInput() {
+    return columnarInput;
+  }
+
+  /** Whether a columnar source is read batch by batch (the default); false always takes rows, for comparison. */
+  public LinearTransformer setColumnarInput(boolean value) {
+    set(columnarInput, (Object) value);
+    return this;
   }
 
   public LinearTransformer setInputCol(String value) {
@@ -194,9 +213,18 @@ public class LinearTransformer extends Transformer {
     SparkSession session = (SparkSession) dataset.sparkSession();
     Broadcast<Module> broadcast = JavaSparkContext.fromSparkContext(session.sparkContext()).broadcast(module);
     BlockPlan blockPlan = plan.blockPlan;
-    FlatMapFunction<java.util.Iterator<InternalRow>, InternalRow> runPartition =
-        rows -> PartitionRunner.start(rows, ExecutorModules.get(broadcast), blockPlan);
-    JavaRDD<InternalRow> output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
+    Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
+    JavaRDD<InternalRow> output;
+    if (columnar.isPresent()) {
+      int[] ordinals = columnar.get().ordinals();
+      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition =
+          batches -> BatchPartitionRunner.start(batches, ExecutorModules.get(broadcast), blockPlan, ordinals);
+      output = columnar.get().batches().toJavaRDD().mapPartitions(runPartition);
+    } else {
+      FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition =
+          rows -> PartitionRunner.start(rows, ExecutorModules.get(broadcast), blockPlan);
+      output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
+    }
     StructType schema = new StructType(plan.outputFields().toArray(new StructField[0]));
     return session.internalCreateDataFrame(output.rdd(), schema, false);
   }
@@ -250,7 +278,9 @@ public class LinearTransformer extends Transformer {
     long maxBytes = (Long) $(blockMaxBytes);
     int rows = (int) Math.max(1, Math.min((Integer) $(blockMaxRows), maxBytes / rowBytes));
     String description = single ? "column '" + featureColumns.get(0) + "'" : "columns " + featureColumns;
-    BlockPlan blockPlan = new BlockPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, description,
+    DataType featureType = single ? schema.apply(featureColumns.get(0)).dataType() : null;
+    BlockPlan blockPlan = new BlockPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, featureType,
+        description,
         layout, $(outputCol), module.toString(), counters);
     return new Plan(featureColumns, kept, outputFields, blockPlan);
   }
