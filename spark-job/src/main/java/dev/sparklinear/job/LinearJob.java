@@ -21,6 +21,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.MetadataBuilder;
 
 /**
  * One run of the job: load the layer, check everything that can be checked on the driver, transform the input with
@@ -32,6 +34,9 @@ import org.apache.spark.sql.functions;
  * }</pre>
  */
 public final class LinearJob {
+  /** The key, in the output columns' metadata, of the module and weights that made them. */
+  public static final String LINEAGE_KEY = "spark_linear";
+
   private final JobConfig config;
   private final SparkSession spark;
 
@@ -74,7 +79,7 @@ public final class LinearJob {
     }
 
     BlockCounters counters = BlockCounters.register(spark.sparkContext());
-    Dataset<Row> output = transformer.setCounters(counters).transform(input);
+    Dataset<Row> output = withLineage(transformer.setCounters(counters).transform(input), input, loaded);
     output.write()
         .mode(config.outputMode() == OutputMode.OVERWRITE ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
         .format(config.outputFormat().configValue())
@@ -86,6 +91,30 @@ public final class LinearJob {
         spark.sparkContext().master(), config.outputPath(), config.resolved());
     writeSummary(summary, hadoop);
     return summary;
+  }
+
+  /**
+   * Puts the module's repr and the weights' SHA-256 into the metadata of the output columns. Spark stores column
+   * metadata in every Parquet file's footer (key {@code org.apache.spark.sql.parquet.row.metadata}) and gives it back
+   * on read, so each output file says which module and which weights made it. (Spark's Parquet writer offers no way
+   * to add footer keys of our own.)
+   */
+  private static Dataset<Row> withLineage(Dataset<Row> output, Dataset<Row> input, LoadedModule loaded) {
+    MetadataBuilder lineage = new MetadataBuilder()
+        .putString("module", loaded.linear().toString())
+        .putString("weights", loaded.weightsSource());
+    MetadataBuilder sha256 = new MetadataBuilder();
+    loaded.sha256().forEach(sha256::putString);
+    lineage.putMetadata("weights_sha256", sha256.build());
+    Metadata metadata = new MetadataBuilder().putMetadata(LINEAGE_KEY, lineage.build()).build();
+    List<String> inputColumns = List.of(input.columns());
+    Dataset<Row> out = output;
+    for (String column : output.columns()) {
+      if (!inputColumns.contains(column)) {
+        out = out.withMetadata(column, metadata);
+      }
+    }
+    return out;
   }
 
   private LinearTransformer transformerFor(LoadedModule loaded) {
