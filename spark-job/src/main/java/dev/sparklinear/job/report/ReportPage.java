@@ -1,0 +1,110 @@
+package dev.sparklinear.job.report;
+
+import dev.sparklinear.job.RunSummary;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+/**
+ * Renders {@code _report.html}: the run summary as a table and one histogram per output dimension (the first
+ * {@link #MAX_PLOTS}), drawn with XChart and embedded as PNG data, so the page needs nothing beside it.
+ */
+public final class ReportPage {
+  /** File name of the report in the output folder. */
+  public static final String FILE_NAME = "_report.html";
+
+  /** More plots than this make a page nobody reads; the table still lists every dimension. */
+  public static final int MAX_PLOTS = 32;
+
+  private ReportPage() {}
+
+  public static String render(RunSummary summary, List<DimensionHistogram> histograms) {
+    System.setProperty("java.awt.headless", "true");
+    StringBuilder html = new StringBuilder();
+    html.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+        .append("<title>spark-linear run report</title>\n<style>\n")
+        .append("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}")
+        .append("td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f3f3}")
+        .append(".plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{margin:0}")
+        .append("figcaption{font-size:90%;color:#555}\n</style>\n</head>\n<body>\n")
+        .append("<h1>spark-linear run report</h1>\n<h2>Summary</h2>\n<table>\n");
+    row(html, "Rows in", String.format(Locale.ROOT, "%,d", summary.rowsIn()));
+    row(html, "Rows out", String.format(Locale.ROOT, "%,d", summary.rowsOut()));
+    row(html, "Blocks", String.format(Locale.ROOT, "%,d", summary.blocks()));
+    row(html, "Wall time", String.format(Locale.ROOT, "%.2f s", summary.wallSeconds()));
+    row(html, "Rows per second", String.format(Locale.ROOT, "%,.0f", summary.rowsPerSecond()));
+    row(html, "Module", summary.module());
+    row(html, "Weights", summary.weights());
+    summary.weightsSha256().forEach((file, sha) -> row(html, "SHA-256 of " + file, sha));
+    row(html, "Spark", summary.sparkVersion() + " (" + summary.master() + ")");
+    row(html, "Output", summary.outputPath());
+    html.append("</table>\n");
+
+    if (!histograms.isEmpty()) {
+      html.append("<h2>Output dimensions</h2>\n<table>\n<tr><th>dimension</th><th>count</th><th>NaN/Inf</th>")
+          .append("<th>mean</th><th>min</th><th>max</th></tr>\n");
+      for (DimensionHistogram h : histograms) {
+        html.append(String.format(Locale.ROOT,
+            "<tr><td>%d</td><td>%,d</td><td>%,d</td><td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>%n",
+            h.dimension(), h.count(), h.nanCount(), h.mean(), h.min(), h.max()));
+      }
+      html.append("</table>\n<div class=\"plots\">\n");
+      for (DimensionHistogram h : histograms.subList(0, Math.min(MAX_PLOTS, histograms.size()))) {
+        html.append("<figure><img alt=\"histogram of output ").append(h.dimension())
+            .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(plot(h)))
+            .append("\"><figcaption>output[").append(h.dimension()).append("]: ")
+            .append(String.format(Locale.ROOT, "%,d below %.4g, %,d at or above %.4g", h.below(), h.low(),
+                h.above(), h.high()))
+            .append("</figcaption></figure>\n");
+      }
+      html.append("</div>\n");
+      if (histograms.size() > MAX_PLOTS) {
+        html.append("<p>Plots of the first ").append(MAX_PLOTS).append(" of ").append(histograms.size())
+            .append(" dimensions.</p>\n");
+      }
+    }
+    return html.append("</body>\n</html>\n").toString();
+  }
+
+  /** One histogram as PNG bytes. */
+  static byte[] plot(DimensionHistogram h) {
+    CategoryChart chart = new CategoryChartBuilder().width(360).height(240)
+        .title("output[" + h.dimension() + "]").xAxisTitle("value").yAxisTitle("rows").build();
+    Styler styler = chart.getStyler();
+    styler.setLegendVisible(false);
+    chart.getStyler().setXAxisLabelRotation(45);
+    chart.getStyler().setAvailableSpaceFill(0.95);
+    chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(12f));
+    long[] bins = h.bins();
+    List<String> labels = new ArrayList<>();
+    List<Long> counts = new ArrayList<>();
+    double width = (h.high() - h.low()) / bins.length;
+    for (int i = 0; i < bins.length; i++) {
+      // A label every few bins keeps the axis readable.
+      labels.add(i % Math.max(1, bins.length / 5) == 0 ? String.format(Locale.ROOT, "%.3g", h.low() + i * width)
+          : " ".repeat(i));
+      counts.add(bins[i]);
+    }
+    chart.addSeries("rows", labels, counts);
+    try {
+      return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot draw the histogram of output " + h.dimension(), e);
+    }
+  }
+
+  private static void row(StringBuilder html, String name, String value) {
+    html.append("<tr><th>").append(escape(name)).append("</th><td>").append(escape(value)).append("</td></tr>\n");
+  }
+
+  static String escape(String text) {
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+}
