@@ -80,16 +80,21 @@ public final class LinearJob {
 
     BlockCounters counters = BlockCounters.register(spark.sparkContext());
     Dataset<Row> output = withLineage(transformer.setCounters(counters).transform(input), input, loaded);
-    output.write()
-        .mode(config.outputMode() == OutputMode.OVERWRITE ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
-        .format(config.outputFormat().configValue())
-        .save(config.outputPath());
-
-    double seconds = (System.nanoTime() - start) / 1e9;
-    RunSummary summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
-        loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
-        spark.sparkContext().master(), config.outputPath(), config.resolved());
-    writeSummary(summary, hadoop);
+    StagedOutput staged = StagedOutput.begin(config.outputPath(), hadoop);
+    RunSummary summary;
+    try {
+      output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue())
+          .save(staged.stagingPath());
+      double seconds = (System.nanoTime() - start) / 1e9;
+      summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
+          loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
+          spark.sparkContext().master(), config.outputPath(), config.resolved());
+      writeSummary(summary, new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
+      staged.commit(config.outputMode() == OutputMode.OVERWRITE);
+    } catch (RuntimeException | Error e) {
+      staged.abort();
+      throw e;
+    }
     return summary;
   }
 
@@ -202,8 +207,7 @@ public final class LinearJob {
     }
   }
 
-  private void writeSummary(RunSummary summary, Configuration hadoop) {
-    Path path = new Path(config.outputPath(), RunSummary.FILE_NAME);
+  private static void writeSummary(RunSummary summary, Path path, Configuration hadoop) {
     try (OutputStream out = path.getFileSystem(hadoop).create(path, true)) {
       out.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
