@@ -14,6 +14,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
@@ -178,7 +179,11 @@ public final class LinearJob {
       return;
     }
     String column = config.inputColumn().get();
-    List<Row> sample = input.select(functions.size(column(column))).where(column(column).isNotNull()).limit(1)
+    Column values = column(column);
+    if (input.schema().apply(column).dataType().equals(SQLDataTypes.VectorType())) {
+      values = org.apache.spark.ml.functions.vector_to_array(values, "float64"); // size() takes arrays only
+    }
+    List<Row> sample = input.select(functions.size(values)).where(column(column).isNotNull()).limit(1)
         .collectAsList();
     if (!sample.isEmpty() && sample.get(0).getInt(0) != config.inFeatures()) {
       int width = sample.get(0).getInt(0);
