@@ -105,7 +105,7 @@ class SparkLinearTest {
     assertThat(result.exitCode()).isEqualTo(2);
     assertThat(result.out()).isEmpty();
     assertThat(result.err())
-        .startsWith("spark-linear: error: Invalid job config " + config + " (")
+        .startsWith("spark-linear: error: Invalid job config " + config)
         .contains("Unknown config key 'input.colum' in ")
         .contains("did you mean 'input.column'?")
         .doesNotContain("\tat ")
@@ -134,8 +134,9 @@ class SparkLinearTest {
 
     assertThat(result.exitCode()).isEqualTo(2);
     assertThat(result.err())
-        .startsWith("spark-linear: error: Invalid job config " + config + " (1 problem):")
-        .contains("Cannot read config file " + config + ": no such file")
+        .startsWith("spark-linear: error: Invalid job config " + config + ": Cannot read config file " + config
+            + ": no such file")
+        .hasLineCount(1)
         .doesNotContain("\tat ");
   }
 

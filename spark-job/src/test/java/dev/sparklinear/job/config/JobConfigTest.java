@@ -467,7 +467,7 @@ class JobConfigTest {
   void malformedYamlIsAnError() {
     ConfigException e = problemsOf("module: [in-features: 4\n");
 
-    assertThat(e).hasMessageStartingWith("Invalid job config conf/x.yaml (1 problem):\n  - Cannot parse conf/x.yaml");
+    assertThat(e).hasMessageStartingWith("Invalid job config conf/x.yaml: Cannot parse conf/x.yaml");
   }
 
   @Test
