@@ -1,6 +1,7 @@
 package dev.sparklinear.spark;
 
 import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.hooks.NonFiniteValueException;
 import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.Module;
 import java.util.ArrayList;
@@ -122,6 +123,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     long rowBytes = plan.fixedRowBytes();
     long bytes = 0;
     int count = 0;
+    long firstRow = rowIndex;
     while (count < plan.blockRows() && input.hasNext()) {
       InternalRow row = input.next();
       if (!plan.reader().read(row, address + (long) count * in * FloatBlock.BYTES, in)) {
@@ -136,9 +138,11 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
       }
     }
     keptWriter.finish();
-    CallContext context = CallContext.of(count, partitionId, blockIndex++, allocator);
+    CallContext context = CallContext.of(count, partitionId, blockIndex++, firstRow, allocator);
     try (FloatBlock x = FloatBlock.wrap(features.buffer(), count, in)) {
       output = module.call(x, context);
+    } catch (NonFiniteValueException e) {
+      throw e.withRowKey(describeKeptRow(e.rowInBlock()));
     }
     if (output.rows() != count || output.cols() != plan.outFeatures()) {
       String shape = output.rows() + "x" + output.cols();
@@ -151,6 +155,22 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     outputColumns.show(output);
     batch.setNumRows(count);
     rows = batch.rowIterator();
+  }
+
+  /**
+   * The first passed-through values of a row of the current block: how a user finds the row. (Not its file: the
+   * block is read by now, and its rows may come from more than one file.)
+   */
+  private String describeKeptRow(int row) {
+    List<String> parts = new ArrayList<>();
+    for (org.apache.arrow.vector.FieldVector vector : keptRoot.getFieldVectors()) {
+      if (parts.size() == 3 || row >= vector.getValueCount()) {
+        break;
+      }
+      String text = String.valueOf(vector.getObject(row));
+      parts.add(vector.getName() + "=" + (text.length() > 40 ? text.substring(0, 40) + "..." : text));
+    }
+    return parts.isEmpty() ? "" : "(" + String.join(", ", parts) + ")";
   }
 
   private static String currentFile() {
