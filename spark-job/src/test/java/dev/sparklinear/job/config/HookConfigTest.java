@@ -209,6 +209,16 @@ class HookConfigTest {
   }
 
   @Test
+  void hooksExampleConfigRunsStandardizeThenGuardSigmoidAndStats() {
+    JobConfig config = JobConfig.load(RepositoryFiles.root().resolve("conf/hooks-example.yaml"), List.of());
+    assertThat(config.inputPath()).isEqualTo("data/seed/features.parquet");
+    assertThat(config.preHooks()).extracting(HookSpec::summary)
+        .containsExactly("standardize {mean: vector [4], std: vector [4]}");
+    assertThat(config.forwardHooks()).extracting(HookSpec::summary)
+        .containsExactly("nan-guard {action: fail}", "sigmoid", "stats {bins: 10, min: 0.0, max: 1.0}");
+  }
+
+  @Test
   void unknownKeyUnderHooksNamesTheNearest() {
     assertThat(problems("hooks: {forwrd: [relu]}\n"))
         .containsExactly("Unknown config key 'hooks.forwrd' in conf/h.yaml; did you mean 'hooks.forward'?");
