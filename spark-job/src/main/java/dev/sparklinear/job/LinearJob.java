@@ -26,8 +26,8 @@ import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
 
 /**
- * One run of the job: load the layer, check everything that can be checked on the driver, transform the input with
- * {@link LinearTransformer}, write the output, and write the run summary beside it.
+ * One run of the job: load the layer and build its hooks, check everything that can be checked on the driver,
+ * transform the input with {@link LinearTransformer}, write the output, and write the run summary beside it.
  *
  * <pre>{@code
  * JobConfig config = JobConfig.load(Path.of("conf/seed-example.yaml"), List.of());
@@ -63,6 +63,7 @@ public final class LinearJob {
     } catch (RuntimeException e) {
       problems.add(e.getMessage());
     }
+    JobHooks hooks = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
     Dataset<Row> input = openInput(hadoop, problems);
     checkOutputPath(hadoop, problems);
     LinearTransformer transformer = null;
@@ -79,6 +80,8 @@ public final class LinearJob {
       throw new PreflightException(config.source(), problems);
     }
 
+    // Registered before the transformer broadcasts the layer, so that the hooks travel with it.
+    hooks.registerOn(loaded.linear());
     BlockCounters counters = BlockCounters.register(spark.sparkContext());
     Dataset<Row> output = withLineage(transformer.setCounters(counters).transform(input), input, loaded);
     StagedOutput staged = StagedOutput.begin(config.outputPath(), hadoop);
@@ -89,7 +92,7 @@ public final class LinearJob {
       double seconds = (System.nanoTime() - start) / 1e9;
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
           loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
-          spark.sparkContext().master(), config.outputPath(), config.resolved());
+          spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics());
       writeSummary(summary, new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
       staged.commit(config.outputMode() == OutputMode.OVERWRITE);
     } catch (RuntimeException | Error e) {

@@ -3,12 +3,16 @@ package dev.sparklinear.job;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparklinear.spark.hooks.DimensionStats;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * What a run did, for people (the printed summary) and for lineage ({@code OUTPUT/_spark_linear.json}): the counts,
- * the time, the exact module and weights, the Spark version and the resolved config.
+ * the time, the exact module and weights, the Spark version, the resolved config and the statistics gathered by
+ * {@code stats} hooks, by config entry ({@code hooks.forward[1]}), one entry per output dimension.
  */
 public record RunSummary(
     long rowsIn,
@@ -22,10 +26,23 @@ public record RunSummary(
     String sparkVersion,
     String master,
     String outputPath,
-    Map<String, Object> config) {
+    Map<String, Object> config,
+    Map<String, List<DimensionStats>> hookStatistics) {
 
   /** The name of the summary file written into the output folder. */
   public static final String FILE_NAME = "_spark_linear.json";
+
+  public RunSummary {
+    hookStatistics = Collections.unmodifiableMap(new LinkedHashMap<>(hookStatistics));
+  }
+
+  /** A summary of a run without statistics hooks. */
+  public RunSummary(long rowsIn, long rowsOut, long blocks, double wallSeconds, String module, String weights,
+      Map<String, String> weightsSha256, Map<String, String> weightsMetadata, String sparkVersion, String master,
+      String outputPath, Map<String, Object> config) {
+    this(rowsIn, rowsOut, blocks, wallSeconds, module, weights, weightsSha256, weightsMetadata, sparkVersion, master,
+        outputPath, config, Map.of());
+  }
 
   public double rowsPerSecond() {
     return wallSeconds > 0 ? rowsOut / wallSeconds : 0;
@@ -47,6 +64,14 @@ public record RunSummary(
     json.put("master", master);
     json.put("output_path", outputPath);
     json.put("config", config);
+    Map<String, Object> hooks = new LinkedHashMap<>();
+    hookStatistics.forEach((where, dimensions) -> {
+      Map<String, Object> stats = new LinkedHashMap<>();
+      stats.put("type", "stats");
+      stats.put("dimensions", dimensions.stream().map(DimensionStats::toMap).toList());
+      hooks.put(where, stats);
+    });
+    json.put("hooks", hooks);
     try {
       return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json);
     } catch (JsonProcessingException e) {

@@ -1,5 +1,6 @@
 package dev.sparklinear.job;
 
+import dev.sparklinear.core.hooks.NonFiniteValueException;
 import dev.sparklinear.core.nn.StateDictLoadException;
 import dev.sparklinear.core.weights.WeightFileException;
 import dev.sparklinear.job.config.ConfigException;
@@ -76,7 +77,8 @@ public final class SparkLinear {
 
   private static boolean isOurs(Throwable t) {
     return t instanceof ConfigException || t instanceof PreflightException || t instanceof InvalidRowException
-        || t instanceof WeightFileException || t instanceof StateDictLoadException;
+        || t instanceof WeightFileException || t instanceof StateDictLoadException
+        || t instanceof NonFiniteValueException;
   }
 
   /** Keeps Spark's INFO chatter out of the terminal; the progress bar and warnings stay. */

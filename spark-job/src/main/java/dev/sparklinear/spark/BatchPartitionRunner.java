@@ -115,7 +115,7 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
     if (!copyInBulk(start, count)) {
       copyRowByRow(start, count);
     }
-    outputColumns.show(call.run(count), start);
+    outputColumns.show(call.run(count, rowIndex, r -> plan.describeKey(inputView.getRow(start + r)).trim()), start);
     rowIndex += count;
     blockEnd = start + count;
   }

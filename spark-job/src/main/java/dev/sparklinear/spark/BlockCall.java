@@ -1,8 +1,10 @@
 package dev.sparklinear.spark;
 
 import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.hooks.NonFiniteValueException;
 import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.Module;
+import java.util.function.IntFunction;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.util.ArrowUtils;
@@ -71,14 +73,17 @@ final class BlockCall implements AutoCloseable {
   }
 
   /**
-   * Runs the module on the first {@code rows} rows of the feature block. The output is valid until the next call or
-   * {@link #close()}.
+   * Runs the module on the first {@code rows} rows of the feature block, whose first row is row {@code firstRow} of
+   * the partition. The output is valid until the next call or {@link #close()}. A nan-guard failure is given the
+   * offending row's key by {@code rowKey} (row index within the block to a description).
    */
-  FloatBlock run(int rows) {
+  FloatBlock run(int rows, long firstRow, IntFunction<String> rowKey) {
     releaseOutput();
-    CallContext context = CallContext.of(rows, partitionId, blockIndex++, allocator);
+    CallContext context = CallContext.of(rows, partitionId, blockIndex++, firstRow, allocator);
     try (FloatBlock x = FloatBlock.wrap(features.buffer(), rows, plan.inFeatures())) {
       output = module.call(x, context);
+    } catch (NonFiniteValueException e) {
+      throw e.withRowKey(rowKey.apply(e.rowInBlock()));
     }
     if (output.rows() != rows || output.cols() != plan.outFeatures()) {
       String shape = output.rows() + "x" + output.cols();

@@ -56,7 +56,8 @@ record BlockPlan(
         + (file == null ? "" : " in " + file) + ": " + reason + ". " + advice);
   }
 
-  private String describeKey(InternalRow row) {
+  /** The first passed-through values of {@code row}, as {@code " (id=7, name=x)"}: how a user finds the row. */
+  String describeKey(InternalRow row) {
     List<String> parts = new ArrayList<>();
     StructField[] fields = keptSchema.fields();
     for (int i = 0; i < fields.length && parts.size() < 3; i++) {

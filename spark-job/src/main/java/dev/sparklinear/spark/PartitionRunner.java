@@ -87,6 +87,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     long rowBytes = plan.fixedRowBytes();
     long bytes = 0;
     int count = 0;
+    long firstRow = rowIndex;
     while (count < plan.blockRows() && input.hasNext()) {
       InternalRow row = input.next();
       if (!plan.reader().read(row, call.featureAddress(count), plan.inFeatures())) {
@@ -101,9 +102,25 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
       }
     }
     keptWriter.finish();
-    outputColumns.show(call.run(count), 0);
+    outputColumns.show(call.run(count, firstRow, this::describeKeptRow), 0);
     batch.setNumRows(count);
     rows = batch.rowIterator();
+  }
+
+  /**
+   * The first passed-through values of a row of the current block: how a user finds the row. (Not its file: the
+   * block is read by now, and its rows may come from more than one file.)
+   */
+  private String describeKeptRow(int row) {
+    List<String> parts = new ArrayList<>();
+    for (org.apache.arrow.vector.FieldVector vector : keptRoot.getFieldVectors()) {
+      if (parts.size() == 3 || row >= vector.getValueCount()) {
+        break;
+      }
+      String text = String.valueOf(vector.getObject(row));
+      parts.add(vector.getName() + "=" + (text.length() > 40 ? text.substring(0, 40) + "..." : text));
+    }
+    return parts.isEmpty() ? "" : "(" + String.join(", ", parts) + ")";
   }
 
   static String currentFile() {

@@ -6,7 +6,8 @@ import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * What a hook or {@code forward} knows about the call it is part of: the block's row count, where the block comes
- * from (partition id and block index, when a Spark job runs the module) and the allocator that outputs are taken from.
+ * from (partition id, block index and the index of its first row within the partition, when a Spark job runs the
+ * module) and the allocator that outputs are taken from.
  *
  * <p>Immutable, so a hook can keep it or hand it to another thread. Hooks use it to do per-block work (counting,
  * statistics keyed by partition) without global state.
@@ -18,23 +19,33 @@ public final class CallContext {
   private final int rows;
   private final int partitionId;
   private final long blockIndex;
+  private final long firstRow;
   private final BufferAllocator allocator;
 
-  private CallContext(int rows, int partitionId, long blockIndex, BufferAllocator allocator) {
+  private CallContext(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
     this.rows = rows;
     this.partitionId = partitionId;
     this.blockIndex = blockIndex;
+    this.firstRow = firstRow;
     this.allocator = Objects.requireNonNull(allocator, "allocator");
   }
 
   /** A context for a call on {@code input} outside a job: outputs come from the input's allocator. */
   public static CallContext of(FloatBlock input) {
-    return new CallContext(input.rows(), UNKNOWN, UNKNOWN, input.allocator());
+    return new CallContext(input.rows(), UNKNOWN, UNKNOWN, UNKNOWN, input.allocator());
   }
 
   /** A context for block {@code blockIndex} of Spark partition {@code partitionId}, allocating from {@code allocator}. */
   public static CallContext of(int rows, int partitionId, long blockIndex, BufferAllocator allocator) {
-    return new CallContext(rows, partitionId, blockIndex, allocator);
+    return new CallContext(rows, partitionId, blockIndex, UNKNOWN, allocator);
+  }
+
+  /**
+   * A context for block {@code blockIndex} of Spark partition {@code partitionId} whose first row is row
+   * {@code firstRow} of the partition (counting from 0), allocating from {@code allocator}.
+   */
+  public static CallContext of(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
+    return new CallContext(rows, partitionId, blockIndex, firstRow, allocator);
   }
 
   /** Rows in the block the call was made with. */
@@ -52,6 +63,15 @@ public final class CallContext {
     return blockIndex;
   }
 
+  /**
+   * The index within its partition of the block's first row (0, ...), or {@link #UNKNOWN}: row {@code r} of the block
+   * is row {@code firstRow() + r} of the partition. Blocks end at a row or a byte limit, so this is not
+   * {@code blockIndex * rows}.
+   */
+  public long firstRow() {
+    return firstRow;
+  }
+
   /** Where modules and hooks allocate the blocks they return; the caller of {@code call} closes those. */
   public BufferAllocator allocator() {
     return allocator;
@@ -59,6 +79,7 @@ public final class CallContext {
 
   @Override
   public String toString() {
-    return "CallContext(rows=" + rows + ", partition=" + partitionId + ", block=" + blockIndex + ")";
+    return "CallContext(rows=" + rows + ", partition=" + partitionId + ", block=" + blockIndex
+        + (firstRow == UNKNOWN ? "" : ", firstRow=" + firstRow) + ")";
   }
 }

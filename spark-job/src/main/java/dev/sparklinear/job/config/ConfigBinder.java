@@ -2,6 +2,8 @@ package dev.sparklinear.job.config;
 
 import static dev.sparklinear.job.config.ConfigKey.BLOCK_MAX_BYTES;
 import static dev.sparklinear.job.config.ConfigKey.BLOCK_MAX_ROWS;
+import static dev.sparklinear.job.config.ConfigKey.HOOKS_FORWARD;
+import static dev.sparklinear.job.config.ConfigKey.HOOKS_PRE;
 import static dev.sparklinear.job.config.ConfigKey.INPUT_COLUMN;
 import static dev.sparklinear.job.config.ConfigKey.INPUT_COLUMNS;
 import static dev.sparklinear.job.config.ConfigKey.INPUT_OPTIONS;
@@ -62,6 +64,7 @@ final class ConfigBinder {
     binder.checkRequired();
     binder.checkInputColumns();
     binder.checkWeights();
+    binder.checkHooks();
     if (!problems.isEmpty()) {
       throw new ConfigException(raw.source(), problems);
     }
@@ -259,6 +262,22 @@ final class ConfigBinder {
     }
   }
 
+  private void checkHooks() {
+    if (valid(MODULE_IN_FEATURES) && valid(HOOKS_PRE)) {
+      HookListBinder.checkWidths(hooks(HOOKS_PRE), raw.origin(HOOKS_PRE.key()), "in_features",
+          (Integer) values.get(MODULE_IN_FEATURES), problems);
+    }
+    if (valid(MODULE_OUT_FEATURES) && valid(HOOKS_FORWARD)) {
+      HookListBinder.checkWidths(hooks(HOOKS_FORWARD), raw.origin(HOOKS_FORWARD.key()), "out_features",
+          (Integer) values.get(MODULE_OUT_FEATURES), problems);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<HookSpec> hooks(ConfigKey key) {
+    return (List<HookSpec>) values.get(key);
+  }
+
   private void onlyWith(ConfigKey key, String needed, String actual) {
     if (given.contains(key)) {
       problems.add(key.key() + " in " + raw.origin(key.key()) + " is only used with " + needed + ", but "
@@ -309,6 +328,8 @@ final class ConfigBinder {
         return floatVector(key, value, where);
       case FLOAT_MATRIX:
         return floatMatrix(key, value, where);
+      case HOOK_LIST:
+        return HookListBinder.bind(key, value, where, problems);
       default:
         throw new AssertionError(key.type());
     }
@@ -342,6 +363,8 @@ final class ConfigBinder {
         return "a list of numbers, e.g. [0.1, 0.2]";
       case FLOAT_MATRIX:
         return "a list of rows of numbers, e.g. [[1, 2], [3, 4]]";
+      case HOOK_LIST:
+        return "a list of hooks, e.g. [relu, {type: clamp, min: 0}]";
       default:
         throw new AssertionError(key.type());
     }

@@ -77,7 +77,17 @@ public enum ConfigKey {
       "Most rows in one block handed to the layer."),
   BLOCK_MAX_BYTES("block.max-bytes", Type.POSITIVE_LONG, 8L * 1024 * 1024,
       "Most bytes in one block, 8 MiB by default: its features and outputs (4 bytes per float) plus the"
-          + " passed-through columns. A block ends at whichever of the two limits it reaches first.");
+          + " passed-through columns. A block ends at whichever of the two limits it reaches first."),
+  HOOKS_PRE("hooks.pre", Type.HOOK_LIST, List.of(),
+      "Forward pre-hooks: run on each block of inputs before the layer, in order, each on the result of the one"
+          + " before. An entry is a hook name (`relu`), a map with `type` and the hook's parameters"
+          + " (`{type: clamp, min: 0, max: 6}`), or `{class: com.example.MyHook, ...}` for a hook class of your own"
+          + " (its other keys are passed to it as strings). Types and their parameters: " + HookType.summary()
+          + ". Vectors have `in_features` values here. Every hook is described, with examples, in docs/hooks.md."),
+  HOOKS_FORWARD("hooks.forward", Type.HOOK_LIST, List.of(),
+      "Forward hooks: run on each block of outputs after the layer, in order, as `hooks.pre` does on inputs;"
+          + " a class must implement `ForwardHook`. Vectors have `out_features` values here. `stats` adds"
+          + " per-output statistics to the run summary.");
 
   /** Keys under this prefix are free-form Spark settings, kept as strings with the prefix. */
   public static final String SPARK_PREFIX = "spark.";
@@ -94,6 +104,7 @@ public enum ConfigKey {
     STRING_MAP("map of strings"),
     FLOAT_VECTOR("list of numbers"),
     FLOAT_MATRIX("list of lists of numbers"),
+    HOOK_LIST("list of hooks"),
     ENUM("one of the listed values");
 
     private final String description;
@@ -168,6 +179,9 @@ public enum ConfigKey {
     }
     if (value instanceof Map<?, ?> && ((Map<?, ?>) value).isEmpty()) {
       return "{}";
+    }
+    if (value instanceof List<?> && ((List<?>) value).isEmpty()) {
+      return "[]";
     }
     return String.valueOf(value);
   }

@@ -2,6 +2,8 @@ package dev.sparklinear.job.config;
 
 import static dev.sparklinear.job.config.ConfigKey.BLOCK_MAX_BYTES;
 import static dev.sparklinear.job.config.ConfigKey.BLOCK_MAX_ROWS;
+import static dev.sparklinear.job.config.ConfigKey.HOOKS_FORWARD;
+import static dev.sparklinear.job.config.ConfigKey.HOOKS_PRE;
 import static dev.sparklinear.job.config.ConfigKey.INPUT_COLUMN;
 import static dev.sparklinear.job.config.ConfigKey.INPUT_COLUMNS;
 import static dev.sparklinear.job.config.ConfigKey.INPUT_FORMAT;
@@ -85,6 +87,8 @@ public final class JobConfig implements Serializable {
   private final List<String> outputKeep;
   private final int blockMaxRows;
   private final long blockMaxBytes;
+  private final List<HookSpec> preHooks;
+  private final List<HookSpec> forwardHooks;
   private final Map<String, String> sparkConf;
 
   /** From values already checked by {@link ConfigBinder}: defaults applied, optional keys absent when unset. */
@@ -117,6 +121,8 @@ public final class JobConfig implements Serializable {
     this.outputKeep = keep == null ? null : List.copyOf(keep);
     this.blockMaxRows = (Integer) values.get(BLOCK_MAX_ROWS);
     this.blockMaxBytes = (Long) values.get(BLOCK_MAX_BYTES);
+    this.preHooks = List.copyOf((List<HookSpec>) values.get(HOOKS_PRE));
+    this.forwardHooks = List.copyOf((List<HookSpec>) values.get(HOOKS_FORWARD));
     this.sparkConf = Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf));
   }
 
@@ -274,6 +280,16 @@ public final class JobConfig implements Serializable {
     return blockMaxBytes;
   }
 
+  /** The forward pre-hooks, in the order they run: on the inputs, before the layer. */
+  public List<HookSpec> preHooks() {
+    return preHooks;
+  }
+
+  /** The forward hooks, in the order they run: on the outputs, after the layer. */
+  public List<HookSpec> forwardHooks() {
+    return forwardHooks;
+  }
+
   /** Every {@code spark.*} key given, with its prefix (e.g. {@code spark.master}), values as strings, in order. */
   public Map<String, String> sparkConf() {
     return sparkConf;
@@ -310,6 +326,8 @@ public final class JobConfig implements Serializable {
     resolved.put(OUTPUT_KEEP.key(), outputKeep);
     resolved.put(BLOCK_MAX_ROWS.key(), blockMaxRows);
     resolved.put(BLOCK_MAX_BYTES.key(), blockMaxBytes);
+    resolved.put(HOOKS_PRE.key(), preHooks.stream().map(HookSpec::summary).toList());
+    resolved.put(HOOKS_FORWARD.key(), forwardHooks.stream().map(HookSpec::summary).toList());
     resolved.putAll(sparkConf);
     return Collections.unmodifiableMap(resolved);
   }
@@ -325,13 +343,16 @@ public final class JobConfig implements Serializable {
     JobConfig that = (JobConfig) other;
     return source.equals(that.source)
         && resolved().equals(that.resolved())
+        && preHooks.equals(that.preHooks)
+        && forwardHooks.equals(that.forwardHooks)
         && Arrays.deepEquals(inlineWeight, that.inlineWeight)
         && Arrays.equals(inlineBias, that.inlineBias);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(source, resolved(), Arrays.deepHashCode(inlineWeight), Arrays.hashCode(inlineBias));
+    return Objects.hash(source, resolved(), preHooks, forwardHooks, Arrays.deepHashCode(inlineWeight),
+        Arrays.hashCode(inlineBias));
   }
 
   @Override

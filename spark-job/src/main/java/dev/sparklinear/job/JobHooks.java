@@ -1,0 +1,167 @@
+package dev.sparklinear.job;
+
+import dev.sparklinear.core.hooks.Clamp;
+import dev.sparklinear.core.hooks.L2Normalize;
+import dev.sparklinear.core.hooks.NanGuard;
+import dev.sparklinear.core.hooks.Relu;
+import dev.sparklinear.core.hooks.Sigmoid;
+import dev.sparklinear.core.hooks.Softmax;
+import dev.sparklinear.core.hooks.Standardize;
+import dev.sparklinear.core.hooks.Tanh;
+import dev.sparklinear.core.nn.ForwardHook;
+import dev.sparklinear.core.nn.ForwardPreHook;
+import dev.sparklinear.core.nn.Module;
+import dev.sparklinear.core.tensor.Tensor;
+import dev.sparklinear.core.weights.NpyReader;
+import dev.sparklinear.job.config.HookSpec;
+import dev.sparklinear.job.config.HookType;
+import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.spark.hooks.ConfiguredHook;
+import dev.sparklinear.spark.hooks.DimensionStats;
+import dev.sparklinear.spark.hooks.StatsHook;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkContext;
+
+/**
+ * The hooks a job config asks for, built on the driver: the built-in hooks with their parameters (vectors read from
+ * {@code .npy} files through Hadoop's FileSystem), a registered accumulator for each {@code stats} hook, and a
+ * {@link ConfiguredHook} for each user hook class, checked here and instantiated on the executors.
+ *
+ * <pre>{@code
+ * List<String> problems = new ArrayList<>();
+ * JobHooks hooks = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
+ * if (problems.isEmpty()) {
+ *   hooks.registerOn(linear);   // pre-hooks in order, then forward hooks in order
+ * }
+ * }</pre>
+ */
+public final class JobHooks {
+  private final List<ForwardPreHook> preHooks;
+  private final List<ForwardHook> forwardHooks;
+  private final Map<String, StatsHook> stats;
+
+  private JobHooks(List<ForwardPreHook> preHooks, List<ForwardHook> forwardHooks, Map<String, StatsHook> stats) {
+    this.preHooks = List.copyOf(preHooks);
+    this.forwardHooks = List.copyOf(forwardHooks);
+    this.stats = stats;
+  }
+
+  /**
+   * Builds every hook of {@code config}, adding a message to {@code problems} for each that cannot be built (a file
+   * that cannot be read or has the wrong length, a std of 0 in a file, a class that is not a hook). Nothing runs on
+   * the executors and no user class is instantiated.
+   */
+  public static JobHooks build(JobConfig config, Configuration hadoop, SparkContext spark, List<String> problems) {
+    List<ForwardPreHook> pre = new ArrayList<>();
+    List<ForwardHook> forward = new ArrayList<>();
+    Map<String, StatsHook> stats = new LinkedHashMap<>();
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    for (HookSpec spec : config.preHooks()) {
+      Object hook = build(spec, ConfiguredHook.Kind.PRE, config.inFeatures(), hadoop, spark, loader, problems);
+      if (hook != null) {
+        pre.add((ForwardPreHook) hook);
+      }
+    }
+    for (HookSpec spec : config.forwardHooks()) {
+      Object hook = build(spec, ConfiguredHook.Kind.FORWARD, config.outFeatures(), hadoop, spark, loader, problems);
+      if (hook instanceof StatsHook statsHook) {
+        stats.put(spec.where(), statsHook);
+      }
+      if (hook != null) {
+        forward.add((ForwardHook) hook);
+      }
+    }
+    return new JobHooks(pre, forward, stats);
+  }
+
+  private static Object build(HookSpec spec, ConfiguredHook.Kind kind, int width, Configuration hadoop,
+      SparkContext spark, ClassLoader loader, List<String> problems) {
+    if (spec.className().isPresent()) {
+      ConfiguredHook hook = new ConfiguredHook(spec.className().get(), kind, spec.classParams(), spec.where());
+      var problem = hook.check(loader);
+      problem.ifPresent(problems::add);
+      return problem.isPresent() ? null : hook;
+    }
+    HookType type = spec.type().orElseThrow();
+    try {
+      return switch (type) {
+        case STANDARDIZE -> new Standardize(vector(spec, "mean", width, hadoop), vector(spec, "std", width, hadoop));
+        case L2_NORMALIZE -> spec.number("eps") == null ? new L2Normalize() : new L2Normalize(spec.number("eps"));
+        case CLAMP -> new Clamp(spec.number("min"), spec.number("max"));
+        case RELU -> new Relu();
+        case SIGMOID -> new Sigmoid();
+        case TANH -> new Tanh();
+        case SOFTMAX -> new Softmax();
+        case NAN_GUARD -> "replace".equals(spec.text("action"))
+            ? NanGuard.replace(orDefault(spec.number("nan"), 0f), orDefault(spec.number("posinf"), Float.MAX_VALUE),
+                orDefault(spec.number("neginf"), -Float.MAX_VALUE))
+            : NanGuard.fail();
+        case STATS -> StatsHook.register(spark, "spark-linear stats " + spec.where(), width,
+            spec.integer("bins") == null ? 20 : spec.integer("bins"),
+            orDefault(spec.number("min"), -10f), orDefault(spec.number("max"), 10f));
+      };
+    } catch (RuntimeException e) {
+      problems.add("Cannot build hook " + spec.label() + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  private static float orDefault(Float value, float fallback) {
+    return value == null ? fallback : value;
+  }
+
+  /** An inline vector, or one read from its {@code -path} file; either must have {@code width} values. */
+  private static float[] vector(HookSpec spec, String name, int width, Configuration hadoop) {
+    float[] inline = spec.vector(name);
+    if (inline != null) {
+      return inline;
+    }
+    String path = spec.text(name + "-path");
+    try {
+      org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(path);
+      if (!file.getFileSystem(hadoop).exists(file)) {
+        throw new IllegalArgumentException(name + "-path " + path + " does not exist; check the path (a relative"
+            + " path is resolved against the working directory)");
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot read " + name + "-path " + path + ": " + e.getMessage(), e);
+    }
+    Tensor tensor = NpyReader.read(ModuleLoader.readFile(path, hadoop), path);
+    if (tensor.dim() != 1 || tensor.numel() != width) {
+      throw new IllegalArgumentException(name + "-path " + path + " holds an array of shape " + tensor.shapeString()
+          + ", expected [" + width + "] (" + (spec.where().startsWith("hooks.pre") ? "in_features" : "out_features")
+          + " = " + width + ")");
+    }
+    return tensor.toArray();
+  }
+
+  /** Registers the pre-hooks in order, then the forward hooks in order, on {@code module}. */
+  public void registerOn(Module module) {
+    preHooks.forEach(module::registerForwardPreHook);
+    forwardHooks.forEach(module::registerForwardHook);
+  }
+
+  public List<ForwardPreHook> preHooks() {
+    return preHooks;
+  }
+
+  public List<ForwardHook> forwardHooks() {
+    return forwardHooks;
+  }
+
+  /** Each stats hook's statistics so far, by config entry ({@code hooks.forward[2]}), in order. */
+  public Map<String, List<DimensionStats>> statistics() {
+    Map<String, List<DimensionStats>> out = new LinkedHashMap<>();
+    stats.forEach((where, hook) -> out.put(where, hook.value()));
+    return out;
+  }
+
+  @Override
+  public String toString() {
+    return "JobHooks(pre=" + preHooks + ", forward=" + forwardHooks + ")";
+  }
+}
