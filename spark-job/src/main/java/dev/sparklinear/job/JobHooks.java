@@ -139,6 +139,25 @@ public final class JobHooks {
     return tensor.toArray();
   }
 
+  /** The config entry name of the stats hook the job adds for {@code --report} when the config has none. */
+  public static final String REPORT_STATS = "report";
+
+  /**
+   * These hooks plus, when none of them gathers statistics, a {@code stats} forward hook with the default bins, so
+   * that the report has histograms to draw.
+   */
+  public JobHooks withStatistics(SparkContext spark, int outFeatures) {
+    if (!stats.isEmpty()) {
+      return this;
+    }
+    StatsHook hook = StatsHook.register(spark, "spark-linear stats " + REPORT_STATS, outFeatures, 20, -10f, 10f);
+    List<ForwardHook> forward = new ArrayList<>(forwardHooks);
+    forward.add(hook);
+    Map<String, StatsHook> withReport = new LinkedHashMap<>();
+    withReport.put(REPORT_STATS, hook);
+    return new JobHooks(preHooks, forward, withReport);
+  }
+
   /** Registers the pre-hooks in order, then the forward hooks in order, on {@code module}. */
   public void registerOn(Module module) {
     preHooks.forEach(module::registerForwardPreHook);

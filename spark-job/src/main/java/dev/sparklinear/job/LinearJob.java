@@ -2,6 +2,7 @@ package dev.sparklinear.job;
 
 import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.job.config.OutputMode;
+import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.BlockCounters;
 import dev.sparklinear.spark.LinearTransformer;
 import java.io.IOException;
@@ -40,10 +41,20 @@ public final class LinearJob {
 
   private final JobConfig config;
   private final SparkSession spark;
+  private final boolean report;
 
   public LinearJob(JobConfig config, SparkSession spark) {
+    this(config, spark, false);
+  }
+
+  /**
+   * A job that, with {@code report}, also writes {@code OUTPUT/_report.html} (adding a {@code stats} hook for its
+   * histograms when the config has none).
+   */
+  public LinearJob(JobConfig config, SparkSession spark, boolean report) {
     this.config = config;
     this.spark = spark;
+    this.report = report;
   }
 
   /**
@@ -63,7 +74,8 @@ public final class LinearJob {
     } catch (RuntimeException e) {
       problems.add(e.getMessage());
     }
-    JobHooks hooks = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
+    JobHooks configured = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
+    JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.outFeatures()) : configured;
     Dataset<Row> input = openInput(hadoop, problems);
     checkOutputPath(hadoop, problems);
     LinearTransformer transformer = null;
@@ -93,9 +105,12 @@ public final class LinearJob {
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
           loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
           spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics());
-      writeSummary(summary, new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
+      writeText(summary.toJson(), new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
+      if (report) {
+        writeText(ReportPage.render(summary), new Path(staged.stagingPath(), ReportPage.FILE_NAME), hadoop);
+      }
       staged.commit(config.outputMode() == OutputMode.OVERWRITE);
-    } catch (RuntimeException | Error e) {
+    } catch (Throwable e) { // Spark throws SparkException, a checked exception, without declaring it
       staged.abort();
       throw e;
     }
@@ -215,11 +230,11 @@ public final class LinearJob {
     }
   }
 
-  private static void writeSummary(RunSummary summary, Path path, Configuration hadoop) {
+  private static void writeText(String text, Path path, Configuration hadoop) {
     try (OutputStream out = path.getFileSystem(hadoop).create(path, true)) {
-      out.write(summary.toJson().getBytes(StandardCharsets.UTF_8));
+      out.write(text.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write the run summary to " + path, e);
+      throw new UncheckedIOException("Cannot write " + path, e);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.sparklinear.core.nn.StateDictLoadException;
 import dev.sparklinear.core.weights.WeightFileException;
 import dev.sparklinear.job.config.ConfigException;
 import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.InvalidRowException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -114,13 +115,17 @@ public final class SparkLinear {
     @Option(names = "--stacktrace", description = "print the full stack trace of a failure")
     boolean stackTrace;
 
+    @Option(names = "--report", description = "also write OUTPUT/" + ReportPage.FILE_NAME
+        + ": the summary and a histogram of each output dimension")
+    boolean report;
+
     @Override
     public Integer call() {
       JobConfig jobConfig = JobConfig.load(config, overrides);
       quietLogs(logLevel);
       SparkSession spark = Sessions.create(jobConfig.sparkConf());
       try {
-        RunSummary summary = new LinearJob(jobConfig, spark).run();
+        RunSummary summary = new LinearJob(jobConfig, spark, report).run();
         if (show > 0) {
           spark.read().format(jobConfig.outputFormat().configValue()).load(jobConfig.outputPath()).show(show, false);
         }

@@ -122,6 +122,81 @@ class LinearJobTest extends LocalSpark {
   // ---------------------------------------------------------------------------------------- the seed example
 
   @Test
+  void reportPageHoldsTheSummaryAndOneHistogramPerOutputWhoseCountsAreTheRows() throws IOException {
+    Path output = tmp.resolve("report-out");
+    JobConfig config = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + RepositoryRoot.resolve("data/seed/features.parquet"), "output.path=" + output));
+
+    RunSummary summary = new LinearJob(config, spark, true).run();
+
+    // The seed outputs are 30, 40, 50 / 1, 2, 3 / 0, 0, 0: against the default [-10, 10] range, one value per
+    // dimension lies above it, two inside.
+    var stats = summary.hookStatistics().get(JobHooks.REPORT_STATS);
+    assertThat(stats).hasSize(3);
+    for (var dimension : stats) {
+      assertThat(dimension.count()).isEqualTo(3);
+      assertThat(dimension.overflow()).isEqualTo(1);
+      assertThat(java.util.Arrays.stream(dimension.bins()).sum()).isEqualTo(2);
+    }
+    String html = java.nio.file.Files.readString(output.resolve("_report.html"));
+    assertThat(html).contains("<th>Rows out</th><td>3</td>");
+    var images = java.util.regex.Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)").matcher(html);
+    int decoded = 0;
+    while (images.find()) {
+      assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(
+          java.util.Base64.getDecoder().decode(images.group(1))))).isNotNull();
+      decoded++;
+    }
+    assertThat(decoded).isEqualTo(3);
+    assertNoArrowMemoryHeld();
+  }
+
+  @Test
+  void outputColumnsCarryTheModuleAndTheWeightsSha256() throws Exception {
+    Path output = tmp.resolve("lineage-out");
+    Path weights = RepositoryRoot.resolve("data/weights/model_f32.safetensors");
+    JobConfig config = JobConfig.load(RepositoryRoot.resolve("conf/pytorch-safetensors.yaml"), List.of(
+        "input.path=" + RepositoryRoot.resolve("data/seed/features.parquet"), "output.path=" + output,
+        "module.weights.path=" + weights));
+
+    new LinearJob(config, spark).run();
+
+    var lineage = spark.read().parquet(output.toString()).schema().apply("output").metadata()
+        .getMetadata(LinearJob.LINEAGE_KEY);
+    assertThat(lineage.getString("module")).isEqualTo("Linear(in_features=4, out_features=3, bias=true)");
+    assertThat(lineage.getMetadata("weights_sha256").getString(weights.toString())).isEqualTo(sha256(weights));
+  }
+
+  @Test
+  void aFailedOverwriteKeepsThePreviousOutputAndLeavesNothingBehind() throws IOException {
+    Path output = tmp.resolve("kept-out");
+    JobConfig good = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + RepositoryRoot.resolve("data/seed/features.parquet"), "output.path=" + output));
+    new LinearJob(good, spark).run();
+    java.util.Set<String> before = listing(output);
+
+    // A later row of the wrong width fails the job on the executors, after the preflight checks pass.
+    Path bad = floatFeatures("late-bad", new float[] {1, 2, 3, 4}, new float[] {1, 2, 3, 4, 5});
+    JobConfig failing = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + bad, "output.path=" + output, "output.mode=overwrite", "block.max-rows=1"));
+    assertThatThrownBy(() -> new LinearJob(failing, spark).run()).hasRootCauseInstanceOf(
+        dev.sparklinear.spark.InvalidRowException.class);
+
+    assertThat(listing(output)).isEqualTo(before);
+    assertThat(arraysById(spark.read().parquet(output.toString()), "output")).containsEntry(1L, List.of(30f, 40f, 50f));
+    try (var siblings = java.nio.file.Files.list(tmp)) {
+      assertThat(siblings.map(p -> p.getFileName().toString())).noneMatch(name -> name.contains(".spark-linear-"));
+    }
+    assertNoArrowMemoryHeld();
+  }
+
+  private static java.util.Set<String> listing(Path folder) throws IOException {
+    try (var files = java.nio.file.Files.list(folder)) {
+      return files.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+    }
+  }
+
+  @Test
   void seedExampleWritesThirtyFortyFiftyAndASummaryThatReconciles() throws IOException {
     Path output = tmp.resolve("seed-out");
     JobConfig config = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(

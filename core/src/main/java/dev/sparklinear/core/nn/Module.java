@@ -130,7 +130,7 @@ public abstract class Module implements Serializable {
       }
       closeUnlessKept(x, input, y);
       return y;
-    } catch (RuntimeException | Error failure) {
+    } catch (Throwable failure) { // also checked exceptions thrown undeclared (Scala, sneaky throws)
       // As PyTorch: hooks registered with always_call run even now, once each; their own failures ride along.
       for (HookList.Entry<ForwardHook>[] hooks : List.of(globalForward, forward)) {
         for (HookList.Entry<ForwardHook> entry : hooks) {
@@ -143,7 +143,7 @@ public abstract class Module implements Serializable {
               closeUnlessKept(y, input, x);
               y = replacement;
             }
-          } catch (RuntimeException | Error hookFailure) {
+          } catch (Throwable hookFailure) {
             failure.addSuppressed(hookFailure);
           }
         }

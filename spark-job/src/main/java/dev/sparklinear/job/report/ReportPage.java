@@ -1,6 +1,7 @@
 package dev.sparklinear.job.report;
 
 import dev.sparklinear.job.RunSummary;
+import dev.sparklinear.spark.hooks.DimensionStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -25,7 +26,13 @@ public final class ReportPage {
 
   private ReportPage() {}
 
-  public static String render(RunSummary summary, List<DimensionHistogram> histograms) {
+  /** The page for {@code summary}, with the histograms of the run's first stats hook. */
+  public static String render(RunSummary summary) {
+    List<DimensionStats> histograms = summary.hookStatistics().values().stream().findFirst().orElse(List.of());
+    return render(summary, histograms);
+  }
+
+  static String render(RunSummary summary, List<DimensionStats> histograms) {
     System.setProperty("java.awt.headless", "true");
     StringBuilder html = new StringBuilder();
     html.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -50,18 +57,18 @@ public final class ReportPage {
     if (!histograms.isEmpty()) {
       html.append("<h2>Output dimensions</h2>\n<table>\n<tr><th>dimension</th><th>count</th><th>NaN/Inf</th>")
           .append("<th>mean</th><th>min</th><th>max</th></tr>\n");
-      for (DimensionHistogram h : histograms) {
+      for (DimensionStats h : histograms) {
         html.append(String.format(Locale.ROOT,
             "<tr><td>%d</td><td>%,d</td><td>%,d</td><td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>%n",
             h.dimension(), h.count(), h.nanCount(), h.mean(), h.min(), h.max()));
       }
       html.append("</table>\n<div class=\"plots\">\n");
-      for (DimensionHistogram h : histograms.subList(0, Math.min(MAX_PLOTS, histograms.size()))) {
+      for (DimensionStats h : histograms.subList(0, Math.min(MAX_PLOTS, histograms.size()))) {
         html.append("<figure><img alt=\"histogram of output ").append(h.dimension())
             .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(plot(h)))
             .append("\"><figcaption>output[").append(h.dimension()).append("]: ")
-            .append(String.format(Locale.ROOT, "%,d below %.4g, %,d at or above %.4g", h.below(), h.low(),
-                h.above(), h.high()))
+            .append(String.format(Locale.ROOT, "%,d below %.4g, %,d at or above %.4g", h.underflow(), h.histogramMin(),
+                h.overflow(), h.histogramMax()))
             .append("</figcaption></figure>\n");
       }
       html.append("</div>\n");
@@ -74,7 +81,7 @@ public final class ReportPage {
   }
 
   /** One histogram as PNG bytes. */
-  static byte[] plot(DimensionHistogram h) {
+  static byte[] plot(DimensionStats h) {
     CategoryChart chart = new CategoryChartBuilder().width(360).height(240)
         .title("output[" + h.dimension() + "]").xAxisTitle("value").yAxisTitle("rows").build();
     Styler styler = chart.getStyler();
@@ -85,10 +92,10 @@ public final class ReportPage {
     long[] bins = h.bins();
     List<String> labels = new ArrayList<>();
     List<Long> counts = new ArrayList<>();
-    double width = (h.high() - h.low()) / bins.length;
+    double width = (h.histogramMax() - h.histogramMin()) / bins.length;
     for (int i = 0; i < bins.length; i++) {
       // A label every few bins keeps the axis readable.
-      labels.add(i % Math.max(1, bins.length / 5) == 0 ? String.format(Locale.ROOT, "%.3g", h.low() + i * width)
+      labels.add(i % Math.max(1, bins.length / 5) == 0 ? String.format(Locale.ROOT, "%.3g", h.histogramMin() + i * width)
           : " ".repeat(i));
       counts.add(bins[i]);
     }

@@ -3,6 +3,7 @@ package dev.sparklinear.job.report;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparklinear.job.RunSummary;
+import dev.sparklinear.spark.hooks.DimensionStats;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
@@ -20,17 +21,17 @@ class ReportPageTest {
         Map.of("w.safetensors", "ab12"), Map.of(), "4.2.0", "local[2]", "out/x", Map.of("module.in-features", 4));
   }
 
-  private static DimensionHistogram histogram(int dimension) {
+  private static DimensionStats histogram(int dimension) {
     long[] bins = new long[20];
     for (int i = 0; i < bins.length; i++) {
       bins[i] = 10 + i * (20 - i);
     }
-    return new DimensionHistogram(dimension, 1000, 2, 0.5, -3, 4, -10, 10, bins, 1, 0);
+    return new DimensionStats(dimension, 1000, 2, 0.5, -3, 4, -10, 10, bins, 1, 0);
   }
 
   @Test
   void pageHasTheSummaryTableAndOneDecodablePlotPerDimension() throws Exception {
-    List<DimensionHistogram> histograms = new ArrayList<>();
+    List<DimensionStats> histograms = new ArrayList<>();
     for (int j = 0; j < 3; j++) {
       histograms.add(histogram(j));
     }
@@ -52,7 +53,7 @@ class ReportPageTest {
 
   @Test
   void plotsAreCappedButEveryDimensionIsListed() {
-    List<DimensionHistogram> histograms = new ArrayList<>();
+    List<DimensionStats> histograms = new ArrayList<>();
     for (int j = 0; j < ReportPage.MAX_PLOTS + 3; j++) {
       histograms.add(histogram(j));
     }
