@@ -28,12 +28,15 @@ import jdk.incubator.vector.VectorSpecies;
  *       next row's outputs and are overwritten by its own store; the scratch array has one vector of slack at the end.
  * </ul>
  *
- * <p><b>Arrow memory.</b> Rows are taken a tile at a time into a heap array with {@link FloatBlock#readRows} (one bulk
- * copy) and results written back with {@link FloatBlock#writeRows}, and the arithmetic runs on heap arrays. That is
- * the one vector load/store form that exists on every JDK from 17 on ({@code fromByteBuffer} is gone after 19 and
- * {@code fromMemorySegment} does not exist before 19). The copies are measured by the {@code bench} module's
- * {@code copyOnly} contender: for 4 -> 3, the cheapest case per byte of arithmetic, they take a small fraction of a
- * call (see the benchmark results); for the wider shapes they are below a few percent.
+ * <p><b>Arrow memory: copied, by measurement.</b> Rows are taken a tile at a time into a heap array with
+ * {@link FloatBlock#readRows} (one bulk copy) and results written back with {@link FloatBlock#writeRows}; the arithmetic
+ * runs on heap arrays. The kernels only ever read x as scalars to broadcast, so reading the Arrow buffer in place was
+ * tried (through a {@code FloatBuffer} view, and through raw addresses): on JDK 17 it was no faster for 256 -> 256 and
+ * 1024 -> 1024 and clearly slower for 64 -> 16 (about 65-69 against 92 GFLOP/s, one thread, busy machine); likely
+ * because a broadcast from a heap array compiles to one instruction with a memory operand while an off-heap read takes
+ * a scalar load and a move first, and the narrow kernel issues one broadcast per fused multiply-add. Writing y in place would need {@code intoByteBuffer} (gone
+ * after JDK 19) or {@code intoMemorySegment} (absent before JDK 19), so no single source serves 17 and 25. The
+ * {@code bench} module's {@code copyOnly} contender measures what the copies cost per call.
  *
  * <p>Accumulation is float32, in input order, one fused multiply-add per term (each result is within the usual float32
  * dot-product error bound). Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
