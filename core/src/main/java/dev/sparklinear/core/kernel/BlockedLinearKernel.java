@@ -37,6 +37,11 @@ final class BlockedLinearKernel implements LinearKernel {
   }
 
   @Override
+  public String name() {
+    return "scalar";
+  }
+
+  @Override
   public void apply(FloatBlock x, FloatBlock y) {
     int n = x.rows();
     int tileRows = Math.max(4, TILE_VALUES / Math.max(1, Math.max(in, out)));

@@ -15,6 +15,12 @@ public interface LinearKernel {
   int outFeatures();
 
   /**
+   * Which implementation this is, for logs and run summaries: {@code "vector"} (the Vector API kernel) or
+   * {@code "scalar"} (the portable one).
+   */
+  String name();
+
+  /**
    * Writes {@code x W^T + b} into {@code y}. The caller has checked that {@code x} has {@link #inFeatures()} columns
    * and that {@code y} has as many rows as {@code x} and {@link #outFeatures()} columns; every value of {@code y} is
    * overwritten.

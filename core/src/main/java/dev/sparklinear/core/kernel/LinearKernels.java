@@ -1,16 +1,163 @@
 package dev.sparklinear.core.kernel;
 
 import dev.sparklinear.core.tensor.Tensor;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.util.Locale;
 
-/** Chooses the kernel for a weight: the one place that knows which kernels exist. */
+/**
+ * Chooses the kernel for a weight: the one place that knows which kernels exist.
+ *
+ * <p>The Vector API kernel is used when the JVM was started with {@code --add-modules jdk.incubator.vector} (Spark's own
+ * JVM flags add it) and its preferred vector holds at least {@value #MIN_VECTOR_LANES} floats; otherwise the portable
+ * scalar kernel. The system property {@value #KERNEL_PROPERTY} ({@code auto}, the default, {@code scalar} or
+ * {@code vector}) forces one, for tests and benchmarks:
+ *
+ * <pre>{@code
+ * java -Dsparklinear.kernel=scalar ...   // always the portable kernel
+ * LinearKernels.create(weight, bias, LinearKernels.Choice.SCALAR).name();  // "scalar"
+ * }</pre>
+ */
 public final class LinearKernels {
+  /** The system property that forces a kernel: {@code auto} (default), {@code scalar} or {@code vector}. */
+  public static final String KERNEL_PROPERTY = "sparklinear.kernel";
+
+  /** Below this many lanes the vector kernel gains little over the scalar one (or the API runs unaccelerated). */
+  static final int MIN_VECTOR_LANES = 4;
+
+  private static final String VECTOR_MODULE = "jdk.incubator.vector";
+
+  /** Which kernel to make. */
+  public enum Choice {
+    /** The vector kernel where the JVM supports it, else the scalar one. */
+    AUTO,
+    /** Always the portable scalar kernel. */
+    SCALAR,
+    /** Always the vector kernel; fails where the JVM lacks the Vector API. */
+    VECTOR;
+
+    /**
+     * Parses {@code auto}, {@code scalar} or {@code vector} (any case; null or blank is {@code auto}).
+     *
+     * @throws IllegalArgumentException for any other value, naming it
+     */
+    public static Choice parse(String value) {
+      if (value == null || value.isBlank()) {
+        return AUTO;
+      }
+      switch (value.trim().toLowerCase(Locale.ROOT)) {
+        case "auto":
+          return AUTO;
+        case "scalar":
+          return SCALAR;
+        case "vector":
+          return VECTOR;
+        default:
+          throw new IllegalArgumentException(
+              "Invalid " + KERNEL_PROPERTY + ": '" + value + "' (must be auto, scalar or vector)");
+      }
+    }
+
+    /** The choice set by the system property {@value #KERNEL_PROPERTY}, read now. */
+    public static Choice fromSystemProperty() {
+      return parse(System.getProperty(KERNEL_PROPERTY));
+    }
+  }
+
   private LinearKernels() {}
 
   /**
-   * The fastest kernel available on this JVM for {@code weight} ({@code [out, in]}) and {@code bias} ({@code [out]} or
-   * null).
+   * The kernel for {@code weight} ({@code [out, in]}) and {@code bias} ({@code [out]} or null) that the system property
+   * {@value #KERNEL_PROPERTY} asks for: by default the fastest one available on this JVM.
    */
   public static LinearKernel create(Tensor weight, Tensor bias) {
-    return new BlockedLinearKernel(weight, bias);
+    return create(weight, bias, Choice.fromSystemProperty());
+  }
+
+  /**
+   * The kernel that {@code choice} asks for.
+   *
+   * @throws IllegalStateException if {@code choice} is {@link Choice#VECTOR} and this JVM has no usable Vector API
+   */
+  public static LinearKernel create(Tensor weight, Tensor bias, Choice choice) {
+    switch (choice) {
+      case SCALAR:
+        return new BlockedLinearKernel(weight, bias);
+      case VECTOR:
+        if (VectorSupport.CONSTRUCTOR == null) {
+          throw new IllegalStateException(
+              "Cannot use the vector kernel (" + KERNEL_PROPERTY + "=vector): " + VectorSupport.UNAVAILABLE_REASON);
+        }
+        return VectorSupport.create(weight, bias);
+      case AUTO:
+      default:
+        return VectorSupport.CONSTRUCTOR != null
+            ? VectorSupport.create(weight, bias)
+            : new BlockedLinearKernel(weight, bias);
+    }
+  }
+
+  /** Whether this JVM can run the vector kernel ({@code jdk.incubator.vector} present, wide enough vectors). */
+  public static boolean vectorKernelAvailable() {
+    return VectorSupport.CONSTRUCTOR != null;
+  }
+
+  /**
+   * The {@link LinearKernel#name()} of the kernel that {@link #create(Tensor, Tensor)} makes now ({@code "vector"} or
+   * {@code "scalar"}), for a run summary.
+   */
+  public static String defaultKernelName() {
+    Choice choice = Choice.fromSystemProperty();
+    return choice == Choice.SCALAR || VectorSupport.CONSTRUCTOR == null ? "scalar" : "vector";
+  }
+
+  /**
+   * Finds the vector kernel once. It is only ever reached through reflection, after the module check, so that a JVM
+   * without the module never tries to link a class that refers to {@code jdk.incubator.vector}.
+   */
+  private static final class VectorSupport {
+    static final Constructor<?> CONSTRUCTOR;
+    static final String UNAVAILABLE_REASON;
+
+    static {
+      Constructor<?> constructor = null;
+      String reason = null;
+      if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty()) {
+        reason = "module " + VECTOR_MODULE + " is not in this JVM; start it with --add-modules " + VECTOR_MODULE;
+      } else {
+        try {
+          Class<?> kernel = Class.forName(LinearKernels.class.getPackageName() + ".VectorLinearKernel");
+          int lanes = (int) kernel.getDeclaredMethod("lanes").invoke(null);
+          if (lanes < MIN_VECTOR_LANES) {
+            reason = "the preferred vector holds " + lanes + " floats (at least " + MIN_VECTOR_LANES + " needed)";
+          } else {
+            constructor = kernel.getDeclaredConstructor(Tensor.class, Tensor.class);
+          }
+        } catch (ReflectiveOperationException | LinkageError e) {
+          reason = "the Vector API could not be loaded: " + e;
+        }
+      }
+      CONSTRUCTOR = constructor;
+      UNAVAILABLE_REASON = reason;
+    }
+
+    static LinearKernel create(Tensor weight, Tensor bias) {
+      try {
+        return (LinearKernel) CONSTRUCTOR.newInstance(weight, bias);
+      } catch (InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException) {
+          throw (RuntimeException) cause;
+        }
+        if (cause instanceof Error) {
+          throw (Error) cause;
+        }
+        throw new IllegalStateException("Cannot create the vector kernel", cause);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("Cannot create the vector kernel", e);
+      }
+    }
+
+    private VectorSupport() {}
   }
 }

@@ -12,19 +12,20 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The portable kernel against a double-precision reference. Results are checked within the float32 error bound of
+ * Both kernels (the portable one and the Vector API one) against the same double-precision reference. Results are checked within the float32 error bound of
  * {@link dev.sparklinear.core.testing.ReferenceAffine}: {@code gamma(in + 1) * (sum_k |x_k w_k| + |b|)}, which for the
  * widest layer here (256 inputs) is about 1.5e-5 of the sum of absolute terms.
  */
 class BlockedLinearKernelTest {
   /** Row counts around the 4-row micro-kernel (0, 1, 3, 4, 5) and one large odd count that spans several tiles. */
   private static final int[] ROW_COUNTS = {0, 1, 3, 4, 5, 1031};
+  private static final LinearKernels.Choice[] KERNELS = {LinearKernels.Choice.SCALAR, LinearKernels.Choice.VECTOR};
 
   private LeakCheckingAllocator allocator;
 
@@ -42,25 +43,28 @@ class BlockedLinearKernelTest {
   static Stream<Arguments> shapes() {
     Stream.Builder<Arguments> cases = Stream.builder();
     int[][] shapes = {{1, 1}, {4, 3}, {7, 5}, {64, 16}, {33, 17}, {256, 256}};
-    for (int[] shape : shapes) {
-      for (boolean bias : new boolean[] {true, false}) {
-        for (int rows : ROW_COUNTS) {
-          cases.add(Arguments.of(shape[0], shape[1], bias, rows));
+    for (LinearKernels.Choice kernel : KERNELS) {
+      for (int[] shape : shapes) {
+        for (boolean bias : new boolean[] {true, false}) {
+          for (int rows : ROW_COUNTS) {
+            cases.add(Arguments.of(kernel, shape[0], shape[1], bias, rows));
+          }
         }
       }
     }
     return cases.build();
   }
 
-  @ParameterizedTest(name = "{0} -> {1}, bias={2}, {3} rows")
+  @ParameterizedTest(name = "{0}: {1} -> {2}, bias={3}, {4} rows")
   @MethodSource("shapes")
-  void matchesDoublePrecisionReference(int in, int out, boolean withBias, int rows) {
+  void matchesDoublePrecisionReference(LinearKernels.Choice choice, int in, int out, boolean withBias, int rows) {
     SplittableRandom random = new SplittableRandom(31L * in + 7L * out + rows + (withBias ? 1 : 0));
     float[][] weight = randomMatrix(random, out, in, 1 / Math.sqrt(in));
     float[] bias = withBias ? randomVector(random, out, 1 / Math.sqrt(in)) : null;
     float[][] x = randomMatrix(random, rows, in, 3);
 
-    LinearKernel kernel = LinearKernels.create(Tensor.of(weight), bias == null ? null : Tensor.of(bias));
+    LinearKernel kernel = LinearKernels.create(Tensor.of(weight), bias == null ? null : Tensor.of(bias), choice);
+    assertThat(kernel.name()).isEqualTo(choice.name().toLowerCase(java.util.Locale.ROOT));
     assertThat(kernel.inFeatures()).isEqualTo(in);
     assertThat(kernel.outFeatures()).isEqualTo(out);
 
@@ -71,11 +75,12 @@ class BlockedLinearKernelTest {
     }
   }
 
-  @Test
-  void overwritesEveryOutputValue() {
+  @ParameterizedTest
+  @EnumSource(value = LinearKernels.Choice.class, names = {"SCALAR", "VECTOR"})
+  void overwritesEveryOutputValue(LinearKernels.Choice choice) {
     float[][] weight = {{1, 0}, {0, 1}, {1, 1}};
     float[][] x = {{2, 3}, {5, 7}, {-1, 1}, {0, 0}, {4, -4}};
-    LinearKernel kernel = LinearKernels.create(Tensor.of(weight), null);
+    LinearKernel kernel = LinearKernels.create(Tensor.of(weight), null, choice);
     try (FloatBlock input = FloatBlock.copyOf(allocator, x);
         FloatBlock output = FloatBlock.allocate(allocator, 5, 3)) {
       float[] garbage = new float[15];
@@ -89,11 +94,12 @@ class BlockedLinearKernelTest {
     }
   }
 
-  @Test
-  void addsBiasToEveryRow() {
+  @ParameterizedTest
+  @EnumSource(value = LinearKernels.Choice.class, names = {"SCALAR", "VECTOR"})
+  void addsBiasToEveryRow(LinearKernels.Choice choice) {
     float[][] weight = {{0, 0}, {0, 0}};
     float[] bias = {1.5f, -2.5f};
-    LinearKernel kernel = LinearKernels.create(Tensor.of(weight), Tensor.of(bias));
+    LinearKernel kernel = LinearKernels.create(Tensor.of(weight), Tensor.of(bias), choice);
     try (FloatBlock input = FloatBlock.copyOf(allocator, new float[][] {{1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}});
         FloatBlock output = FloatBlock.allocate(allocator, 5, 2)) {
       kernel.apply(input, output);

@@ -1,0 +1,370 @@
+package dev.sparklinear.core.kernel;
+
+import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast kernel, on the JDK Vector API ({@code jdk.incubator.vector}), in the JVM's preferred vector width.
+ *
+ * <p>Only {@link LinearKernels} makes one, and only after checking that the module is present: this class must not be
+ * loaded on a JVM without it.
+ *
+ * <p><b>Layout.</b> Outputs are spread over vector lanes and inputs are broadcast, so that no horizontal sum is ever
+ * needed. The weight is packed once, at construction:
+ *
+ * <ul>
+ *   <li><i>general</i> ({@code out > lanes}): in panels of {@code 4 * lanes} outputs; within a panel, for each input
+ *       {@code k}, the panel's weights for {@code k} are contiguous ({@code packed[panel][k][j] = W[panel * 4 * lanes +
+ *       j][k]}, zero past {@code out}). The micro-kernel computes 4 rows x 4 vectors of outputs in 16 accumulators:
+ *       per input, 4 weight loads and 4 broadcasts feed 16 fused multiply-adds. Rows and outputs past the tile are done
+ *       by 1-row and 1-vector variants of the same loop, the last partial vector stored under a mask.
+ *   <li><i>narrow</i> ({@code out <= lanes}, e.g. 64 -> 16 or 4 -> 3): the transposed weight, one vector per input
+ *       ({@code packed[k][j] = W[j][k]}), small enough to stay in L1 for any input width seen in practice. The
+ *       micro-kernel computes 8 rows at once, one vector of outputs each: per input, one weight load serves 8 fused
+ *       multiply-adds. Each row's vector is stored whole, in row order, so that the lanes past {@code out} land on the
+ *       next row's outputs and are overwritten by its own store; the scratch array has one vector of slack at the end.
+ * </ul>
+ *
+ * <p><b>Arrow memory: copied, by measurement.</b> Rows are taken a tile at a time into a heap array with
+ * {@link FloatBlock#readRows} (one bulk copy) and results written back with {@link FloatBlock#writeRows}; the arithmetic
+ * runs on heap arrays. The kernels only ever read x as scalars to broadcast, so reading the Arrow buffer in place was
+ * tried (through a {@code FloatBuffer} view, and through raw addresses): on JDK 17 it was no faster for 256 -> 256 and
+ * 1024 -> 1024 and clearly slower for 64 -> 16 (about 65-69 against 92 GFLOP/s, one thread, busy machine); likely
+ * because a broadcast from a heap array compiles to one instruction with a memory operand while an off-heap read takes
+ * a scalar load and a move first, and the narrow kernel issues one broadcast per fused multiply-add. Writing y in place would need {@code intoByteBuffer} (gone
+ * after JDK 19) or {@code intoMemorySegment} (absent before JDK 19), so no single source serves 17 and 25. The
+ * {@code bench} module's {@code copyOnly} contender measures what the copies cost per call.
+ *
+ * <p>Accumulation is float32, in input order, one fused multiply-add per term (each result is within the usual float32
+ * dot-product error bound). Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
+ */
+final class VectorLinearKernel implements LinearKernel {
+  static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+  private static final int LANES = SPECIES.length();
+
+  /** Rows per general micro-tile. */
+  private static final int ROWS = 4;
+  /** Vectors of outputs per general micro-tile, and so per packed panel. */
+  private static final int VECTORS = 4;
+  private static final int PANEL = VECTORS * LANES;
+  /** Rows per narrow micro-tile. */
+  private static final int NARROW_ROWS = 8;
+
+  /** Floats of x per tile: 128 KiB, which leaves room in a 512 KiB-1 MiB L2 for a weight panel of 1024 inputs. */
+  private static final int TILE_VALUES = 32 * 1024;
+
+  /** Per-thread scratch, grown on demand: index 0 holds x tiles, index 1 y tiles. */
+  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+
+  private final int in;
+  private final int out;
+  private final boolean narrow;
+  /** Narrow: {@code [in][LANES]}. General: {@code [panels][in][PANEL]}. Zero past {@code out}. */
+  private final float[] packed;
+  /** The bias padded with zeros to a whole number of panels (general) or one vector (narrow); zeros without a bias. */
+  private final float[] bias;
+  private final int tileRows;
+
+  VectorLinearKernel(Tensor weight, Tensor bias) {
+    this.out = weight.size(0);
+    this.in = weight.size(1);
+    this.narrow = out <= LANES;
+    float[] w = weight.toArray();
+    if (narrow) {
+      packed = new float[in * LANES];
+      for (int o = 0; o < out; o++) {
+        for (int k = 0; k < in; k++) {
+          packed[k * LANES + o] = w[o * in + k];
+        }
+      }
+      this.bias = new float[LANES];
+    } else {
+      int panels = (out + PANEL - 1) / PANEL;
+      packed = new float[panels * in * PANEL];
+      for (int o = 0; o < out; o++) {
+        int panelBase = (o / PANEL) * in * PANEL + o % PANEL;
+        for (int k = 0; k < in; k++) {
+          packed[panelBase + k * PANEL] = w[o * in + k];
+        }
+      }
+      this.bias = new float[panels * PANEL];
+    }
+    if (bias != null) {
+      bias.copyTo(this.bias, 0);
+    }
+    int rowsPerTile = Math.max(1, TILE_VALUES / in);
+    int multiple = narrow ? NARROW_ROWS : ROWS;
+    this.tileRows = Math.max(multiple, rowsPerTile / multiple * multiple);
+  }
+
+  /** Floats per vector in the preferred species: 16 with AVX-512, 8 with AVX2. */
+  static int lanes() {
+    return LANES;
+  }
+
+  @Override
+  public int inFeatures() {
+    return in;
+  }
+
+  @Override
+  public int outFeatures() {
+    return out;
+  }
+
+  @Override
+  public String name() {
+    return "vector";
+  }
+
+  /** The kernel's layout and vector width, for logs: {@code VectorLinearKernel(4 -> 3, narrow, 16 lanes)}. */
+  @Override
+  public String toString() {
+    return "VectorLinearKernel(" + in + " -> " + out + ", " + (narrow ? "narrow" : "general") + ", " + LANES
+        + " lanes)";
+  }
+
+  @Override
+  public void apply(FloatBlock x, FloatBlock y) {
+    int n = x.rows();
+    if (n == 0) {
+      return;
+    }
+    int rows = Math.min(n, tileRows);
+    float[][] scratch = SCRATCH.get();
+    if (scratch[0].length < rows * in) {
+      scratch[0] = new float[rows * in];
+    }
+    // One vector of slack: the narrow kernel stores whole vectors past the last row's outputs.
+    if (scratch[1].length < rows * out + LANES) {
+      scratch[1] = new float[rows * out + LANES];
+    }
+    float[] xs = scratch[0];
+    float[] ys = scratch[1];
+    for (int first = 0; first < n; first += tileRows) {
+      int count = Math.min(tileRows, n - first);
+      x.readRows(first, count, xs, 0);
+      if (narrow) {
+        narrowTile(xs, ys, count);
+      } else {
+        generalTile(xs, ys, count);
+      }
+      y.writeRows(first, count, ys, 0);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Narrow layers: out <= LANES.
+
+  private void narrowTile(float[] xs, float[] ys, int count) {
+    int r = 0;
+    for (; r + NARROW_ROWS <= count; r += NARROW_ROWS) {
+      narrow8(xs, r * in, ys, r * out);
+    }
+    for (; r < count; r++) {
+      narrow1(xs, r * in, ys, r * out);
+    }
+  }
+
+  private void narrow8(float[] xs, int x0, float[] ys, int y0) {
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector b = FloatVector.fromArray(SPECIES, bias, 0);
+    FloatVector a0 = b;
+    FloatVector a1 = b;
+    FloatVector a2 = b;
+    FloatVector a3 = b;
+    FloatVector a4 = b;
+    FloatVector a5 = b;
+    FloatVector a6 = b;
+    FloatVector a7 = b;
+    for (int k = 0; k < in; k++) {
+      FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+      int xk = x0 + k;
+      a0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wk, a0);
+      a1 = FloatVector.broadcast(SPECIES, xs[xk + in]).fma(wk, a1);
+      a2 = FloatVector.broadcast(SPECIES, xs[xk + 2 * in]).fma(wk, a2);
+      a3 = FloatVector.broadcast(SPECIES, xs[xk + 3 * in]).fma(wk, a3);
+      a4 = FloatVector.broadcast(SPECIES, xs[xk + 4 * in]).fma(wk, a4);
+      a5 = FloatVector.broadcast(SPECIES, xs[xk + 5 * in]).fma(wk, a5);
+      a6 = FloatVector.broadcast(SPECIES, xs[xk + 6 * in]).fma(wk, a6);
+      a7 = FloatVector.broadcast(SPECIES, xs[xk + 7 * in]).fma(wk, a7);
+    }
+    // In row order: each store's lanes past `out` are overwritten by the next row's store.
+    final int out = this.out;
+    a0.intoArray(ys, y0);
+    a1.intoArray(ys, y0 + out);
+    a2.intoArray(ys, y0 + 2 * out);
+    a3.intoArray(ys, y0 + 3 * out);
+    a4.intoArray(ys, y0 + 4 * out);
+    a5.intoArray(ys, y0 + 5 * out);
+    a6.intoArray(ys, y0 + 6 * out);
+    a7.intoArray(ys, y0 + 7 * out);
+  }
+
+  private void narrow1(float[] xs, int x0, float[] ys, int y0) {
+    FloatVector a = FloatVector.fromArray(SPECIES, bias, 0);
+    for (int k = 0; k < in; k++) {
+      a = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+    }
+    a.intoArray(ys, y0);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // General layers: out > LANES.
+
+  private void generalTile(float[] xs, float[] ys, int count) {
+    // Panel outer, rows inner: one packed panel (in * PANEL floats) is reused by every row of the tile while it is in
+    // cache, and the tile of x (TILE_VALUES floats) is re-read once per panel.
+    for (int o = 0; o < out; o += PANEL) {
+      int w0 = (o / PANEL) * in * PANEL;
+      int width = Math.min(PANEL, out - o);
+      if (width == PANEL) {
+        int r = 0;
+        for (; r + ROWS <= count; r += ROWS) {
+          tile4x4(xs, r * in, ys, r * out + o, w0, o);
+        }
+        for (; r < count; r++) {
+          tile1x4(xs, r * in, ys, r * out + o, w0, o);
+        }
+      } else {
+        for (int v = 0; v < width; v += LANES) {
+          int limit = Math.min(LANES, width - v);
+          int r = 0;
+          for (; r + ROWS <= count; r += ROWS) {
+            tile4x1(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit);
+          }
+          for (; r < count; r++) {
+            tile1x1(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit);
+          }
+        }
+      }
+    }
+  }
+
+  private void tile4x4(float[] xs, int x0, float[] ys, int y0, int w0, int b0) {
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector b0v = FloatVector.fromArray(SPECIES, bias, b0);
+    FloatVector b1v = FloatVector.fromArray(SPECIES, bias, b0 + LANES);
+    FloatVector b2v = FloatVector.fromArray(SPECIES, bias, b0 + 2 * LANES);
+    FloatVector b3v = FloatVector.fromArray(SPECIES, bias, b0 + 3 * LANES);
+    FloatVector c00 = b0v, c01 = b1v, c02 = b2v, c03 = b3v;
+    FloatVector c10 = b0v, c11 = b1v, c12 = b2v, c13 = b3v;
+    FloatVector c20 = b0v, c21 = b1v, c22 = b2v, c23 = b3v;
+    FloatVector c30 = b0v, c31 = b1v, c32 = b2v, c33 = b3v;
+    int wk = w0;
+    for (int k = 0; k < in; k++, wk += PANEL) {
+      FloatVector w0v = FloatVector.fromArray(SPECIES, w, wk);
+      FloatVector w1v = FloatVector.fromArray(SPECIES, w, wk + LANES);
+      FloatVector w2v = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
+      FloatVector w3v = FloatVector.fromArray(SPECIES, w, wk + 3 * LANES);
+      int xk = x0 + k;
+      FloatVector x0v = FloatVector.broadcast(SPECIES, xs[xk]);
+      c00 = x0v.fma(w0v, c00);
+      c01 = x0v.fma(w1v, c01);
+      c02 = x0v.fma(w2v, c02);
+      c03 = x0v.fma(w3v, c03);
+      FloatVector x1v = FloatVector.broadcast(SPECIES, xs[xk + in]);
+      c10 = x1v.fma(w0v, c10);
+      c11 = x1v.fma(w1v, c11);
+      c12 = x1v.fma(w2v, c12);
+      c13 = x1v.fma(w3v, c13);
+      FloatVector x2v = FloatVector.broadcast(SPECIES, xs[xk + 2 * in]);
+      c20 = x2v.fma(w0v, c20);
+      c21 = x2v.fma(w1v, c21);
+      c22 = x2v.fma(w2v, c22);
+      c23 = x2v.fma(w3v, c23);
+      FloatVector x3v = FloatVector.broadcast(SPECIES, xs[xk + 3 * in]);
+      c30 = x3v.fma(w0v, c30);
+      c31 = x3v.fma(w1v, c31);
+      c32 = x3v.fma(w2v, c32);
+      c33 = x3v.fma(w3v, c33);
+    }
+    final int out = this.out;
+    c00.intoArray(ys, y0);
+    c01.intoArray(ys, y0 + LANES);
+    c02.intoArray(ys, y0 + 2 * LANES);
+    c03.intoArray(ys, y0 + 3 * LANES);
+    int y1 = y0 + out;
+    c10.intoArray(ys, y1);
+    c11.intoArray(ys, y1 + LANES);
+    c12.intoArray(ys, y1 + 2 * LANES);
+    c13.intoArray(ys, y1 + 3 * LANES);
+    int y2 = y1 + out;
+    c20.intoArray(ys, y2);
+    c21.intoArray(ys, y2 + LANES);
+    c22.intoArray(ys, y2 + 2 * LANES);
+    c23.intoArray(ys, y2 + 3 * LANES);
+    int y3 = y2 + out;
+    c30.intoArray(ys, y3);
+    c31.intoArray(ys, y3 + LANES);
+    c32.intoArray(ys, y3 + 2 * LANES);
+    c33.intoArray(ys, y3 + 3 * LANES);
+  }
+
+  private void tile1x4(float[] xs, int x0, float[] ys, int y0, int w0, int b0) {
+    final float[] w = packed;
+    FloatVector c0 = FloatVector.fromArray(SPECIES, bias, b0);
+    FloatVector c1 = FloatVector.fromArray(SPECIES, bias, b0 + LANES);
+    FloatVector c2 = FloatVector.fromArray(SPECIES, bias, b0 + 2 * LANES);
+    FloatVector c3 = FloatVector.fromArray(SPECIES, bias, b0 + 3 * LANES);
+    int wk = w0;
+    for (int k = 0; k < in; k++, wk += PANEL) {
+      FloatVector xv = FloatVector.broadcast(SPECIES, xs[x0 + k]);
+      c0 = xv.fma(FloatVector.fromArray(SPECIES, w, wk), c0);
+      c1 = xv.fma(FloatVector.fromArray(SPECIES, w, wk + LANES), c1);
+      c2 = xv.fma(FloatVector.fromArray(SPECIES, w, wk + 2 * LANES), c2);
+      c3 = xv.fma(FloatVector.fromArray(SPECIES, w, wk + 3 * LANES), c3);
+    }
+    c0.intoArray(ys, y0);
+    c1.intoArray(ys, y0 + LANES);
+    c2.intoArray(ys, y0 + 2 * LANES);
+    c3.intoArray(ys, y0 + 3 * LANES);
+  }
+
+  /** Four rows of one vector of outputs, of which the first {@code limit} are stored. */
+  private void tile4x1(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit) {
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector bv = FloatVector.fromArray(SPECIES, bias, b0);
+    FloatVector c0 = bv;
+    FloatVector c1 = bv;
+    FloatVector c2 = bv;
+    FloatVector c3 = bv;
+    int wk = w0;
+    for (int k = 0; k < in; k++, wk += PANEL) {
+      FloatVector wv = FloatVector.fromArray(SPECIES, w, wk);
+      int xk = x0 + k;
+      c0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wv, c0);
+      c1 = FloatVector.broadcast(SPECIES, xs[xk + in]).fma(wv, c1);
+      c2 = FloatVector.broadcast(SPECIES, xs[xk + 2 * in]).fma(wv, c2);
+      c3 = FloatVector.broadcast(SPECIES, xs[xk + 3 * in]).fma(wv, c3);
+    }
+    store(c0, ys, y0, limit);
+    store(c1, ys, y0 + out, limit);
+    store(c2, ys, y0 + 2 * out, limit);
+    store(c3, ys, y0 + 3 * out, limit);
+  }
+
+  private void tile1x1(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit) {
+    FloatVector c = FloatVector.fromArray(SPECIES, bias, b0);
+    int wk = w0;
+    for (int k = 0; k < in; k++, wk += PANEL) {
+      c = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, wk), c);
+    }
+    store(c, ys, y0, limit);
+  }
+
+  private static void store(FloatVector v, float[] ys, int offset, int limit) {
+    if (limit == LANES) {
+      v.intoArray(ys, offset);
+    } else {
+      VectorMask<Float> mask = SPECIES.indexInRange(0, limit);
+      v.intoArray(ys, offset, mask);
+    }
+  }
+}
