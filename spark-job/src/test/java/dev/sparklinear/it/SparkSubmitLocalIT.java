@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the repository root so that the example's relative paths resolve.
  */
 class SparkSubmitLocalIT extends LocalSpark {
-  private static final Duration TIMEOUT = Duration.ofSeconds(90);
+  // Far above the usual 10-20 s, for a busy two-core machine.
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
   private static final String MAIN_CLASS = "dev.sparklinear.job.SparkLinear";
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -42,6 +42,12 @@ public final class SparkProcesses {
   public static final String SPARK_SUBMIT = "org.apache.spark.deploy.SparkSubmit";
   public static final String LOOPBACK = "127.0.0.1";
 
+  /**
+   * JVM flags for the short-lived JVMs of a test: the quick compiler only and a single-threaded collector, which save
+   * most of the CPU time a JVM spends starting up (these tests run where cores are few).
+   */
+  public static final List<String> SHORT_LIVED_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
   /** How long a process may take to stop after being asked before it is killed. */
   static final Duration STOP_GRACE = Duration.ofSeconds(10);
 
@@ -134,6 +140,7 @@ public final class SparkProcesses {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(moduleFlags());
+    command.addAll(SHORT_LIVED_JVM);
     command.addAll(jvmOptions);
     command.add("-cp");
     command.add(sparkHome.resolve("jars") + "/*");
