@@ -58,7 +58,9 @@ public final class StandaloneCluster implements AutoCloseable {
     StandaloneCluster cluster = new StandaloneCluster(spark, Files.createDirectories(dir));
     try {
       long deadline = System.nanoTime() + timeout.toNanos();
-      cluster.master = spark.start("master", "org.apache.spark.deploy.master.Master", List.of("-Xmx512m"),
+      // No REST submission server: it would listen on the fixed port 6066, and nothing here uses it.
+      cluster.master = spark.start("master", "org.apache.spark.deploy.master.Master",
+          List.of("-Xmx512m", "-Dspark.master.rest.enabled=false"),
           List.of("--host", SparkProcesses.LOOPBACK, "--port", String.valueOf(cluster.masterPort),
               "--webui-port", String.valueOf(cluster.masterUiPort)),
           dir);
