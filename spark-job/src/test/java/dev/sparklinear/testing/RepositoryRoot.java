@@ -3,19 +3,22 @@ package dev.sparklinear.testing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The repository root, found from a test's working directory, for tests that read committed files. */
+/** The repository root (where {@code conf/} and {@code data/} live), found from the test's working directory. */
 public final class RepositoryRoot {
   private RepositoryRoot() {}
 
+  public static Path find() {
+    Path start = Path.of("").toAbsolutePath();
+    for (Path dir = start; dir != null; dir = dir.getParent()) {
+      if (Files.exists(dir.resolve("spark-job").resolve("pom.xml"))) {
+        return dir;
+      }
+    }
+    throw new IllegalStateException("No repository root above " + start);
+  }
+
   /** {@code relative} resolved against the repository root. */
   public static Path resolve(String relative) {
-    Path dir = Path.of("").toAbsolutePath();
-    while (dir != null && !Files.exists(dir.resolve("spark-job").resolve("pom.xml"))) {
-      dir = dir.getParent();
-    }
-    if (dir == null) {
-      throw new IllegalStateException("No repository root above " + Path.of("").toAbsolutePath());
-    }
-    return dir.resolve(relative);
+    return find().resolve(relative);
   }
 }

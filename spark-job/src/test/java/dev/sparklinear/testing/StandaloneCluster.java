@@ -1,0 +1,184 @@
+package dev.sparklinear.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * A real Spark standalone cluster on the loopback address: one master and one worker, each in a JVM of its own, started
+ * from the Maven jars through {@link SparkProcesses}. The worker starts executors as JVMs of their own, as on a real
+ * cluster. Closing it stops the worker with its executors, then the master.
+ *
+ * <pre>{@code
+ * try (StandaloneCluster cluster = StandaloneCluster.start(spark, dir, 2, "2g", Duration.ofSeconds(60))) {
+ *   spark.submit("job", dir, timeout, List.of("--master", cluster.masterUrl(), ...));
+ * }
+ * }</pre>
+ */
+public final class StandaloneCluster implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final SparkProcesses spark;
+  private final int masterPort;
+  private final int masterUiPort;
+  private final Path workerWorkDir;
+  private final HttpClient http;
+  private Process master;
+  private Process worker;
+
+  private StandaloneCluster(SparkProcesses spark, Path dir) {
+    this.spark = spark;
+    this.masterPort = SparkProcesses.freePort();
+    this.masterUiPort = SparkProcesses.freePort();
+    this.workerWorkDir = dir.resolve("worker-work");
+    this.http = HttpClient.newBuilder()
+        .proxy(HttpClient.Builder.NO_PROXY)
+        .connectTimeout(Duration.ofSeconds(2))
+        .build();
+  }
+
+  /**
+   * Starts a master, then a worker with {@code cores} and {@code memory} (e.g. {@code "2g"}), and returns once the
+   * master lists the worker as alive. Fails, with the tail of the logs, when that takes longer than {@code timeout}
+   * or either process ends; whatever was started is stopped then.
+   */
+  public static StandaloneCluster start(SparkProcesses spark, Path dir, int cores, String memory, Duration timeout)
+      throws IOException, InterruptedException {
+    StandaloneCluster cluster = new StandaloneCluster(spark, Files.createDirectories(dir));
+    try {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      // No REST submission server: it would listen on the fixed port 6066, and nothing here uses it.
+      cluster.master = spark.start("master", "org.apache.spark.deploy.master.Master",
+          List.of("-Xmx512m", "-Dspark.master.rest.enabled=false"),
+          List.of("--host", SparkProcesses.LOOPBACK, "--port", String.valueOf(cluster.masterPort),
+              "--webui-port", String.valueOf(cluster.masterUiPort)),
+          dir);
+      cluster.awaitState("the master to be ALIVE", s -> "ALIVE".equals(s.path("status").asText()), deadline);
+
+      Files.createDirectories(cluster.workerWorkDir);
+      cluster.worker = spark.start("worker", "org.apache.spark.deploy.worker.Worker", List.of("-Xmx512m"),
+          List.of(cluster.masterUrl(), "--host", SparkProcesses.LOOPBACK,
+              "--port", String.valueOf(SparkProcesses.freePort()),
+              "--webui-port", String.valueOf(SparkProcesses.freePort()),
+              "--cores", String.valueOf(cores), "--memory", memory,
+              "--work-dir", cluster.workerWorkDir.toString()),
+          dir);
+      cluster.awaitState("the worker to register", s -> aliveWorkers(s) == 1, deadline);
+      return cluster;
+    } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  public String masterUrl() {
+    return "spark://" + SparkProcesses.LOOPBACK + ":" + masterPort;
+  }
+
+  /** The worker's work dir: one {@code app-*} folder per application, one folder per executor in it. */
+  public Path workerWorkDir() {
+    return workerWorkDir;
+  }
+
+  /** The folders of the executors the worker launched ({@code app-*}/{@code <executor id>}). */
+  public List<Path> executorDirs() throws IOException {
+    List<Path> executors = new ArrayList<>();
+    try (Stream<Path> apps = Files.list(workerWorkDir)) {
+      for (Path app : apps.filter(Files::isDirectory).sorted().toList()) {
+        try (Stream<Path> ids = Files.list(app)) {
+          ids.filter(Files::isDirectory).sorted().forEach(executors::add);
+        }
+      }
+    }
+    return executors;
+  }
+
+  /** The master's state, as its web UI serves it at {@code /json/}. */
+  public JsonNode masterState() throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(
+            URI.create("http://" + SparkProcesses.LOOPBACK + ":" + masterUiPort + "/json/"))
+        .timeout(Duration.ofSeconds(5))
+        .build();
+    HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IOException("Master UI answered " + response.statusCode() + ": " + response.body());
+    }
+    return JSON.readTree(response.body());
+  }
+
+  private static long aliveWorkers(JsonNode state) {
+    long alive = 0;
+    for (JsonNode worker : state.path("workers")) {
+      if ("ALIVE".equals(worker.path("state").asText())) {
+        alive++;
+      }
+    }
+    return alive;
+  }
+
+  /**
+   * Polls the master's state until {@code ready} holds. A bounded poll: a short sleep between attempts, ending at
+   * {@code deadline} or as soon as the master or the worker has exited.
+   */
+  private void awaitState(String what, Predicate<JsonNode> ready, long deadline) throws InterruptedException {
+    String last = "no answer yet";
+    while (System.nanoTime() < deadline) {
+      for (Process p : new Process[] {master, worker}) {
+        if (p != null && !p.isAlive()) {
+          throw new AssertionError("A cluster process ended with exit code " + p.exitValue() + " while waiting for "
+              + what + "\n" + diagnostics());
+        }
+      }
+      try {
+        JsonNode state = masterState();
+        if (ready.test(state)) {
+          return;
+        }
+        last = state.toString();
+      } catch (IOException notUpYet) {
+        last = notUpYet.toString();
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("Timed out waiting for " + what + "; last master state: " + last + "\n" + diagnostics());
+  }
+
+  /** The tails of the master's and the worker's logs and of every executor's stderr, for an assertion message. */
+  public String diagnostics() {
+    StringBuilder out = new StringBuilder();
+    out.append(SparkProcesses.tail(spark.stderrLog("master"), 40));
+    out.append(SparkProcesses.tail(spark.stderrLog("worker"), 40));
+    try {
+      if (Files.isDirectory(workerWorkDir)) {
+        for (Path executor : executorDirs()) {
+          out.append(SparkProcesses.tail(executor.resolve("stderr"), 40));
+        }
+      }
+    } catch (IOException e) {
+      out.append("(cannot list executor logs under ").append(workerWorkDir).append(": ").append(e.getMessage()).append(")\n");
+    }
+    return out.toString();
+  }
+
+  /** Stops the worker with the executors it started, then the master. Safe to call more than once. */
+  @Override
+  public void close() {
+    if (worker != null) {
+      SparkProcesses.stop(worker, SparkProcesses.STOP_GRACE);
+    }
+    if (master != null) {
+      SparkProcesses.stop(master, SparkProcesses.STOP_GRACE);
+    }
+  }
+}
