@@ -1,5 +1,6 @@
 package dev.sparklinear.job.config;
 
+import dev.sparklinear.testing.RepositoryRoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class ConfigDocsTest {
   @Test
   void committedDocsMatchTheKeys() throws Exception {
-    Path docs = RepositoryFiles.root().resolve("docs/config.md");
+    Path docs = RepositoryRoot.find().resolve("docs/config.md");
 
     assertThat(docs).exists();
     assertThat(Files.readString(docs, StandardCharsets.UTF_8))

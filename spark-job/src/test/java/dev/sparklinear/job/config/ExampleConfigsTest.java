@@ -1,5 +1,6 @@
 package dev.sparklinear.job.config;
 
+import dev.sparklinear.testing.RepositoryRoot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -9,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ExampleConfigsTest {
   @Test
   void seedExampleHoldsTheKnownMatrixWithoutBias() {
-    JobConfig config = JobConfig.load(RepositoryFiles.root().resolve("conf/seed-example.yaml"), List.of());
+    JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/seed-example.yaml"), List.of());
 
     assertThat(config.inFeatures()).isEqualTo(4);
     assertThat(config.outFeatures()).isEqualTo(3);
@@ -26,7 +27,7 @@ class ExampleConfigsTest {
 
   @Test
   void random64x16IsSeededWithBias() {
-    JobConfig config = JobConfig.load(RepositoryFiles.root().resolve("conf/random-64x16.yaml"), List.of());
+    JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/random-64x16.yaml"), List.of());
 
     assertThat(config.inFeatures()).isEqualTo(64);
     assertThat(config.outFeatures()).isEqualTo(16);

@@ -1,5 +1,6 @@
 package dev.sparklinear.job.config;
 
+import dev.sparklinear.testing.RepositoryRoot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -210,7 +211,7 @@ class HookConfigTest {
 
   @Test
   void hooksExampleConfigRunsStandardizeThenGuardSigmoidAndStats() {
-    JobConfig config = JobConfig.load(RepositoryFiles.root().resolve("conf/hooks-example.yaml"), List.of());
+    JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/hooks-example.yaml"), List.of());
     assertThat(config.inputPath()).isEqualTo("data/seed/features.parquet");
     assertThat(config.preHooks()).extracting(HookSpec::summary)
         .containsExactly("standardize {mean: vector [4], std: vector [4]}");
