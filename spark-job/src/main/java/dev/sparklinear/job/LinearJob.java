@@ -1,7 +1,10 @@
 package dev.sparklinear.job;
 
 import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.job.config.HookSpec;
+import dev.sparklinear.job.config.HookType;
 import dev.sparklinear.job.config.OutputMode;
+import dev.sparklinear.spark.InvalidRows;
 import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.BlockCounters;
 import dev.sparklinear.spark.LinearTransformer;
@@ -83,7 +86,10 @@ public final class LinearJob {
       transformer = transformerFor(loaded).setKeepCols(keptColumns(input).toArray(new String[0]));
       try {
         transformer.transformSchema(input.schema());
-        checkSampleWidth(input, problems);
+        if (config.invalidRows() == InvalidRows.ERROR) {
+          // Under another policy a first row of the wrong width is just an invalid row.
+          checkSampleWidth(input, problems);
+        }
       } catch (IllegalArgumentException e) {
         problems.add(e.getMessage());
       }
@@ -101,10 +107,14 @@ public final class LinearJob {
     try {
       output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue())
           .save(staged.stagingPath());
+      if (config.invalidRows() == InvalidRows.QUARANTINE) {
+        writeQuarantine(transformer, input, hadoop);
+      }
       double seconds = (System.nanoTime() - start) / 1e9;
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
           loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
-          spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics());
+          spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics(),
+          config.invalidRows().configValue(), counters.invalidRows());
       writeText(summary.toJson(), new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
       if (report) {
         writeText(ReportPage.render(summary), new Path(staged.stagingPath(), ReportPage.FILE_NAME), hadoop);
@@ -141,8 +151,23 @@ public final class LinearJob {
     return out;
   }
 
+  /** Writes the invalid rows, with their reason, to output.quarantine-path (replacing it), staged like the output. */
+  private void writeQuarantine(LinearTransformer transformer, Dataset<Row> input, Configuration hadoop) {
+    StagedOutput staged = StagedOutput.begin(config.quarantinePath().orElseThrow(), hadoop);
+    try {
+      transformer.invalidRowsOf(input).write().mode(SaveMode.ErrorIfExists)
+          .format(config.outputFormat().configValue()).save(staged.stagingPath());
+      staged.commit(true);
+    } catch (Throwable e) { // SparkException is checked but thrown undeclared
+      staged.abort();
+      throw e;
+    }
+  }
+
   private LinearTransformer transformerFor(LoadedModule loaded) {
     LinearTransformer transformer = new LinearTransformer(loaded.linear())
+        .setInvalidRows(config.invalidRows())
+        .setRejectNonFinite(config.preHooks().stream().anyMatch(LinearJob::isFailingNanGuard))
         .setOutputCol(config.outputColumn())
         .setOutputLayout(config.outputLayout())
         .setBlockMaxRows(config.blockMaxRows())
@@ -176,6 +201,11 @@ public final class LinearJob {
           + firstLine(e.getMessage()));
       return null;
     }
+  }
+
+  /** A nan-guard pre-hook that fails on NaN/Inf: with it, such rows are invalid rows, found by the readers. */
+  private static boolean isFailingNanGuard(HookSpec spec) {
+    return spec.type().filter(t -> t == HookType.NAN_GUARD).isPresent() && !"replace".equals(spec.text("action"));
   }
 
   /** The passed-through columns: output.keep, or every column but the features. */

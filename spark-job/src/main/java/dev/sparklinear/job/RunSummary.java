@@ -27,13 +27,29 @@ public record RunSummary(
     String master,
     String outputPath,
     Map<String, Object> config,
-    Map<String, List<DimensionStats>> hookStatistics) {
+    Map<String, List<DimensionStats>> hookStatistics,
+    String invalidRowsPolicy,
+    Map<String, Long> invalidRows) {
 
   /** The name of the summary file written into the output folder. */
   public static final String FILE_NAME = "_spark_linear.json";
 
   public RunSummary {
     hookStatistics = Collections.unmodifiableMap(new LinkedHashMap<>(hookStatistics));
+    invalidRows = Collections.unmodifiableMap(new LinkedHashMap<>(invalidRows));
+  }
+
+  /** A summary of a run that found no invalid rows. */
+  public RunSummary(long rowsIn, long rowsOut, long blocks, double wallSeconds, String module, String weights,
+      Map<String, String> weightsSha256, Map<String, String> weightsMetadata, String sparkVersion, String master,
+      String outputPath, Map<String, Object> config, Map<String, List<DimensionStats>> hookStatistics) {
+    this(rowsIn, rowsOut, blocks, wallSeconds, module, weights, weightsSha256, weightsMetadata, sparkVersion, master,
+        outputPath, config, hookStatistics, "error", Map.of());
+  }
+
+  /** Invalid rows of every reason. */
+  public long invalidRowsTotal() {
+    return invalidRows.values().stream().mapToLong(Long::longValue).sum();
   }
 
   /** A summary of a run without statistics hooks. */
@@ -54,6 +70,12 @@ public record RunSummary(
     json.put("rows_in", rowsIn);
     json.put("rows_out", rowsOut);
     json.put("blocks", blocks);
+    // rows_in = rows_out + skipped or quarantined rows; with invalid-rows null, rows_out includes the null outputs.
+    Map<String, Object> invalid = new LinkedHashMap<>();
+    invalid.put("policy", invalidRowsPolicy);
+    invalid.put("total", invalidRowsTotal());
+    invalid.put("by_reason", invalidRows);
+    json.put("invalid_rows", invalid);
     json.put("wall_seconds", Math.round(wallSeconds * 1000) / 1000.0);
     json.put("rows_per_second", Math.round(rowsPerSecond()));
     json.put("module", module);
@@ -81,6 +103,13 @@ public record RunSummary(
 
   /** A few lines for the terminal. */
   public String toText() {
+    String invalid = invalidRowsTotal() == 0 ? "" : String.format("%n  invalid rows (%s): %s", invalidRowsPolicy,
+        invalidRows.entrySet().stream().filter(e -> e.getValue() > 0).map(e -> e.getKey() + " " + e.getValue())
+            .collect(java.util.stream.Collectors.joining(", ")));
+    return invalid.isEmpty() ? text() : text() + invalid;
+  }
+
+  private String text() {
     return String.format(
         "spark-linear: %,d rows in, %,d rows out, %,d blocks in %.2f s (%,.0f rows/s)%n"
             + "  module:  %s%n  weights: %s%n  output:  %s",

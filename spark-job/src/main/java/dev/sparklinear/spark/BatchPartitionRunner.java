@@ -40,6 +40,12 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
   private int blockEnd;
   private long rowIndex;
   private float[] staging = new float[0];
+  /** Per batch row id, its block row, {@link #NULL_OUTPUT} or {@link #DROPPED}; null while every row is valid. */
+  private int[] blockRowOf = new int[0];
+  private boolean mapped;
+
+  private static final int NULL_OUTPUT = -1;
+  private static final int DROPPED = -2;
   private boolean closed;
 
   private BatchPartitionRunner(Iterator<ColumnarBatch> input, Module module, BlockPlan plan, int[] ordinals) {
@@ -48,7 +54,8 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
     this.ordinals = ordinals;
     this.kept = plan.keptSchema().size();
     this.inputColumns = new ColumnVector[ordinals.length];
-    this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures());
+    this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
+        plan.invalidRows() == InvalidRows.NULL);
     List<? extends ColumnVector> outputs = outputColumns.vectors();
     this.outputRowColumns = new ColumnVector[kept + outputs.size()];
     for (int i = 0; i < outputs.size(); i++) {
@@ -72,12 +79,18 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
 
   @Override
   public boolean hasNext() {
+    while (mapped && nextRow < blockEnd && blockRowOf[nextRow] == DROPPED) {
+      nextRow++;
+    }
     while (nextRow >= blockEnd) {
       if (closed) {
         return false;
       }
       if (nextRow < batchRows) {
         runBlock(nextRow);
+        while (mapped && nextRow < blockEnd && blockRowOf[nextRow] == DROPPED) {
+          nextRow++;
+        }
         continue;
       }
       call.releaseOutput();
@@ -112,12 +125,35 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
 
   private void runBlock(int start) {
     int count = Math.min(plan.blockRows(), batchRows - start);
+    mapped = false;
+    int valid = count;
+    int written = count;
     if (!copyInBulk(start, count)) {
-      copyRowByRow(start, count);
+      valid = copyRowByRow(start, count);
+      written = 0;
+      for (int r = start; r < start + count; r++) {
+        written += blockRowOf[r] == DROPPED ? 0 : 1;
+      }
     }
-    outputColumns.show(call.run(count, rowIndex, r -> plan.describeKey(inputView.getRow(start + r)).trim()), start);
+    long firstRow = rowIndex;
+    outputColumns.show(call.run(valid, firstRow, r -> plan.describeKey(inputView.getRow(batchRowOf(r, start,
+        count))).trim()), mapped ? blockRowOf : null, start);
+    plan.count(count, written);
     rowIndex += count;
     blockEnd = start + count;
+  }
+
+  /** The batch row whose features are block row {@code blockRow}. */
+  private int batchRowOf(int blockRow, int start, int count) {
+    if (!mapped) {
+      return start + blockRow;
+    }
+    for (int r = start; r < start + count; r++) {
+      if (blockRowOf[r] == blockRow) {
+        return r;
+      }
+    }
+    return start + blockRow;
   }
 
   /**
@@ -145,6 +181,8 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
     int n = count * width;
     if (bulkFloats) {
       call.features().writeRows(0, count, values.getFloats(first, n), 0);
+      // A row holding NaN or infinity, when a nan-guard asks, needs the row-by-row path's invalid-rows policy.
+      return !plan.reader().rejectNonFinite || FeatureReader.allFinite(call.featureAddress(0), n);
     } else {
       double[] doubles = values.getDoubles(first, n);
       if (staging.length < n) {
@@ -155,16 +193,30 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
       }
       call.features().writeRows(0, count, staging, 0);
     }
-    return true;
+    return !plan.reader().rejectNonFinite || FeatureReader.allFinite(call.featureAddress(0), n);
   }
 
-  private void copyRowByRow(int start, int count) {
+  /**
+   * Copies the features of the valid rows of {@code [start, start + count)} one row at a time, applying the
+   * invalid-rows policy to the others, and records which block row each batch row shows. Returns the valid rows.
+   */
+  private int copyRowByRow(int start, int count) {
+    if (blockRowOf.length < batchRows) {
+      blockRowOf = new int[batchRows];
+    }
+    mapped = true;
+    int valid = 0;
     for (int r = 0; r < count; r++) {
       InternalRow row = inputView.getRow(start + r);
-      if (!plan.reader().read(row, call.featureAddress(r), plan.inFeatures())) {
-        throw plan.rowError(row, rowIndex + r, call.partitionId(), PartitionRunner.currentFile());
+      if (plan.reader().readChecked(row, call.featureAddress(valid), plan.inFeatures())) {
+        blockRowOf[start + r] = valid++;
+      } else if (plan.keepInvalid(row, rowIndex + r, call.partitionId(), PartitionRunner.currentFile())) {
+        blockRowOf[start + r] = NULL_OUTPUT;
+      } else {
+        blockRowOf[start + r] = DROPPED;
       }
     }
+    return valid;
   }
 
   @Override

@@ -91,7 +91,6 @@ final class BlockCall implements AutoCloseable {
       throw new IllegalStateException("Module " + plan.moduleRepr() + " returned a " + shape + " block for a block of "
           + rows + " rows; expected " + rows + "x" + plan.outFeatures() + " (does a hook change the output width?)");
     }
-    plan.count(rows, rows);
     return output;
   }
 

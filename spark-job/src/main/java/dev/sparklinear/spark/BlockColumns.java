@@ -24,18 +24,25 @@ final class BlockColumns {
 
   private final List<BlockColumn> columns = new ArrayList<>();
   private final List<StructField> fields = new ArrayList<>();
+  private final RowMap rows = new RowMap();
+  private final boolean nullable;
 
-  private BlockColumns() {}
+  private BlockColumns(boolean nullable) {
+    this.nullable = nullable;
+  }
 
-  /** The output columns for {@code layout}: one for array and vector, {@code width} for columns. */
-  static BlockColumns of(OutputLayout layout, String name, int width) {
-    BlockColumns out = new BlockColumns();
+  /**
+   * The output columns for {@code layout}: one for array and vector, {@code width} for columns. With
+   * {@code nullable}, a row can have a null output (invalid-rows: null).
+   */
+  static BlockColumns of(OutputLayout layout, String name, int width, boolean nullable) {
+    BlockColumns out = new BlockColumns(nullable);
     switch (layout) {
-      case ARRAY -> out.add(name, ARRAY_TYPE, new ArrayColumn(width, false));
-      case VECTOR -> out.add(name, SQLDataTypes.VectorType(), new VectorColumn(width));
+      case ARRAY -> out.add(name, ARRAY_TYPE, new ArrayColumn(out.rows, width, false));
+      case VECTOR -> out.add(name, SQLDataTypes.VectorType(), new VectorColumn(out.rows, width));
       case COLUMNS -> {
         for (int j = 0; j < width; j++) {
-          out.add(name + "_" + j, DataTypes.FloatType, new DimensionColumn(width, j));
+          out.add(name + "_" + j, DataTypes.FloatType, new DimensionColumn(out.rows, width, j));
         }
       }
     }
@@ -43,8 +50,21 @@ final class BlockColumns {
   }
 
   private void add(String name, DataType type, BlockColumn column) {
-    fields.add(new StructField(name, type, false, Metadata.empty()));
+    fields.add(new StructField(name, type, nullable, Metadata.empty()));
     columns.add(column);
+  }
+
+  /**
+   * Which block row each batch row shows: {@code firstRowId + r} shows block row {@code r}, unless a map gives, per
+   * batch row id, the block row or -1 for a row whose output is null.
+   */
+  static final class RowMap {
+    private int[] map;
+    private int firstRowId;
+
+    int blockRow(int rowId) {
+      return map == null ? rowId - firstRowId : map[rowId];
+    }
   }
 
   List<StructField> fields() {
@@ -55,26 +75,35 @@ final class BlockColumns {
     return columns;
   }
 
-  /** Shows {@code block}: output row {@code r} of the block is read at batch row id {@code firstRowId + r}. */
+  /** Shows {@code block}: block row {@code r} is read at batch row id {@code firstRowId + r}. */
   void show(FloatBlock block, int firstRowId) {
+    show(block, null, firstRowId);
+  }
+
+  /**
+   * Shows {@code block} through {@code map} (batch row id to block row, -1 for a null output), or, when it is null,
+   * block row {@code r} at batch row id {@code firstRowId + r}.
+   */
+  void show(FloatBlock block, int[] map, int firstRowId) {
+    rows.map = map;
+    rows.firstRowId = firstRowId;
     for (BlockColumn column : columns) {
-      column.show(block, firstRowId);
+      column.show(block);
     }
   }
 
-  /** A read-only, never-null view of the current block; getters that do not apply to its type fail loudly. */
+  /** A read-only view of the current block; getters that do not apply to its type fail loudly. */
   private abstract static class BlockColumn extends ColumnVector {
+    final RowMap rows;
     FloatBlock block;
-    /** Batch row id of the block's first row: columnar input shows several blocks of one batch in turn. */
-    int firstRowId;
 
-    BlockColumn(DataType type) {
+    BlockColumn(RowMap rows, DataType type) {
       super(type instanceof UserDefinedType<?> udt ? udt.sqlType() : type);
+      this.rows = rows;
     }
 
-    void show(FloatBlock block, int firstRowId) {
+    void show(FloatBlock block) {
       this.block = block;
-      this.firstRowId = firstRowId;
     }
 
     float value(long flatIndex) {
@@ -86,17 +115,23 @@ final class BlockColumns {
 
     @Override
     public boolean hasNull() {
-      return false;
+      return rows.map != null;
     }
 
     @Override
     public int numNulls() {
-      return 0;
+      int nulls = 0;
+      if (rows.map != null) {
+        for (int blockRow : rows.map) {
+          nulls += blockRow < 0 ? 1 : 0;
+        }
+      }
+      return nulls;
     }
 
     @Override
     public boolean isNullAt(int rowId) {
-      return false;
+      return rows.map != null && rows.map[rowId] < 0;
     }
 
     private IllegalStateException notThisType(String getter) {
@@ -169,10 +204,13 @@ final class BlockColumns {
     }
   }
 
+  /** For columns inside a row's value (array elements, struct fields): they have no null rows of their own. */
+  private static final RowMap NO_NULLS = new RowMap();
+
   /** All values of the block in row-major order, as float or (widened) double: the elements of the array columns. */
   private static final class FlatValues extends BlockColumn {
     FlatValues(boolean asDouble) {
-      super(asDouble ? DataTypes.DoubleType : DataTypes.FloatType);
+      super(NO_NULLS, asDouble ? DataTypes.DoubleType : DataTypes.FloatType);
     }
 
     @Override
@@ -200,26 +238,26 @@ final class BlockColumns {
     }
   }
 
-  /** {@code array<float>} (or {@code array<double>}) per row: row r is values {@code [r*width, (r+1)*width)}. */
-  private static final class ArrayColumn extends BlockColumn {
+  /** {@code array<float>} (or {@code array<double>}) per row: block row r is values {@code [r*width, (r+1)*width)}. */
+  private static class ArrayColumn extends BlockColumn {
     private final int width;
     private final FlatValues values;
 
-    ArrayColumn(int width, boolean asDouble) {
-      super(DataTypes.createArrayType(asDouble ? DataTypes.DoubleType : DataTypes.FloatType, false));
+    ArrayColumn(RowMap rows, int width, boolean asDouble) {
+      super(rows, DataTypes.createArrayType(asDouble ? DataTypes.DoubleType : DataTypes.FloatType, false));
       this.width = width;
       this.values = new FlatValues(asDouble);
     }
 
     @Override
-    void show(FloatBlock block, int firstRowId) {
-      super.show(block, firstRowId);
-      values.show(block, 0);
+    void show(FloatBlock block) {
+      super.show(block);
+      values.show(block);
     }
 
     @Override
     public ColumnarArray getArray(int rowId) {
-      return new ColumnarArray(values, (rowId - firstRowId) * width, width);
+      return new ColumnarArray(values, rows.blockRow(rowId) * width, width);
     }
   }
 
@@ -228,15 +266,15 @@ final class BlockColumns {
     private final int width;
     private final int j;
 
-    DimensionColumn(int width, int j) {
-      super(DataTypes.FloatType);
+    DimensionColumn(RowMap rows, int width, int j) {
+      super(rows, DataTypes.FloatType);
       this.width = width;
       this.j = j;
     }
 
     @Override
     public float getFloat(int rowId) {
-      return value((long) (rowId - firstRowId) * width + j);
+      return value((long) rows.blockRow(rowId) * width + j);
     }
   }
 
@@ -250,15 +288,26 @@ final class BlockColumns {
     private final NullColumn indices = new NullColumn(DataTypes.createArrayType(DataTypes.IntegerType, false));
     private final ArrayColumn values;
 
-    VectorColumn(int width) {
-      super(SQLDataTypes.VectorType());
-      this.values = new ArrayColumn(width, true);
+    VectorColumn(RowMap rows, int width) {
+      super(rows, SQLDataTypes.VectorType());
+      // The values are read through the same row map; the struct itself answers for null rows.
+      this.values = new ArrayColumn(rows, width, true) {
+        @Override
+        public boolean isNullAt(int rowId) {
+          return false;
+        }
+
+        @Override
+        public boolean hasNull() {
+          return false;
+        }
+      };
     }
 
     @Override
-    void show(FloatBlock block, int firstRowId) {
-      super.show(block, firstRowId);
-      values.show(block, firstRowId);
+    void show(FloatBlock block) {
+      super.show(block);
+      values.show(block);
     }
 
     @Override
@@ -277,7 +326,7 @@ final class BlockColumns {
     private final byte value;
 
     ConstantByte(byte value) {
-      super(DataTypes.ByteType);
+      super(NO_NULLS, DataTypes.ByteType);
       this.value = value;
     }
 
@@ -289,7 +338,7 @@ final class BlockColumns {
 
   private static final class NullColumn extends BlockColumn {
     NullColumn(DataType type) {
-      super(type);
+      super(NO_NULLS, type);
     }
 
     @Override

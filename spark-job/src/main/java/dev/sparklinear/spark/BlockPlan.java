@@ -25,7 +25,8 @@ record BlockPlan(
     OutputLayout layout,
     String outputColumn,
     String moduleRepr,
-    BlockCounters counters)
+    BlockCounters counters,
+    InvalidRows invalidRows)
     implements Serializable {
 
   /** Counts a block when the job asked for counts. */
@@ -33,6 +34,20 @@ record BlockPlan(
     if (counters != null) {
       counters.addBlock(rowsRead, rowsWritten);
     }
+  }
+
+  /**
+   * Deals with a row the reader refused, by the invalid-rows policy: throws for {@code error}, else counts it by
+   * reason. Returns whether the row still goes to the output (with a null result).
+   */
+  boolean keepInvalid(InternalRow row, long rowIndex, int partitionId, String file) {
+    if (invalidRows == InvalidRows.ERROR) {
+      throw rowError(row, rowIndex, partitionId, file);
+    }
+    if (counters != null) {
+      counters.addInvalid(reader.problem);
+    }
+    return invalidRows == InvalidRows.NULL;
   }
 
   /** Bytes a row's features and outputs take in a block; passed-through columns add their own size. */
@@ -48,10 +63,12 @@ record BlockPlan(
       case WRONG_WIDTH -> featureDescription + " has " + reader.foundWidth + " values, expected in_features="
           + inFeatures + " (mat1 and mat2 shapes cannot be multiplied (1x" + reader.foundWidth + " and " + inFeatures
           + "x" + outFeatures + "))";
+      case NON_FINITE -> featureDescription + " holds NaN or infinity, which the nan-guard pre-hook refuses";
     };
     String advice = reader.problem == FeatureReader.Problem.WRONG_WIDTH
-        ? "Check that the input matches the module, or set module.in-features to the width of the data."
-        : "Filter out or repair rows with missing features before running the job.";
+        ? "Check that the input matches the module, set module.in-features to the width of the data, or set"
+            + " invalid-rows to skip, null or quarantine."
+        : "Filter out or repair such rows, or set invalid-rows to skip, null or quarantine.";
     return new InvalidRowException("Invalid row " + rowIndex + " of partition " + partitionId + describeKey(row)
         + (file == null ? "" : " in " + file) + ": " + reason + ". " + advice);
   }

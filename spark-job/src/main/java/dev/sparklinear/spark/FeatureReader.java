@@ -31,10 +31,21 @@ abstract class FeatureReader implements Serializable {
 
   /** What went wrong with a row's features; null means the row is fine. */
   enum Problem {
-    NULL_VECTOR,
-    NULL_ELEMENT,
-    WRONG_WIDTH
+    NULL_VECTOR("null-vector"),
+    NULL_ELEMENT("null-element"),
+    WRONG_WIDTH("wrong-width"),
+    NON_FINITE("non-finite");
+
+    /** How the run summary and the quarantine's {@code reason} column name it. */
+    final String reason;
+
+    Problem(String reason) {
+      this.reason = reason;
+    }
   }
+
+  /** Whether a NaN or infinite feature makes a row invalid (a nan-guard pre-hook that fails asks for it). */
+  boolean rejectNonFinite;
 
   /** Problem of the last {@link #read} call, with the width found for {@link Problem#WRONG_WIDTH}. */
   Problem problem;
@@ -46,6 +57,30 @@ abstract class FeatureReader implements Serializable {
    * row cannot give them.
    */
   abstract boolean read(InternalRow row, long address, int width);
+
+  /**
+   * {@link #read}, then, when {@link #rejectNonFinite} is set, a check that every value written is finite.
+   */
+  final boolean readChecked(InternalRow row, long address, int width) {
+    if (!read(row, address, width)) {
+      return false;
+    }
+    if (rejectNonFinite && !allFinite(address, width)) {
+      problem = Problem.NON_FINITE;
+      return false;
+    }
+    return true;
+  }
+
+  /** True when the {@code count} floats at {@code address} are all finite. */
+  static boolean allFinite(long address, long count) {
+    for (long i = 0; i < count; i++) {
+      if (!Float.isFinite(Platform.getFloat(null, address + 4 * i))) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** The reader for the feature column(s) of {@code schema}, or an error naming the column and its type. */
   static FeatureReader forColumn(StructType schema, String column, int ordinal) {

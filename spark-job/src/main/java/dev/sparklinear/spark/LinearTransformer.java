@@ -72,6 +72,8 @@ public class LinearTransformer extends Transformer {
   private final IntParam blockMaxRows;
   private final LongParam blockMaxBytes;
   private final BooleanParam columnarInput;
+  private final Param<String> invalidRows;
+  private final BooleanParam rejectNonFinite;
 
   public LinearTransformer(Linear linear) {
     this(linear, linear.inFeatures(), linear.outFeatures());
@@ -98,6 +100,13 @@ public class LinearTransformer extends Transformer {
         "bytes per block at most (features, outputs and passed-through columns)", ParamValidators.gt(0));
     columnarInput = new BooleanParam(this, "columnarInput",
         "read the features straight from a columnar source's batches when the plan allows it");
+    invalidRows = new Param<>(this, "invalidRows",
+        "what to do with a row the module cannot take: error, skip, null or quarantine",
+        ParamValidators.inArray(new String[] {"error", "skip", "null", "quarantine"}));
+    rejectNonFinite = new BooleanParam(this, "rejectNonFinite",
+        "whether a NaN or infinite feature makes a row invalid");
+    setDefault(invalidRows, "error");
+    setDefault(rejectNonFinite, (Object) false);
     setDefault(outputCol, "output");
     setDefault(columnarInput, (Object) true);
     setDefault(outputLayout, "array");
@@ -142,6 +151,29 @@ public class LinearTransformer extends Transformer {
   /** Whether a columnar source is read batch by batch (the default); false always takes rows, for comparison. */
   public LinearTransformer setColumnarInput(boolean value) {
     set(columnarInput, (Object) value);
+    return this;
+  }
+
+  public Param<String> invalidRows() {
+    return invalidRows;
+  }
+
+  public BooleanParam rejectNonFinite() {
+    return rejectNonFinite;
+  }
+
+  /**
+   * What to do with a row the module cannot take (a null vector or element, the wrong width, or with
+   * {@link #setRejectNonFinite} a NaN or infinite value): fail (the default), skip it, give it a null output, or
+   * leave it out for {@link #invalidRowsOf} (quarantine).
+   */
+  public LinearTransformer setInvalidRows(InvalidRows value) {
+    set(invalidRows, value.configValue());
+    return this;
+  }
+
+  public LinearTransformer setRejectNonFinite(boolean value) {
+    set(rejectNonFinite, (Object) value);
     return this;
   }
 
@@ -229,6 +261,37 @@ public class LinearTransformer extends Transformer {
     return session.internalCreateDataFrame(output.rdd(), schema, false);
   }
 
+  /**
+   * The rows of {@code dataset} that the module cannot take, by the same rules as {@link #transform}: every input
+   * column plus {@code reason} ({@code null-vector}, {@code null-element}, {@code wrong-width}, {@code non-finite}).
+   * What {@code invalid-rows: quarantine} writes; it reads the input again but runs no module.
+   */
+  public Dataset<Row> invalidRowsOf(Dataset<?> dataset) {
+    StructType schema = dataset.schema();
+    Plan plan = planFor(schema);
+    List<Column> selected = new ArrayList<>();
+    for (String name : schema.fieldNames()) {
+      selected.add(functions.col(quote(name)));
+    }
+    plan.featureColumns.forEach(name -> selected.add(functions.col(quote(name))));
+    Dataset<Row> projected = dataset.select(selected.toArray(new Column[0]));
+    int n = schema.size();
+    FeatureReader reader = plan.featureColumns.size() == 1 && isSet(inputCol)
+        ? FeatureReader.forColumn(schema, plan.featureColumns.get(0), n)
+        : FeatureReader.forScalarColumns(schema, plan.featureColumns, n);
+    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
+    DataType[] types = java.util.Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
+    int width = inFeatures;
+    FlatMapFunction<Iterator<InternalRow>, InternalRow> filter = rows -> InvalidRowFilter.over(rows, reader, types,
+        width);
+    JavaRDD<InternalRow> invalid = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(filter);
+    StructType out = schema.add(REASON_COLUMN, org.apache.spark.sql.types.DataTypes.StringType, false);
+    return ((SparkSession) dataset.sparkSession()).internalCreateDataFrame(invalid.rdd(), out, false);
+  }
+
+  /** The column of {@link #invalidRowsOf} that says why a row is invalid. */
+  public static final String REASON_COLUMN = "reason";
+
   private static String quote(String name) {
     return "`" + name.replace("`", "``") + "`";
   }
@@ -265,7 +328,9 @@ public class LinearTransformer extends Transformer {
               + inFeatures + "x" + outFeatures + "))");
     }
     OutputLayout layout = OutputLayout.parse($(outputLayout));
-    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures);
+    InvalidRows policy = InvalidRows.valueOf($(invalidRows).toUpperCase(java.util.Locale.ROOT));
+    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
+    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRows.NULL);
     List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
     for (StructField field : outputColumns.fields()) {
       if (kept.contains(field.name())) {
@@ -281,7 +346,7 @@ public class LinearTransformer extends Transformer {
     DataType featureType = single ? schema.apply(featureColumns.get(0)).dataType() : null;
     BlockPlan blockPlan = new BlockPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, featureType,
         description,
-        layout, $(outputCol), module.toString(), counters);
+        layout, $(outputCol), module.toString(), counters, policy);
     return new Plan(featureColumns, kept, outputFields, blockPlan);
   }
 

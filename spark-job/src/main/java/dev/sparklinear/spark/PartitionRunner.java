@@ -33,6 +33,8 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
   private final BlockColumns outputColumns;
   private final ColumnarBatch batch;
 
+  /** Per output row of the block, the block row it shows, or -1 for a null output. */
+  private final int[] blockRowOf;
   private Iterator<InternalRow> rows = Collections.emptyIterator();
   private long rowIndex;
   private boolean closed;
@@ -49,7 +51,9 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
       throw e;
     }
     this.keptWriter = ArrowWriter.create(keptRoot);
-    this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures());
+    this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
+        plan.invalidRows() == InvalidRows.NULL);
+    this.blockRowOf = new int[plan.blockRows()];
     List<ColumnVector> vectors = new ArrayList<>();
     keptRoot.getFieldVectors().forEach(v -> vectors.add(new ArrowColumnVector(v)));
     vectors.addAll(outputColumns.vectors());
@@ -87,24 +91,44 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     long rowBytes = plan.fixedRowBytes();
     long bytes = 0;
     int count = 0;
+    int valid = 0;
+    boolean anyNull = false;
     long firstRow = rowIndex;
     while (count < plan.blockRows() && input.hasNext()) {
       InternalRow row = input.next();
-      if (!plan.reader().read(row, call.featureAddress(count), plan.inFeatures())) {
-        throw plan.rowError(row, rowIndex, call.partitionId(), currentFile());
+      long index = rowIndex++;
+      if (plan.reader().readChecked(row, call.featureAddress(valid), plan.inFeatures())) {
+        blockRowOf[count] = valid++;
+      } else if (plan.keepInvalid(row, index, call.partitionId(), currentFile())) {
+        blockRowOf[count] = -1;
+        anyNull = true;
+      } else {
+        continue;
       }
       keptWriter.write(row);
       count++;
-      rowIndex++;
       bytes += rowBytes + (row instanceof UnsafeRow unsafe ? unsafe.getSizeInBytes() : 0);
       if (bytes >= plan.maxBlockBytes()) {
         break;
       }
     }
     keptWriter.finish();
-    outputColumns.show(call.run(count, firstRow, this::describeKeptRow), 0);
+    int rowsInBlock = count;
+    outputColumns.show(call.run(valid, firstRow, r -> describeKeptRow(outputRowOf(r, rowsInBlock))),
+        anyNull ? blockRowOf : null, 0);
+    plan.count((int) (rowIndex - firstRow), count);
     batch.setNumRows(count);
     rows = batch.rowIterator();
+  }
+
+  /** The output row showing block row {@code blockRow} (rows with a null output take no block row). */
+  private int outputRowOf(int blockRow, int count) {
+    for (int i = 0; i < count; i++) {
+      if (blockRowOf[i] == blockRow) {
+        return i;
+      }
+    }
+    return blockRow;
   }
 
   /**

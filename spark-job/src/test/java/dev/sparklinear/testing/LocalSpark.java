@@ -55,8 +55,16 @@ public abstract class LocalSpark {
     }
   }
 
-  /** Fails when any partition's allocator is still open or any Arrow memory is still allocated. */
+  /**
+   * Fails when any partition's allocator is still open or any Arrow memory is still allocated. After a failed job,
+   * Spark kills the job's other running tasks asynchronously and their completion listeners free their memory when
+   * they end, so this waits for that (a bounded poll, up to 30 s) before it looks.
+   */
   protected static void assertNoArrowMemoryHeld() {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (!ArrowUtils.rootAllocator().getChildAllocators().isEmpty() && System.nanoTime() < deadline) {
+      java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(20));
+    }
     assertThat(ArrowUtils.rootAllocator().getChildAllocators())
         .as("partition allocators still open")
         .isEmpty();

@@ -19,6 +19,7 @@ import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_PREFIX;
 import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_WEIGHT;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PATH;
 
+import dev.sparklinear.spark.InvalidRows;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -65,6 +66,7 @@ final class ConfigBinder {
     binder.checkInputColumns();
     binder.checkWeights();
     binder.checkHooks();
+    binder.checkInvalidRows();
     if (!problems.isEmpty()) {
       throw new ConfigException(raw.source(), problems);
     }
@@ -147,6 +149,21 @@ final class ConfigBinder {
       if (!values.containsKey(key) && !invalid.contains(key)) {
         key.defaultValue().ifPresent(value -> values.put(key, value));
       }
+    }
+  }
+
+  private void checkInvalidRows() {
+    boolean quarantine = values.get(ConfigKey.INVALID_ROWS) == InvalidRows.QUARANTINE;
+    Object path = values.get(ConfigKey.OUTPUT_QUARANTINE_PATH);
+    if (quarantine && path == null && !invalid.contains(ConfigKey.OUTPUT_QUARANTINE_PATH)) {
+      problems.add("Missing key 'output.quarantine-path' in " + raw.source() + ": invalid-rows is quarantine, so"
+          + " the invalid rows need a place to go; add it, or choose invalid-rows error, skip or null");
+    } else if (!quarantine && path != null) {
+      problems.add("output.quarantine-path in " + raw.origin(ConfigKey.OUTPUT_QUARANTINE_PATH.key()) + " is only"
+          + " used with invalid-rows: quarantine; remove it, or set invalid-rows: quarantine");
+    } else if (path != null && path.equals(values.get(ConfigKey.OUTPUT_PATH))) {
+      problems.add("output.quarantine-path in " + raw.origin(ConfigKey.OUTPUT_QUARANTINE_PATH.key()) + " is the same"
+          + " as output.path; choose another folder for the invalid rows");
     }
   }
 

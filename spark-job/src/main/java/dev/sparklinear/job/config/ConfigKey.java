@@ -1,5 +1,6 @@
 package dev.sparklinear.job.config;
 
+import dev.sparklinear.spark.InvalidRows;
 import dev.sparklinear.spark.OutputLayout;
 import java.util.Arrays;
 import java.util.Collections;
@@ -70,6 +71,10 @@ public enum ConfigKey {
           + " or `columns` (one float column per output, named `<output.column>_0`, `<output.column>_1`, ...)."),
   OUTPUT_MODE("output.mode", Type.ENUM, OutputMode.class, OutputMode.ERRORIFEXISTS,
       "What to do when `output.path` exists: `errorifexists` fails, `overwrite` replaces it."),
+  OUTPUT_QUARANTINE_PATH("output.quarantine-path", Type.NON_EMPTY_STRING, null, null, "none",
+      Requirement.CONDITIONAL, "with `invalid-rows: quarantine`",
+      "Where `invalid-rows: quarantine` writes the invalid rows: every input column plus `reason`, in"
+          + " `output.format`. Replaced on each run."),
   OUTPUT_KEEP("output.keep", Type.STRING_LIST, null, null, "all input columns except the features",
       Requirement.OPTIONAL, null,
       "Input columns copied to the output next to the result. `[]` keeps none."),
@@ -87,7 +92,13 @@ public enum ConfigKey {
   HOOKS_FORWARD("hooks.forward", Type.HOOK_LIST, List.of(),
       "Forward hooks: run on each block of outputs after the layer, in order, as `hooks.pre` does on inputs;"
           + " a class must implement `ForwardHook`. Vectors have `out_features` values here. `stats` adds"
-          + " per-output statistics to the run summary.");
+          + " per-output statistics to the run summary."),
+  INVALID_ROWS("invalid-rows", Type.ENUM, InvalidRows.class, InvalidRows.ERROR,
+      "What to do with a row whose features are null, hold a null, have the wrong width, or (with a `nan-guard`"
+          + " pre-hook whose action is `fail`) hold NaN or infinity: `error` fails the job naming the row, `skip`"
+          + " drops and counts it, `null` writes a null output, `quarantine` writes it with a `reason` column to"
+          + " `output.quarantine-path`. The run summary counts each by reason: rows in = rows out + skipped +"
+          + " quarantined.");
 
   /** Keys under this prefix are free-form Spark settings, kept as strings with the prefix. */
   public static final String SPARK_PREFIX = "spark.";

@@ -23,9 +23,12 @@ import static dev.sparklinear.job.config.ConfigKey.OUTPUT_COLUMN;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_FORMAT;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_KEEP;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_LAYOUT;
+import static dev.sparklinear.job.config.ConfigKey.INVALID_ROWS;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_MODE;
+import static dev.sparklinear.job.config.ConfigKey.OUTPUT_QUARANTINE_PATH;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PATH;
 
+import dev.sparklinear.spark.InvalidRows;
 import dev.sparklinear.spark.OutputLayout;
 import java.io.IOException;
 import java.io.Serializable;
@@ -84,6 +87,8 @@ public final class JobConfig implements Serializable {
   private final String outputColumn;
   private final OutputLayout outputLayout;
   private final OutputMode outputMode;
+  private final InvalidRows invalidRows;
+  private final String quarantinePath;
   private final List<String> outputKeep;
   private final int blockMaxRows;
   private final long blockMaxBytes;
@@ -117,6 +122,8 @@ public final class JobConfig implements Serializable {
     this.outputColumn = (String) values.get(OUTPUT_COLUMN);
     this.outputLayout = (OutputLayout) values.get(OUTPUT_LAYOUT);
     this.outputMode = (OutputMode) values.get(OUTPUT_MODE);
+    this.invalidRows = (InvalidRows) values.get(INVALID_ROWS);
+    this.quarantinePath = (String) values.get(OUTPUT_QUARANTINE_PATH);
     List<String> keep = (List<String>) values.get(OUTPUT_KEEP);
     this.outputKeep = keep == null ? null : List.copyOf(keep);
     this.blockMaxRows = (Integer) values.get(BLOCK_MAX_ROWS);
@@ -264,6 +271,16 @@ public final class JobConfig implements Serializable {
     return outputMode;
   }
 
+  /** What to do with rows the module cannot take ({@code invalid-rows}). */
+  public InvalidRows invalidRows() {
+    return invalidRows;
+  }
+
+  /** Where quarantined rows go ({@code output.quarantine-path}); set exactly when invalid-rows is quarantine. */
+  public Optional<String> quarantinePath() {
+    return Optional.ofNullable(quarantinePath);
+  }
+
   /**
    * The input columns to copy to the output; empty when not given, meaning every input column except the features.
    * A present empty list keeps none.
@@ -323,11 +340,13 @@ public final class JobConfig implements Serializable {
     resolved.put(OUTPUT_COLUMN.key(), outputColumn);
     resolved.put(OUTPUT_LAYOUT.key(), outputLayout.configValue());
     resolved.put(OUTPUT_MODE.key(), outputMode.configValue());
+    resolved.put(OUTPUT_QUARANTINE_PATH.key(), quarantinePath);
     resolved.put(OUTPUT_KEEP.key(), outputKeep);
     resolved.put(BLOCK_MAX_ROWS.key(), blockMaxRows);
     resolved.put(BLOCK_MAX_BYTES.key(), blockMaxBytes);
     resolved.put(HOOKS_PRE.key(), preHooks.stream().map(HookSpec::summary).toList());
     resolved.put(HOOKS_FORWARD.key(), forwardHooks.stream().map(HookSpec::summary).toList());
+    resolved.put(INVALID_ROWS.key(), invalidRows.configValue());
     resolved.putAll(sparkConf);
     return Collections.unmodifiableMap(resolved);
   }

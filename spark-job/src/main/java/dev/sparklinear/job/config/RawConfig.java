@@ -107,6 +107,11 @@ final class RawConfig {
     return parsed;
   }
 
+  /** Keys one of whose values is spelled {@code null}. */
+  private static boolean nullIsAValue(String key) {
+    return ConfigKey.byKey(key).map(k -> k.allowedValues().contains("null")).orElse(false);
+  }
+
   private static boolean takesText(String key) {
     if (key.startsWith(ConfigKey.SPARK_PREFIX) || key.startsWith(ConfigKey.INPUT_OPTIONS.key() + ".")) {
       return true;
@@ -122,6 +127,10 @@ final class RawConfig {
         flatten(path.isEmpty() ? name : path + "." + name, entry.getValue(), origin, replace);
       }
       return;
+    }
+    if (value == null && nullIsAValue(path)) {
+      // invalid-rows: null names a policy; YAML would read it as "no value" and leave the key unset.
+      value = "null";
     }
     if (replace) {
       values.remove(path);
