@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparklinear.testing.EventLog;
 import dev.sparklinear.testing.LocalSpark;
 import dev.sparklinear.testing.SparkProcesses;
 import dev.sparklinear.testing.StandaloneCluster;
@@ -14,14 +15,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -256,33 +254,14 @@ class StandaloneClusterIT extends LocalSpark {
     assertThat(finished.path("cores").asInt()).as("cores of %s", finished).isEqualTo(2);
   }
 
-  /**
-   * Counts successful tasks per executor id in the driver's event log: one file, or with Spark 4's rolling event logs
-   * a folder {@code eventlog_v2_<app id>} of {@code events_<n>_<app id>} files.
-   */
+  /** Counts successful tasks per executor id in the driver's event log. */
   private static Map<String, Integer> successfulTasksByExecutor() throws IOException {
-    List<Path> logs;
-    try (Stream<Path> files = Files.walk(events)) {
-      logs = files.filter(Files::isRegularFile)
-          .filter(p -> p.getFileName().toString().startsWith("app") || p.getFileName().toString().startsWith("events_"))
-          .filter(p -> !p.getFileName().toString().startsWith("appstatus_"))
-          .sorted()
-          .toList();
-    }
-    assertThat(logs).as("event log files under %s", events).isNotEmpty();
-    Map<String, Integer> tasks = new HashMap<>();
-    List<String> lines = new ArrayList<>();
-    for (Path log : logs) {
-      lines.addAll(Files.readAllLines(log, StandardCharsets.UTF_8));
-    }
-    for (String line : lines) {
-      JsonNode event = JSON.readTree(line);
-      if ("SparkListenerTaskEnd".equals(event.path("Event").asText())
-          && "Success".equals(event.path("Task End Reason").path("Reason").asText())) {
-        tasks.merge(event.path("Task Info").path("Executor ID").asText(), 1, Integer::sum);
+    Map<String, Integer> tasks = new TreeMap<>();
+    for (EventLog.TaskEnd task : EventLog.read(events).taskEnds()) {
+      if (task.succeeded()) {
+        tasks.merge(task.executorId(), 1, Integer::sum);
       }
     }
-    return tasks.entrySet().stream()
-        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, Integer::sum, TreeMap::new));
+    return tasks;
   }
 }

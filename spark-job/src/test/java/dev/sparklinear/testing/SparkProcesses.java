@@ -190,20 +190,64 @@ public final class SparkProcesses {
    */
   public Finished submit(String name, Path workingDir, Duration timeout, List<String> submitArgs)
       throws IOException, InterruptedException {
+    return startSubmit(name, workingDir, submitArgs).await(timeout);
+  }
+
+  /**
+   * Starts spark-submit with {@code submitArgs} in {@code workingDir} and returns at once, for a test that acts while
+   * the job runs; {@link Submitted#await} then waits for its end.
+   */
+  public Submitted startSubmit(String name, Path workingDir, List<String> submitArgs) throws IOException {
     long start = System.nanoTime();
     Process process = start(name, SPARK_SUBMIT, List.of("-Xmx1g"), submitArgs, workingDir);
-    boolean ended = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    if (!ended) {
-      stop(process, STOP_GRACE);
+    return new Submitted(name, process, start);
+  }
+
+  /** A spark-submit run that was started and may still be running. */
+  public final class Submitted {
+    private final String name;
+    private final Process process;
+    private final long startNanos;
+
+    private Submitted(String name, Process process, long startNanos) {
+      this.name = name;
+      this.process = process;
+      this.startNanos = startNanos;
     }
-    LIVE.remove(process);
-    Finished finished = new Finished(ended ? process.exitValue() : -1, stdoutLog(name), stderrLog(name),
-        Duration.ofNanos(System.nanoTime() - start));
-    if (!ended) {
-      throw new AssertionError("spark-submit '" + name + "' did not end within " + timeout.toSeconds() + " s and was"
-          + " stopped\n" + finished.diagnostics());
+
+    public boolean isAlive() {
+      return process.isAlive();
     }
-    return finished;
+
+    /** The tails of its logs so far, for an assertion message. */
+    public String diagnostics() {
+      return "spark-submit '" + name + "'" + (process.isAlive() ? " (running)" : " (exit code " + process.exitValue()
+          + ")") + "\n" + tail(stdoutLog(name), 40) + tail(stderrLog(name), 80);
+    }
+
+    /**
+     * Waits for the run to end. A run still going after {@code timeout} is stopped (with everything it started) and
+     * fails the test with the tail of its logs.
+     */
+    public Finished await(Duration timeout) throws InterruptedException {
+      boolean ended = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!ended) {
+        SparkProcesses.stop(process, STOP_GRACE);
+      }
+      LIVE.remove(process);
+      Finished finished = new Finished(ended ? process.exitValue() : -1, stdoutLog(name), stderrLog(name),
+          Duration.ofNanos(System.nanoTime() - startNanos));
+      if (!ended) {
+        throw new AssertionError("spark-submit '" + name + "' did not end within " + timeout.toSeconds() + " s and"
+            + " was stopped\n" + finished.diagnostics());
+      }
+      return finished;
+    }
+
+    /** Stops the run if it is still going; for cleaning up after a failed test. */
+    public void stop() {
+      SparkProcesses.stop(process, STOP_GRACE);
+    }
   }
 
   /**

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -28,6 +30,7 @@ import java.util.stream.Stream;
  */
 public final class StandaloneCluster implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String EXECUTOR_MAIN = "org.apache.spark.executor.CoarseGrainedExecutorBackend";
 
   private final SparkProcesses spark;
   private final int masterPort;
@@ -102,6 +105,32 @@ public final class StandaloneCluster implements AutoCloseable {
       }
     }
     return executors;
+  }
+
+  /**
+   * The executor JVMs of application {@code appId} that are running now, by executor id: the children of the worker
+   * whose main class is {@code CoarseGrainedExecutorBackend}, as their command lines say.
+   */
+  public Map<String, ProcessHandle> executorProcesses(String appId) {
+    Map<String, ProcessHandle> executors = new TreeMap<>();
+    if (worker == null) {
+      return executors;
+    }
+    worker.descendants().filter(ProcessHandle::isAlive).forEach(p -> {
+      List<String> args = p.info().arguments().map(List::of).orElse(List.of());
+      if (args.contains(EXECUTOR_MAIN) && appId.equals(argumentAfter(args, "--app-id"))) {
+        String id = argumentAfter(args, "--executor-id");
+        if (id != null) {
+          executors.put(id, p);
+        }
+      }
+    });
+    return executors;
+  }
+
+  private static String argumentAfter(List<String> args, String flag) {
+    int at = args.indexOf(flag);
+    return at >= 0 && at + 1 < args.size() ? args.get(at + 1) : null;
   }
 
   /** The master's state, as its web UI serves it at {@code /json/}. */
