@@ -14,6 +14,7 @@ import org.apache.spark.sql.types.DoubleType;
 import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.IntegerType;
 import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -92,12 +93,19 @@ abstract class FeatureReader implements Serializable {
       if (array.elementType() instanceof DoubleType) {
         return new DoubleArrayReader(ordinal);
       }
+      DataType element = array.elementType();
+      if (element instanceof IntegerType || element instanceof LongType || element instanceof ShortType
+          || element instanceof ByteType) {
+        return new IntegralArrayReader(ordinal,
+            ScalarColumnsReader.kindOf(new StructField(column, element, true, Metadata.empty())));
+      }
     } else if (type.equals(SQLDataTypes.VectorType())) {
       return new VectorReader(ordinal);
     }
     throw new IllegalArgumentException(
         "Column '" + column + "' has type " + type.simpleString() + ", which is not a feature vector: use"
-            + " array<float>, array<double> or a Spark ML vector (or input.columns for numeric scalar columns)");
+            + " an array of numbers (float, double or integer) or a Spark ML vector (or input.columns for numeric"
+            + " scalar columns)");
   }
 
   /** The reader for a list of numeric scalar columns, starting at ordinal {@code first}. */
@@ -110,17 +118,17 @@ abstract class FeatureReader implements Serializable {
     return new ScalarColumnsReader(first, kinds);
   }
 
-  /** {@code array<float>}: one memory copy from the row's own array bytes when it is an UnsafeArrayData. */
-  private static final class FloatArrayReader extends FeatureReader {
+  /** An array column: the null and width checks shared by every element type. */
+  private abstract static class ArrayReader extends FeatureReader {
     private static final long serialVersionUID = 1L;
     private final int ordinal;
 
-    FloatArrayReader(int ordinal) {
+    ArrayReader(int ordinal) {
       this.ordinal = ordinal;
     }
 
     @Override
-    boolean read(InternalRow row, long address, int width) {
+    final boolean read(InternalRow row, long address, int width) {
       if (row.isNullAt(ordinal)) {
         problem = Problem.NULL_VECTOR;
         return false;
@@ -132,63 +140,96 @@ abstract class FeatureReader implements Serializable {
         foundWidth = n;
         return false;
       }
-      if (array instanceof UnsafeArrayData unsafe) {
-        if (UnsafeArrays.hasNull(unsafe)) {
-          problem = Problem.NULL_ELEMENT;
-          return false;
-        }
-        Platform.copyMemory(unsafe.getBaseObject(), UnsafeArrays.dataOffset(unsafe), null, address, (long) n * 4);
-        return true;
-      }
+      return copy(array, address, n);
+    }
+
+    /** Copies {@code n} elements to {@code address}; element by element unless a subclass knows better. */
+    boolean copy(ArrayData array, long address, int n) {
       for (int i = 0; i < n; i++) {
         if (array.isNullAt(i)) {
           problem = Problem.NULL_ELEMENT;
           return false;
         }
-        Platform.putFloat(null, address + 4L * i, array.getFloat(i));
+        Platform.putFloat(null, address + 4L * i, element(array, i));
       }
       return true;
+    }
+
+    abstract float element(ArrayData array, int i);
+  }
+
+  /** {@code array<float>}: one memory copy from the row's own array bytes when it is an UnsafeArrayData. */
+  private static final class FloatArrayReader extends ArrayReader {
+    private static final long serialVersionUID = 1L;
+
+    FloatArrayReader(int ordinal) {
+      super(ordinal);
+    }
+
+    @Override
+    boolean copy(ArrayData array, long address, int n) {
+      if (!(array instanceof UnsafeArrayData unsafe)) {
+        return super.copy(array, address, n);
+      }
+      if (UnsafeArrays.hasNull(unsafe)) {
+        problem = Problem.NULL_ELEMENT;
+        return false;
+      }
+      Platform.copyMemory(unsafe.getBaseObject(), UnsafeArrays.dataOffset(unsafe), null, address, (long) n * 4);
+      return true;
+    }
+
+    @Override
+    float element(ArrayData array, int i) {
+      return array.getFloat(i);
     }
   }
 
   /** {@code array<double>}: narrowed to float32 as PyTorch's {@code .float()} does (round to nearest). */
-  private static final class DoubleArrayReader extends FeatureReader {
+  private static final class DoubleArrayReader extends ArrayReader {
     private static final long serialVersionUID = 1L;
-    private final int ordinal;
 
     DoubleArrayReader(int ordinal) {
-      this.ordinal = ordinal;
+      super(ordinal);
     }
 
     @Override
-    boolean read(InternalRow row, long address, int width) {
-      if (row.isNullAt(ordinal)) {
-        problem = Problem.NULL_VECTOR;
-        return false;
+    boolean copy(ArrayData array, long address, int n) {
+      if (!(array instanceof UnsafeArrayData unsafe) || UnsafeArrays.hasNull(unsafe)) {
+        return super.copy(array, address, n);
       }
-      ArrayData array = row.getArray(ordinal);
-      int n = array.numElements();
-      if (n != width) {
-        problem = Problem.WRONG_WIDTH;
-        foundWidth = n;
-        return false;
-      }
-      if (array instanceof UnsafeArrayData unsafe && !UnsafeArrays.hasNull(unsafe)) {
-        Object base = unsafe.getBaseObject();
-        long offset = UnsafeArrays.dataOffset(unsafe);
-        for (int i = 0; i < n; i++) {
-          Platform.putFloat(null, address + 4L * i, (float) Platform.getDouble(base, offset + 8L * i));
-        }
-        return true;
-      }
+      Object base = unsafe.getBaseObject();
+      long offset = UnsafeArrays.dataOffset(unsafe);
       for (int i = 0; i < n; i++) {
-        if (array.isNullAt(i)) {
-          problem = Problem.NULL_ELEMENT;
-          return false;
-        }
-        Platform.putFloat(null, address + 4L * i, (float) array.getDouble(i));
+        Platform.putFloat(null, address + 4L * i, (float) Platform.getDouble(base, offset + 8L * i));
       }
       return true;
+    }
+
+    @Override
+    float element(ArrayData array, int i) {
+      return (float) array.getDouble(i);
+    }
+  }
+
+  /** Arrays of integers (JSON and CSV sources infer {@code array<bigint>} for whole numbers), converted to float32. */
+  private static final class IntegralArrayReader extends ArrayReader {
+    private static final long serialVersionUID = 1L;
+    private final byte kind;
+
+    IntegralArrayReader(int ordinal, byte kind) {
+      super(ordinal);
+      this.kind = kind;
+    }
+
+    @Override
+    float element(ArrayData array, int i) {
+      return switch (kind) {
+        case ScalarColumnsReader.INT -> array.getInt(i);
+        case ScalarColumnsReader.LONG -> array.getLong(i);
+        case ScalarColumnsReader.SHORT -> array.getShort(i);
+        default -> array.getByte(i);
+      };
     }
   }
 
@@ -242,12 +283,12 @@ abstract class FeatureReader implements Serializable {
   /** A list of numeric scalar columns, one feature each. */
   private static final class ScalarColumnsReader extends FeatureReader {
     private static final long serialVersionUID = 1L;
-    private static final byte FLOAT = 0;
-    private static final byte DOUBLE = 1;
-    private static final byte INT = 2;
-    private static final byte LONG = 3;
-    private static final byte SHORT = 4;
-    private static final byte BYTE = 5;
+    static final byte FLOAT = 0;
+    static final byte DOUBLE = 1;
+    static final byte INT = 2;
+    static final byte LONG = 3;
+    static final byte SHORT = 4;
+    static final byte BYTE = 5;
 
     private final int first;
     private final byte[] kinds;
@@ -302,10 +343,5 @@ abstract class FeatureReader implements Serializable {
       }
       return true;
     }
-  }
-
-  static boolean isNumericScalar(DataType type) {
-    return type.equals(DataTypes.FloatType) || type.equals(DataTypes.DoubleType) || type.equals(DataTypes.IntegerType)
-        || type.equals(DataTypes.LongType) || type.equals(DataTypes.ShortType) || type.equals(DataTypes.ByteType);
   }
 }

@@ -247,6 +247,21 @@ class LinearTransformerTest extends LocalSpark {
   }
 
   @Test
+  void integerArraysAsJsonSourcesInferThemAreComputedInFloat32() {
+    Linear fc = new Linear(4, 3, false);
+    fc.setWeight(new dev.sparklinear.core.nn.Parameter(dev.sparklinear.core.tensor.Tensor.of(
+        new float[][] {{1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 6}})));
+    Dataset<Row> input = spark.createDataFrame(
+        List.of(RowFactory.create(1L, Arrays.asList(1L, 2L, 3L, 4L)), RowFactory.create(2L, Arrays.asList(1L, 0L, 0L, 0L))),
+        new StructType(new StructField[] {
+            field("id", DataTypes.LongType), field("features", DataTypes.createArrayType(DataTypes.LongType))}));
+    List<Row> rows = new LinearTransformer(fc).setInputCol("features").setKeepCols("id").transform(input)
+        .orderBy("id").collectAsList();
+    assertThat(rows.get(0).<Float>getList(1)).containsExactly(30f, 40f, 50f);
+    assertThat(rows.get(1).<Float>getList(1)).containsExactly(1f, 2f, 3f);
+  }
+
+  @Test
   void seedExampleGivesThirtyFortyFifty() {
     Linear fc = new Linear(4, 3, false);
     fc.setWeight(new dev.sparklinear.core.nn.Parameter(dev.sparklinear.core.tensor.Tensor.of(
