@@ -14,7 +14,9 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
@@ -158,24 +160,50 @@ public final class LinearJob {
   private Dataset<Row> openInput(Configuration hadoop, List<String> problems) {
     Path path = new Path(config.inputPath());
     try {
-      FileStatus[] matches = path.getFileSystem(hadoop).globStatus(path);
+      FileSystem fs = path.getFileSystem(hadoop);
+      FileStatus[] matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
         problems.add("Input path " + config.inputPath() + " does not exist (input.path). Check the path, or run"
             + " 'spark-linear generate' to make sample data.");
         return null;
       }
+      if (!holdsDataFile(fs, matches)) {
+        problems.add("Input path " + config.inputPath() + " holds no data files (input.path): the folder is empty"
+            + " or holds only hidden files (names starting with _ or .). Check the path, or write the input first.");
+        return null;
+      }
     } catch (IOException e) {
-      problems.add("Cannot read input path " + config.inputPath() + ": " + e.getMessage());
+      problems.add("Cannot read input path " + config.inputPath() + " (input.path): " + e.getMessage());
       return null;
     }
     DataFrameReader reader = spark.read().format(config.inputFormat()).options(config.inputOptions());
     try {
       return reader.load(config.inputPath());
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark throws its checked exceptions (a damaged file's footer) without declaring them
       problems.add("Cannot read " + config.inputPath() + " as " + config.inputFormat() + " (input.path, input.format): "
           + firstLine(e.getMessage()));
       return null;
     }
+  }
+
+  /**
+   * Whether any of {@code matches} is, or holds at any depth, a file that Spark reads: Spark skips names starting with
+   * {@code _} or {@code .}, and finds no schema in a folder without data files. Stops at the first one found.
+   */
+  private static boolean holdsDataFile(FileSystem fs, FileStatus[] matches) throws IOException {
+    for (FileStatus match : matches) {
+      if (!match.isDirectory()) {
+        return true;
+      }
+      RemoteIterator<LocatedFileStatus> files = fs.listFiles(match.getPath(), true);
+      while (files.hasNext()) {
+        String name = files.next().getPath().getName();
+        if (!name.startsWith("_") && !name.startsWith(".")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** The passed-through columns: output.keep, or every column but the features. */
