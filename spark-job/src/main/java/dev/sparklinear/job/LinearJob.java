@@ -173,7 +173,8 @@ public final class LinearJob {
         return null;
       }
     } catch (IOException e) {
-      problems.add("Cannot read input path " + config.inputPath() + " (input.path): " + e.getMessage());
+      problems.add("Cannot read input path " + config.inputPath() + " (input.path): " + e.getMessage()
+          + ". Check the path, its scheme (file:, hdfs:, s3a:, ...) and that it may be read.");
       return null;
     }
     DataFrameReader reader = spark.read().format(config.inputFormat()).options(config.inputOptions());
@@ -248,13 +249,21 @@ public final class LinearJob {
         problems.add("Output path " + config.outputPath() + " already exists and output.mode is errorifexists."
             + " Remove it, choose another output.path, or set output.mode=overwrite.");
       }
-      Path in = fs.makeQualified(new Path(config.inputPath()));
-      if (fs.makeQualified(path).equals(in)) {
+      if (fs.makeQualified(path).equals(qualifiedOn(fs, new Path(config.inputPath())))) {
         problems.add("output.path is the same as input.path (" + config.inputPath() + "): the job would overwrite"
             + " its own input. Choose another output.path.");
       }
     } catch (IOException e) {
       problems.add("Cannot check output path " + config.outputPath() + ": " + e.getMessage());
+    }
+  }
+
+  /** {@code path} qualified on {@code fs}, or null when it belongs to another file system (its own problem). */
+  private static Path qualifiedOn(FileSystem fs, Path path) {
+    try {
+      return fs.makeQualified(path);
+    } catch (IllegalArgumentException e) { // "Wrong FS": another scheme, so not the output path
+      return null;
     }
   }
 
