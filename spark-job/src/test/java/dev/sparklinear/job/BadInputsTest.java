@@ -349,7 +349,7 @@ class BadInputsTest {
     return row;
   }
 
-  /** Runs the seed job ({@link #seedConfig}) with {@code --set key=value}; {@code <input>} in the message is the value. */
+  /** Runs the seed job with {@code --set key=value}; {@code <input>} in the message stands for the value. */
   private static void expectSet(String id, String name, String key, Object value) throws IOException {
     Path config = Files.writeString(dir.resolve(name + ".yaml"), seedConfig(name));
     Result result = execute("run", config.toString(), "--set", key + "=" + value);

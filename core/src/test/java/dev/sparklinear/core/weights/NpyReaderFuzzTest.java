@@ -87,7 +87,8 @@ class NpyReaderFuzzTest {
 
   @Property(tries = 500)
   void randomBytesAfterTheMagicAreReadOrRejected(
-      @ForAll @IntRange(max = 4) int major, @ForAll @IntRange(max = 1) int minor, @ForAll @Size(max = 300) byte[] rest) {
+      @ForAll @IntRange(max = 4) int major, @ForAll @IntRange(max = 1) int minor,
+      @ForAll @Size(max = 300) byte[] rest) {
     byte[] file = new byte[8 + rest.length];
     System.arraycopy(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, (byte) minor}, 0, file, 0, 8);
     System.arraycopy(rest, 0, file, 8, rest.length);
@@ -182,7 +183,8 @@ class NpyReaderFuzzTest {
     Arbitrary<String> space = Arbitraries.of("", " ", "  ", "\n", "\t");
     Arbitrary<String> entry = Combinators.combine(key, space, value, space)
         .as((k, s1, v, s2) -> k + s1 + ":" + s2 + v);
-    Arbitrary<String> realEntries = Combinators.combine(descrValues(), literal(1), shapes(), Arbitraries.of(true, false))
+    Arbitrary<String> realEntries = Combinators.combine(
+            descrValues(), literal(1), shapes(), Arbitraries.of(true, false))
         .as((d, f, s, flag) -> "'descr': " + d + ", 'fortran_order': " + (flag ? "False" : f) + ", 'shape': " + s);
     Arbitrary<String> dict = Combinators.combine(
             realEntries.optional(), entry.list().ofMaxSize(3), Arbitraries.of(",", ", ", ""), space)

@@ -196,7 +196,8 @@ class JobConfigFuzzTest {
   Arbitrary<String> yamlText() {
     Arbitrary<String> token = Arbitraries.oneOf(
         Arbitraries.of(":", ": ", "- ", "[", "]", "{", "}", ",", "'", "\"", "#", "&a ", "*a", "!!str ", "!!int ",
-            "!!binary ", "!!java.io.File ", "? ", "|", ">", "\n", "\n  ", "\n    ", "\t", "---\n", "...\n", "~", "%YAML 1.2\n",
+            "!!binary ", "!!java.io.File ", "? ", "|", ">", "\n", "\n  ", "\n    ", "\t", "---\n", "...\n", "~",
+            "%YAML 1.2\n",
             "<<: *a", "\\", "\u0000", "\ufeff"),
         keys(),
         scalars().map(String::valueOf));
