@@ -17,7 +17,9 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
@@ -183,20 +185,27 @@ public final class LinearJob {
   private Dataset<Row> openInput(Configuration hadoop, List<String> problems) {
     Path path = new Path(config.inputPath());
     try {
-      FileStatus[] matches = path.getFileSystem(hadoop).globStatus(path);
+      FileSystem fs = path.getFileSystem(hadoop);
+      FileStatus[] matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
         problems.add("Input path " + config.inputPath() + " does not exist (input.path). Check the path, or run"
             + " 'spark-linear generate' to make sample data.");
         return null;
       }
+      if (!holdsDataFile(fs, matches)) {
+        problems.add("Input path " + config.inputPath() + " holds no data files (input.path): the folder is empty"
+            + " or holds only hidden files (names starting with _ or .). Check the path, or write the input first.");
+        return null;
+      }
     } catch (IOException e) {
-      problems.add("Cannot read input path " + config.inputPath() + ": " + e.getMessage());
+      problems.add("Cannot read input path " + config.inputPath() + " (input.path): " + e.getMessage()
+          + ". Check the path, its scheme (file:, hdfs:, s3a:, ...) and that it may be read.");
       return null;
     }
     DataFrameReader reader = spark.read().format(config.inputFormat()).options(config.inputOptions());
     try {
       return reader.load(config.inputPath());
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark throws its checked exceptions (a damaged file's footer) without declaring them
       problems.add("Cannot read " + config.inputPath() + " as " + config.inputFormat() + " (input.path, input.format): "
           + firstLine(e.getMessage()));
       return null;
@@ -206,6 +215,26 @@ public final class LinearJob {
   /** A nan-guard pre-hook that fails on NaN/Inf: with it, such rows are invalid rows, found by the readers. */
   private static boolean isFailingNanGuard(HookSpec spec) {
     return spec.type().filter(t -> t == HookType.NAN_GUARD).isPresent() && !"replace".equals(spec.text("action"));
+  }
+
+  /**
+   * Whether any of {@code matches} is, or holds at any depth, a file that Spark reads: Spark skips names starting with
+   * {@code _} or {@code .}, and finds no schema in a folder without data files. Stops at the first one found.
+   */
+  private static boolean holdsDataFile(FileSystem fs, FileStatus[] matches) throws IOException {
+    for (FileStatus match : matches) {
+      if (!match.isDirectory()) {
+        return true;
+      }
+      RemoteIterator<LocatedFileStatus> files = fs.listFiles(match.getPath(), true);
+      while (files.hasNext()) {
+        String name = files.next().getPath().getName();
+        if (!name.startsWith("_") && !name.startsWith(".")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** The passed-through columns: output.keep, or every column but the features. */
@@ -250,13 +279,21 @@ public final class LinearJob {
         problems.add("Output path " + config.outputPath() + " already exists and output.mode is errorifexists."
             + " Remove it, choose another output.path, or set output.mode=overwrite.");
       }
-      Path in = fs.makeQualified(new Path(config.inputPath()));
-      if (fs.makeQualified(path).equals(in)) {
+      if (fs.makeQualified(path).equals(qualifiedOn(fs, new Path(config.inputPath())))) {
         problems.add("output.path is the same as input.path (" + config.inputPath() + "): the job would overwrite"
             + " its own input. Choose another output.path.");
       }
     } catch (IOException e) {
       problems.add("Cannot check output path " + config.outputPath() + ": " + e.getMessage());
+    }
+  }
+
+  /** {@code path} qualified on {@code fs}, or null when it belongs to another file system (its own problem). */
+  private static Path qualifiedOn(FileSystem fs, Path path) {
+    try {
+      return fs.makeQualified(path);
+    } catch (IllegalArgumentException e) { // "Wrong FS": another scheme, so not the output path
+      return null;
     }
   }
 

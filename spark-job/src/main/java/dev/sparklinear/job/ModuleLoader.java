@@ -2,6 +2,7 @@ package dev.sparklinear.job;
 
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.Parameter;
+import dev.sparklinear.core.nn.StateDictLoadException;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.core.weights.NpyReader;
 import dev.sparklinear.core.weights.SafetensorsFile;
@@ -55,7 +56,7 @@ public final class ModuleLoader {
         sha256.put(path, sha256(bytes));
         SafetensorsFile file = SafetensorsReader.read(bytes, path);
         SafetensorsFile selected = config.weightsPrefix().isEmpty() ? file : file.withPrefix(config.weightsPrefix());
-        linear.loadStateDict(selected.tensors(), true);
+        loadStateDict(linear, selected.tensors(), path, ", or check module.weights.prefix");
         return new LoadedModule(linear, path, sha256, file.metadata());
       }
       case NPY -> {
@@ -72,10 +73,23 @@ public final class ModuleLoader {
           state.put("bias", NpyReader.read(biasBytes, biasPath));
           source += ", " + biasPath;
         }
-        linear.loadStateDict(state, true);
+        loadStateDict(linear, state, source, "");
         return new LoadedModule(linear, source, sha256, Map.of());
       }
       default -> throw new IllegalStateException("Unhandled weights format " + config.weightsFormat());
+    }
+  }
+
+  /**
+   * Loads {@code state} strictly; when it does not fit, the error keeps PyTorch's words and adds the file and what to
+   * change.
+   */
+  private static void loadStateDict(Linear linear, Map<String, Tensor> state, String source, String otherFix) {
+    try {
+      linear.loadStateDict(state, true);
+    } catch (StateDictLoadException e) {
+      throw new WeightFileException(source, "the tensors do not fit " + linear + ". " + e.getMessage()
+          + "\nSet module.in-features, module.out-features and module.bias to match the file" + otherFix + ".", e);
     }
   }
 

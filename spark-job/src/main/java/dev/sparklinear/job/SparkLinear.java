@@ -56,6 +56,10 @@ public final class SparkLinear {
   static int report(Throwable failure, PrintWriter err, boolean stackTrace) {
     Throwable cause = actionableCause(failure);
     String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    if (!isOurs(cause)) {
+      // Spark's job-abort messages go on with the executor's stack trace; --stacktrace shows it all.
+      message = message.lines().findFirst().orElse(message);
+    }
     err.println("spark-linear: error: " + message);
     if (stackTrace) {
       failure.printStackTrace(err);

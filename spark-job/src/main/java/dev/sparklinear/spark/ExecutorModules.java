@@ -3,6 +3,7 @@ package dev.sparklinear.spark;
 import dev.sparklinear.core.nn.Module;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
 
 /**
@@ -20,10 +21,17 @@ final class ExecutorModules {
     }
   };
 
+  /** The SparkEnv the cached modules belong to: broadcast ids start again at 0 in each SparkContext. */
+  private static SparkEnv owner;
+
   private ExecutorModules() {}
 
   static Module get(Broadcast<Module> broadcast) {
     synchronized (MODULES) {
+      if (SparkEnv.get() != owner) { // a new context in this JVM: the old ids mean other modules
+        MODULES.clear();
+        owner = SparkEnv.get();
+      }
       return MODULES.computeIfAbsent(broadcast.id(), id -> broadcast.value());
     }
   }

@@ -763,11 +763,14 @@ class LinearJobTest extends LocalSpark {
 
     assertThatThrownBy(() -> run(yaml))
         .isInstanceOf(PreflightException.class)
-        .hasMessage("Cannot run test.yaml: Error(s) in loading state_dict for Linear:\n"
+        .hasMessage("Cannot run test.yaml: Cannot read weights from " + weights + ": the tensors do not fit"
+            + " Linear(in_features=4, out_features=3, bias=true). Error(s) in loading state_dict for Linear:\n"
             + "\tsize mismatch for weight: copying a param with shape [4, 8] from checkpoint, the shape in current"
             + " model is [3, 4].\n"
             + "\tsize mismatch for bias: copying a param with shape [4] from checkpoint, the shape in current model"
-            + " is [3].");
+            + " is [3].\n"
+            + "Set module.in-features, module.out-features and module.bias to match the file, or check"
+            + " module.weights.prefix.");
   }
 
   @Test

@@ -8,6 +8,8 @@ import dev.sparklinear.testing.RepositoryRoot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,6 +140,21 @@ class SparkLinearTest {
             + ": no such file")
         .hasLineCount(1)
         .doesNotContain("\tat ");
+  }
+
+  @Test
+  void aFailureOfSparksOwnIsOneLineWithoutTheStackTraceItsMessageCarries() {
+    RuntimeException failure = new RuntimeException("Job aborted due to stage failure: Task 0 in stage 1.0 failed 1"
+        + " times, most recent failure: java.io.IOException: disk full\n\tat org.example.Writer.write(Writer.java:1)"
+        + "\n\nDriver stacktrace:\n\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages");
+    StringWriter err = new StringWriter();
+
+    int code = SparkLinear.report(failure, new PrintWriter(err), false);
+
+    assertThat(code).isEqualTo(SparkLinear.FAILED);
+    assertThat(err.toString().lines()).containsExactly("spark-linear: error: Job aborted due to stage failure: Task 0"
+        + " in stage 1.0 failed 1 times, most recent failure: java.io.IOException: disk full",
+        "(run again with --stacktrace for details)");
   }
 
   @Test
