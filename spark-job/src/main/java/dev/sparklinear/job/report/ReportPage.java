@@ -86,7 +86,7 @@ public final class ReportPage {
         .title("output[" + h.dimension() + "]").xAxisTitle("value").yAxisTitle("rows").build();
     Styler styler = chart.getStyler();
     styler.setLegendVisible(false);
-    chart.getStyler().setXAxisLabelRotation(45);
+    chart.getStyler().setXAxisLabelRotation(0);
     chart.getStyler().setAvailableSpaceFill(0.95);
     chart.getStyler().setChartTitleFont(chart.getStyler().getChartTitleFont().deriveFont(12f));
     long[] bins = h.bins();
