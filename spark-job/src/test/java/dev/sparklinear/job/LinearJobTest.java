@@ -168,7 +168,7 @@ class LinearJobTest extends LocalSpark {
   }
 
   @Test
-  void aFailedOverwriteKeepsThePreviousOutputAndLeavesNothingBehind() throws IOException {
+  void aFailedOverwriteKeepsThePreviousOutputAndARerunEqualsACleanRun() throws IOException {
     Path output = tmp.resolve("kept-out");
     JobConfig good = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
         "input.path=" + RepositoryRoot.resolve("data/seed/features.parquet"), "output.path=" + output));
@@ -187,6 +187,17 @@ class LinearJobTest extends LocalSpark {
     try (var siblings = java.nio.file.Files.list(tmp)) {
       assertThat(siblings.map(p -> p.getFileName().toString())).noneMatch(name -> name.contains(".spark-linear-"));
     }
+
+    // Re-run with the input repaired: the same result as a clean run into a fresh folder.
+    Path repaired = floatFeatures("repaired", new float[] {1, 2, 3, 4}, new float[] {1, 0, 0, 0});
+    new LinearJob(JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + repaired, "output.path=" + output, "output.mode=overwrite")), spark).run();
+    Path clean = tmp.resolve("clean-out");
+    new LinearJob(JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + repaired, "output.path=" + clean)), spark).run();
+    assertThat(arraysById(spark.read().parquet(output.toString()), "output"))
+        .isEqualTo(arraysById(spark.read().parquet(clean.toString()), "output"))
+        .containsEntry(0L, List.of(30f, 40f, 50f)).containsEntry(1L, List.of(1f, 2f, 3f)).hasSize(2);
     assertNoArrowMemoryHeld();
   }
 
