@@ -25,7 +25,9 @@
 # floor and spark-linear; and (unless SKIP_MEMORY=1) 10,000,000 x 64 -> 16 through the command line with a 1 GiB heap
 # (SPARK_LINEAR_JAVA_OPTS=-Xmx1g; in local mode the executor is the driver JVM), with its peak RSS from /usr/bin/time.
 #
-# Writes the raw figures (label, contender, rows, best seconds, rows/s, every timed pass) beside it as .tsv.
+# The raw figures (label, contender, rows, best seconds, rows/s, every timed pass; and the load averages) go to
+# results-jdk<N>.tsv as they come, and the .md is made from them. With E2E_APPEND=1 the parts run now replace theirs in
+# an earlier run's .tsv and the others are kept: e.g. SHAPES=1024x1024 SKIP_SCALING=1 SKIP_MEMORY=1 E2E_APPEND=1.
 # Data is generated once (bin/spark-linear generate) into E2E_DATA (default bench/e2e/data, not committed) and reused.
 # The machine's load average is recorded before and after each part: other work on the machine slows the contenders
 # that run while it lasts.
@@ -50,11 +52,20 @@ jdk_vendor="$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/ja
 jdk_major="${jdk_version%%.*}"
 results="$here/results-jdk${jdk_major}.md"
 
+tsv="${results%.md}.tsv"
 work="$(mktemp -d)"
-tsv="$work/results.tsv"
 log="$work/log"
 trap 'rm -rf "$work"' EXIT
-touch "$tsv"
+if [[ "${E2E_APPEND:-}" == 1 ]]; then
+  touch "$tsv"
+else
+  : >"$tsv"
+fi
+# Drops the figures of earlier runs for these labels (E2E_APPEND=1 keeps the other parts of an earlier run).
+forget() {
+  local labels=" $* "
+  awk -F'\t' -v labels="$labels" 'index(labels, " " $1 " ") == 0' "$tsv" >"$work/keep" && cat "$work/keep" >"$tsv"
+}
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -115,7 +126,6 @@ end_to_end() { # EndToEnd arguments...
 declare -A rows_of=([64x16]=2000000 [256x256]=1000000 [1024x1024]=200000)
 declare -A parts_of=([64x16]=8 [256x256]=16 [1024x1024]=12)
 declare -A seed_of=([64x16]=1 [256x256]=2 [1024x1024]=3)
-sections=()
 
 for shape in $shapes; do
   if [[ -z "${rows_of[$shape]:-}" ]]; then
@@ -133,6 +143,7 @@ for shape in $shapes; do
     warmup="${E2E_WARMUP:-file}"
     passes="${E2E_PASSES:-1}"
   fi
+  forget "$shape"
   before="$(load)"
   echo "== $shape: $(printf "%'d" "${rows_of[$shape]}") rows (load average $before)"
   end_to_end --shape "$shape" --contenders "$contenders" --warmup "$warmup" --passes "$passes" \
@@ -145,12 +156,12 @@ for shape in $shapes; do
     # the whole process (JVM start and Spark session included).
     start="$(date +%s.%N)"
     "$root/bin/spark-linear" run "$root/conf/random-64x16.yaml" --set "input.path=$input" \
-      --set "output.path=$work/out/cli" --set "spark.master=local[2]" --show 0 >"$log" 2>&1 || {
-      cat "$log" >&2
+      --set "output.path=$work/out/cli" --set "spark.master=local[2]" --show 0 >"$work/stdout" 2>"$log" || {
+      cat "$work/stdout" "$log" >&2
       exit 1
     }
     process="$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')"
-    summary="$(grep -m1 '^spark-linear: .* rows in' "$log")"
+    summary="$(grep -m1 '^spark-linear: .* rows in' "$work/stdout")"
     echo "$summary"
     job_seconds="$(echo "$summary" | sed -e 's/.* blocks in \([0-9.]*\) s .*/\1/')"
     rows="${rows_of[$shape]}"
@@ -160,13 +171,10 @@ for shape in $shapes; do
     done
     rm -rf "$work/out/cli"
   fi
-  after="$(load)"
-  sections+=("$shape|${rows_of[$shape]}|$warmup|$passes|$before|$after")
+  printf '%s\t#meta\t%s\t%s\t%s\t%s\n' "$shape" "$before" "$(load)" "$warmup" "$passes" >>"$tsv"
 done
 
 # --------------------------------------------------------------------------------------------- scaling and memory
-scaling=""
-memory=""
 if [[ "${SKIP_SCALING:-}" != 1 || "${SKIP_MEMORY:-}" != 1 ]]; then
   # One 10,000,000-row dataset in 40 files of 250,000 rows; the scaling inputs are hard links to its first files.
   big="$(dataset 10000000 64 40 4)"
@@ -185,27 +193,30 @@ if [[ "${SKIP_SCALING:-}" != 1 ]]; then
     find "$big" -name 'part-*.parquet' | sort | head -n "$files" | while read -r f; do ln "$f" "$dir/"; done
     scale_inputs+=("${factor}x=$dir")
   done
+  forget 1x 5x 10x scaling
   before="$(load)"
   echo "== scaling: 64x16 at 1x, 5x, 10x of $(printf "%'d" "$scale_base") rows (load average $before)"
   end_to_end --shape 64x16 --contenders floor,linear --warmup full --passes 1 "${scale_inputs[@]}"
-  scaling="$(load)|$before"
+  printf 'scaling\t#meta\t%s\t%s\tfull\t1\n' "$before" "$(load)" >>"$tsv"
 fi
 if [[ "${SKIP_MEMORY:-}" != 1 ]]; then
   before="$(load)"
   echo "== 10,000,000 x 64 -> 16, command line, 1 GiB heap (load average $before)"
   SPARK_LINEAR_JAVA_OPTS=-Xmx1g /usr/bin/time -v -o "$work/time.txt" "$root/bin/spark-linear" run \
     "$root/conf/random-64x16.yaml" --set "input.path=$big" --set "output.path=$work/out/cli-10m" \
-    --set "spark.master=local[2]" --show 0 >"$log" 2>&1 || {
-    cat "$log" "$work/time.txt" >&2
+    --set "spark.master=local[2]" --show 0 >"$work/stdout" 2>"$log" || {
+    cat "$work/stdout" "$log" "$work/time.txt" >&2
     exit 1
   }
-  summary="$(grep -m1 '^spark-linear: .* rows in' "$log")"
+  summary="$(grep -m1 '^spark-linear: .* rows in' "$work/stdout")"
   echo "$summary"
   rss_kb="$(awk -F': ' '/Maximum resident set size/{print $2}' "$work/time.txt")"
   elapsed="$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$work/time.txt")"
   rows_out="$(find "$work/out/cli-10m" -name '_spark_linear.json' -exec sed -n 's/.*"rows_out" : \([0-9]*\).*/\1/p' {} \;)"
   echo "peak RSS: $((rss_kb / 1024)) MiB, elapsed $elapsed"
-  memory="$summary|$rss_kb|$elapsed|$rows_out|$before|$(load)"
+  forget memory
+  printf 'memory\t#meta\t%s\t%s\t%s\t%s\t%s\t%s\n' "$before" "$(load)" "$rss_kb" "$elapsed" "${rows_out:-?}" \
+    "${summary#spark-linear: }" >>"$tsv"
   rm -rf "$work/out/cli-10m"
 fi
 
@@ -216,7 +227,7 @@ duckdb_version="$(cd "$here/duckdb" && node -e "console.log(require('./node_modu
 render_shape() {
   local label="$1" udf_target="$2" duckdb_target="$3"
   awk -F'\t' -v label="$label" -v udf_target="$udf_target" -v duckdb_target="$duckdb_target" '
-    $1 == label { r[$2] = $5; s[$2] = $4; p[$2] = $6; n = $3; order[++k] = $2 }
+    $1 == label && $2 != "#meta" { r[$2] = $5; s[$2] = $4; p[$2] = $6; n = $3; order[++k] = $2 }
     function ratio(a, b, target,   v) {
       if (!(a in r) || !(b in r)) return
       v = r[a] / r[b]
@@ -253,8 +264,11 @@ render_shape() {
   echo "- Load average (1, 5, 15 min) is given before and after each part. The machine has 2 CPUs and may be running"
   echo "  other work: a load well above 2 means the contenders shared the CPUs, and their figures are low by as much."
   echo "- Reproduce: \`bench/e2e/run.sh\` (this JDK: \`JAVA_HOME=$JAVA_HOME bench/e2e/run.sh\`)."
-  for section in "${sections[@]}"; do
-    IFS='|' read -r shape rows warmup passes before after <<<"$section"
+  for shape in 64x16 256x256 1024x1024; do
+    meta="$(awk -F'\t' -v s="$shape" '$1 == s && $2 == "#meta"' "$tsv")"
+    [[ -z "$meta" ]] && continue
+    IFS=$'\t' read -r _ _ before after warmup passes <<<"$meta"
+    rows="${rows_of[$shape]}"
     in="${shape%x*}"
     out="${shape#*x}"
     case "$shape" in
@@ -271,8 +285,9 @@ render_shape() {
     echo
     render_shape "$shape" "$udf_target" "$duckdb_target"
   done
-  if [[ -n "$scaling" ]]; then
-    IFS='|' read -r after before <<<"$scaling"
+  meta="$(awk -F'\t' '$1 == "scaling" && $2 == "#meta"' "$tsv")"
+  if [[ -n "$meta" ]]; then
+    IFS=$'\t' read -r _ _ before after _ <<<"$meta"
     echo
     echo "## Scaling: 64 → 16 at 1×, 5× and 10× rows"
     echo
@@ -285,19 +300,19 @@ render_shape() {
         printf "| %d | %s | %.2f | %d | %.2f |\n", $3, $2, $4, $5, (base[$2] > 0 ? $4 / (base[$2] * f) : 0)
       }' "$tsv"
   fi
-  if [[ -n "$memory" ]]; then
-    IFS='|' read -r summary rss_kb elapsed rows_out before after <<<"$memory"
+  meta="$(awk -F'\t' '$1 == "memory" && $2 == "#meta"' "$tsv")"
+  if [[ -n "$meta" ]]; then
+    IFS=$'\t' read -r _ _ before after rss_kb elapsed rows_out summary <<<"$meta"
     echo
     echo "## 10,000,000 × 64 → 16 with a 1 GiB heap"
     echo
     echo "Load average before: $before; after: $after."
     echo "\`SPARK_LINEAR_JAVA_OPTS=-Xmx1g bin/spark-linear run conf/random-64x16.yaml --set input.path=DATA --set spark.master=local[2]\`"
     echo
-    echo "- Completed: ${rows_out:-?} rows written. Summary: \`${summary#spark-linear: }\`"
+    echo "- Completed: $rows_out rows written. Summary: \`$summary\`"
     echo "- Peak RSS (/usr/bin/time): $((rss_kb / 1024)) MiB; process wall time $elapsed"
   fi
 } >"$results"
-cp "$tsv" "${results%.md}.tsv"
 echo
 cat "$results"
 echo
