@@ -17,7 +17,8 @@
 #   linear-rows      the same as linear, taking Spark's rows instead of the columnar batches (64x16 only)
 # then DuckDB (npm @duckdb/node-api, 2 threads, installed into bench/e2e/duckdb/ here) on the same files, one
 # list_dot_product per output: duckdb-floor, duckdb-array, duckdb-columns; and, for 64x16, the command line
-# (bin/spark-linear run) in its own JVM.
+# (bin/spark-linear run) in its own JVM. The command line runs on local[*]: local[2] only on a 2-CPU machine (a master
+# set in its config would also turn Spark's UI on and bind the driver beyond loopback).
 # Every contender gets a warm-up pass first (64x16: the whole input; the larger shapes: their first file), then timed
 # passes (64x16: best of 2; others: 1). E2E_WARMUP (full, file, none), E2E_PASSES and E2E_CONTENDERS override these.
 #
@@ -39,6 +40,9 @@ data="${E2E_DATA:-$here/data}"
 shapes="${SHAPES:-64x16 256x256 1024x1024}"
 scale_base="${E2E_SCALE_BASE:-500000}"
 
+if [[ "$(nproc)" -ne 2 ]]; then
+  echo "Note: $(nproc) CPUs; the Spark contenders and DuckDB use 2, the command line (local[*]) uses $(nproc)." >&2
+fi
 if [[ -n "${JAVA_HOME:-}" ]]; then
   java="$JAVA_HOME/bin/java"
 else
@@ -76,6 +80,9 @@ echo "Building the job jar and the bench module..."
   cat "$log" >&2
   exit 1
 }
+# bin/spark-linear passes only the manifest's flags; on JDK 24+ Netty (under Arrow's allocator) also needs this one.
+cli_opts=""
+((jdk_major >= 24)) && cli_opts="--sun-misc-unsafe-memory-access=allow"
 job_jar="$root/spark-job/target/spark-linear-job-0.1.0-SNAPSHOT-local.jar" # its manifest's Class-Path brings lib/
 bench_jar="$root/bench/target/spark-linear-bench-0.1.0-SNAPSHOT.jar"
 # Spark's JVM flags, from the one place the build keeps them (a -jar launch would read them from the manifest).
@@ -155,8 +162,8 @@ for shape in $shapes; do
     # The command line in its own JVM: the job's own summary (from reading the input to the committed output) and
     # the whole process (JVM start and Spark session included).
     start="$(date +%s.%N)"
-    "$root/bin/spark-linear" run "$root/conf/random-64x16.yaml" --set "input.path=$input" \
-      --set "output.path=$work/out/cli" --set "spark.master=local[2]" --show 0 >"$work/stdout" 2>"$log" || {
+    SPARK_LINEAR_JAVA_OPTS="$cli_opts" "$root/bin/spark-linear" run "$root/conf/random-64x16.yaml" \
+      --set "input.path=$input" --set "output.path=$work/out/cli" --show 0 >"$work/stdout" 2>"$log" || {
       cat "$work/stdout" "$log" >&2
       exit 1
     }
@@ -202,9 +209,8 @@ fi
 if [[ "${SKIP_MEMORY:-}" != 1 ]]; then
   before="$(load)"
   echo "== 10,000,000 x 64 -> 16, command line, 1 GiB heap (load average $before)"
-  SPARK_LINEAR_JAVA_OPTS=-Xmx1g /usr/bin/time -v -o "$work/time.txt" "$root/bin/spark-linear" run \
-    "$root/conf/random-64x16.yaml" --set "input.path=$big" --set "output.path=$work/out/cli-10m" \
-    --set "spark.master=local[2]" --show 0 >"$work/stdout" 2>"$log" || {
+  SPARK_LINEAR_JAVA_OPTS="-Xmx1g $cli_opts" /usr/bin/time -v -o "$work/time.txt" "$root/bin/spark-linear" run \
+    "$root/conf/random-64x16.yaml" --set "input.path=$big" --set "output.path=$work/out/cli-10m" --show 0 >"$work/stdout" 2>"$log" || {
     cat "$work/stdout" "$log" "$work/time.txt" >&2
     exit 1
   }
@@ -261,9 +267,9 @@ render_shape() {
   echo "- Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs ($(grep -o -m1 'avx512f' /proc/cpuinfo || echo 'no AVX-512')), $(awk '/MemTotal/{printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
   echo "- JDK: $jdk_version ($jdk_vendor); Spark 4.2.0, local[2], UI off; DuckDB $duckdb_version (npm @duckdb/node-api), 2 threads"
   echo "- One JVM and one Spark session for the Spark contenders of a shape (default heap); the command line in its own JVM."
-  echo "- Load average (1, 5, 15 min) is given before and after each part. The machine has 2 CPUs and may be running"
-  echo "  other work: a load well above 2 means the contenders shared the CPUs, and their figures are low by as much."
-  echo "- Reproduce: \`bench/e2e/run.sh\` (this JDK: \`JAVA_HOME=$JAVA_HOME bench/e2e/run.sh\`)."
+  echo "- Load average (1, 5, 15 min) is given before and after each part. The benchmark itself keeps the 2 CPUs busy"
+  echo "  (a load of about 2-3); a load well above that means other work shared the CPUs, and figures are low by as much."
+  echo "- Reproduce: \`JAVA_HOME=<a JDK $jdk_major> bench/e2e/run.sh\`."
   for shape in 64x16 256x256 1024x1024; do
     meta="$(awk -F'\t' -v s="$shape" '$1 == s && $2 == "#meta"' "$tsv")"
     [[ -z "$meta" ]] && continue
@@ -307,7 +313,7 @@ render_shape() {
     echo "## 10,000,000 × 64 → 16 with a 1 GiB heap"
     echo
     echo "Load average before: $before; after: $after."
-    echo "\`SPARK_LINEAR_JAVA_OPTS=-Xmx1g bin/spark-linear run conf/random-64x16.yaml --set input.path=DATA --set spark.master=local[2]\`"
+    echo "\`SPARK_LINEAR_JAVA_OPTS=-Xmx1g bin/spark-linear run conf/random-64x16.yaml --set input.path=DATA\` (local[*]: $(nproc) cores)"
     echo
     echo "- Completed: $rows_out rows written. Summary: \`$summary\`"
     echo "- Peak RSS (/usr/bin/time): $((rss_kb / 1024)) MiB; process wall time $elapsed"
