@@ -25,6 +25,8 @@ final class Sessions {
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
     if (!conf.contains("spark.master")) {
       conf.setMaster(DEFAULT_MASTER);
+    }
+    if (conf.get("spark.master").startsWith("local")) {
       // A local run stays on this machine: no web UI, driver bound to loopback.
       conf.setIfMissing("spark.ui.enabled", "false");
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
