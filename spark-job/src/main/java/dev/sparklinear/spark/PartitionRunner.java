@@ -43,14 +43,19 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     this.input = input;
     this.plan = plan;
     this.call = BlockCall.forCurrentTask(module, plan, this);
+    VectorSchemaRoot root = null;
     try {
-      this.keptRoot = VectorSchemaRoot.create(
+      root = VectorSchemaRoot.create(
           ArrowUtils.toArrowSchema(plan.keptSchema(), "UTC", true, false), call.allocator());
+      this.keptWriter = ArrowWriter.create(root);
     } catch (RuntimeException | Error e) {
+      if (root != null) {
+        root.close();
+      }
       call.close();
       throw e;
     }
-    this.keptWriter = ArrowWriter.create(keptRoot);
+    this.keptRoot = root;
     this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
         plan.invalidRows() == InvalidRows.NULL);
     this.blockRowOf = new int[plan.blockRows()];
@@ -161,7 +166,10 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     closed = true;
     rows = Collections.emptyIterator();
     try {
-      keptRoot.close();
+      // Null when the constructor failed; the task-completion listener may still call this.
+      if (keptRoot != null) {
+        keptRoot.close();
+      }
     } finally {
       call.close();
     }
