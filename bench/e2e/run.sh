@@ -8,6 +8,7 @@
 #
 # Per shape (64x16: 2,000,000 rows; 256x256: 1,000,000 rows; 1024x1024: 200,000 rows), in one JVM and one local[2]
 # Spark session (dev.sparklinear.bench.EndToEnd), each contender reads the same Parquet files and writes Parquet:
+#   read             the read alone, nothing written (Spark's noop sink): the ceiling of anything reading through Spark
 #   floor            the I/O floor: the same read, an output of the same width made without compute, array<float>
 #   floor-columns    the same, one float column per output (64x16 only)
 #   udf              a per-row Java UDF doing the product: what a Spark user writes
@@ -15,6 +16,8 @@
 #   linear           spark-linear's LinearTransformer, array<float> output
 #   linear-columns   the same, one float column per output
 #   linear-rows      the same as linear, taking Spark's rows instead of the columnar batches (64x16 only)
+#   linear-three-level  linear writing standard three-level Parquet lists (the job's output.parquet-lists: three-level;
+#                    the linear contenders otherwise write as the job does by default: two-level lists, no dictionary)
 # then DuckDB (npm @duckdb/node-api, 2 threads, installed into bench/e2e/duckdb/ here) on the same files, one
 # list_dot_product per output: duckdb-floor, duckdb-array, duckdb-columns; and, for 64x16, the command line
 # (bin/spark-linear run) in its own JVM. The command line runs on local[*]: local[2] only on a 2-CPU machine (a master
@@ -142,11 +145,11 @@ for shape in $shapes; do
   in="${shape%x*}"
   input="$(dataset "${rows_of[$shape]}" "$in" "${parts_of[$shape]}" "${seed_of[$shape]}")"
   if [[ "$shape" == 64x16 ]]; then
-    contenders="${E2E_CONTENDERS:-floor,floor-columns,udf,mllib,linear,linear-columns,linear-rows}"
+    contenders="${E2E_CONTENDERS:-read,floor,floor-columns,udf,mllib,linear,linear-columns,linear-rows,linear-three-level}"
     warmup="${E2E_WARMUP:-full}"
     passes="${E2E_PASSES:-2}"
   else
-    contenders="${E2E_CONTENDERS:-floor,udf,mllib,linear,linear-columns}"
+    contenders="${E2E_CONTENDERS:-read,floor,udf,mllib,linear,linear-columns,linear-three-level}"
     warmup="${E2E_WARMUP:-file}"
     passes="${E2E_PASSES:-1}"
   fi
@@ -256,6 +259,8 @@ render_shape() {
       ratio("linear-columns", "linear", "")
       ratio("duckdb-columns", "duckdb-array", "")
       ratio("linear", "linear-rows", "")
+      ratio("linear", "linear-three-level", "")
+      ratio("linear", "read", "")
       ratio("floor", "duckdb-floor", "")
     }' "$tsv"
 }

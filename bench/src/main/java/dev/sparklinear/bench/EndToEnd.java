@@ -5,6 +5,8 @@ import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.spark.LinearTransformer;
 import dev.sparklinear.spark.OutputLayout;
+import dev.sparklinear.spark.ParquetOutput;
+import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +51,8 @@ import org.apache.spark.sql.types.DataTypes;
  *
  * <p>Contenders (the floors need {@code out <= in}):
  * <ul>
+ *   <li>{@code read}: the read alone, every value decoded, nothing written (Spark's {@code noop} sink): the ceiling
+ *       of any contender that reads through Spark;
  *   <li>{@code floor}: the I/O floor, the same read and an output of the same width made without compute
  *       ({@code slice(features, 1, out)}), written as {@code array<float>};
  *   <li>{@code floor-columns}: the same with one float column per output ({@code features[i]});
@@ -57,11 +61,18 @@ import org.apache.spark.sql.types.DataTypes;
  *       writing a Spark ML vector: the MLlib way;
  *   <li>{@code linear}, {@code linear-columns}: {@link LinearTransformer} with the {@code array} and {@code columns}
  *       output layouts; {@code linear-rows}: the array layout taking Spark's rows instead of the columnar batches.
+ *       These write as the job does by default ({@link ParquetOutput}: two-level lists, no dictionary on the
+ *       computed columns); {@code linear-three-level} writes the array layout as standard three-level lists (the
+ *       job's {@code output.parquet-lists: three-level}).
  * </ul>
+ *
+ * <p>For experiments, {@code --spark-conf "k=v;k=v"} adds session settings and {@code --write-options "k=v;k=v"}
+ * adds Parquet writer options to every contender.
  */
 public final class EndToEnd {
   private static final List<String> ALL_CONTENDERS =
-      List.of("floor", "floor-columns", "udf", "mllib", "linear", "linear-columns", "linear-rows");
+      List.of("read", "floor", "floor-columns", "udf", "mllib", "linear", "linear-columns", "linear-rows",
+          "linear-three-level");
 
   private final SparkSession spark;
   private final Linear linear;
@@ -69,6 +80,7 @@ public final class EndToEnd {
   private final int out;
   private final float[] weight;
   private final float[] bias;
+  private final Map<String, String> writeOptions = new LinkedHashMap<>();
 
   private EndToEnd(SparkSession spark, Linear linear) {
     this.spark = spark;
@@ -118,7 +130,9 @@ public final class EndToEnd {
     if (options.containsKey("weights-json")) {
       writeWeights(linear, Path.of(options.get("weights-json")));
     }
-    SparkSession spark = SparkSession.builder()
+    SparkSession.Builder builder = SparkSession.builder();
+    pairs(options.getOrDefault("spark-conf", "")).forEach(builder::config);
+    SparkSession spark = builder
         .master(options.getOrDefault("master", "local[2]"))
         .appName("spark-linear-e2e")
         .config("spark.ui.enabled", "false")
@@ -131,7 +145,9 @@ public final class EndToEnd {
       System.out.printf(Locale.ROOT, "e2e: shape %dx%d, java %s, spark %s, %s, kernel %s, warm-up %s, %d timed pass(es)%n",
           in, out, System.getProperty("java.version"), spark.version(), spark.sparkContext().master(),
           LinearKernels.create(linear.weight(), linear.bias().orElse(null)).name(), warmup, passes);
-      new EndToEnd(spark, linear).run(contenders, inputs, warmup, passes, work, results);
+      EndToEnd e2e = new EndToEnd(spark, linear);
+      e2e.writeOptions.putAll(pairs(options.getOrDefault("write-options", "")));
+      e2e.run(contenders, inputs, warmup, passes, work, results);
     } finally {
       spark.stop();
     }
@@ -144,8 +160,8 @@ public final class EndToEnd {
     String first = inputs.values().iterator().next();
     for (String contender : contenders) {
       switch (warmup) {
-        case "full" -> write(planFor(contender), first, work.resolve(contender));
-        case "file" -> write(planFor(contender), firstFile(first), work.resolve(contender));
+        case "full" -> write(contender, first, work.resolve(contender));
+        case "file" -> write(contender, firstFile(first), work.resolve(contender));
         case "none" -> { }
         default -> throw new IllegalArgumentException("Invalid --warmup: '" + warmup + "' (full, file or none)");
       }
@@ -155,7 +171,7 @@ public final class EndToEnd {
     for (int pass = 0; pass < passes; pass++) {
       for (Map.Entry<String, String> input : inputs.entrySet()) {
         for (String contender : contenders) {
-          double s = write(planFor(contender), input.getValue(), work.resolve(contender));
+          double s = write(contender, input.getValue(), work.resolve(contender));
           seconds.computeIfAbsent(input.getKey() + "\t" + contender, k -> new ArrayList<>()).add(s);
         }
       }
@@ -177,15 +193,31 @@ public final class EndToEnd {
   }
 
   /** One pass: read, transform, write into a fresh folder; the seconds it took, planning included. */
-  private double write(Function<Dataset<Row>, Dataset<Row>> plan, String input, Path output) {
+  private double write(String contender, String input, Path output) {
     deleteRecursively(output);
     long start = System.nanoTime();
-    plan.apply(spark.read().parquet(input)).write().mode(SaveMode.ErrorIfExists).parquet(output.toString());
+    Dataset<Row> result = planFor(contender).apply(spark.read().parquet(input));
+    if (contender.equals("read")) {
+      result.write().format("noop").mode(SaveMode.Overwrite).save();
+    } else if (contender.startsWith("linear")) {
+      // As the job writes: the computed columns without dictionary, lists in the configured layout.
+      ParquetLists lists = contender.equals("linear-three-level") ? ParquetLists.THREE_LEVEL : ParquetLists.TWO_LEVEL;
+      List<String> computed = List.of(result.columns()).stream().filter(c -> !c.equals("id")).toList();
+      Map<String, String> options = new LinkedHashMap<>(ParquetOutput.dictionaryOff(result.schema(), computed, lists));
+      options.putAll(writeOptions);
+      ParquetOutput.withLists(spark, lists, () -> {
+        result.write().options(options).mode(SaveMode.ErrorIfExists).parquet(output.toString());
+        return null;
+      });
+    } else {
+      result.write().options(writeOptions).mode(SaveMode.ErrorIfExists).parquet(output.toString());
+    }
     return (System.nanoTime() - start) / 1e9;
   }
 
   private Function<Dataset<Row>, Dataset<Row>> planFor(String contender) {
     return switch (contender) {
+      case "read" -> data -> data.select(functions.col("id"), functions.col("features"));
       case "floor" -> data -> data.select(functions.col("id"), sameWidth(functions.col("features")).as("output"));
       case "floor-columns" -> data -> {
         List<Column> columns = new ArrayList<>();
@@ -204,6 +236,7 @@ public final class EndToEnd {
       case "linear" -> data -> transformer(OutputLayout.ARRAY).transform(data);
       case "linear-columns" -> data -> transformer(OutputLayout.COLUMNS).transform(data);
       case "linear-rows" -> data -> transformer(OutputLayout.ARRAY).setColumnarInput(false).transform(data);
+      case "linear-three-level" -> data -> transformer(OutputLayout.ARRAY).transform(data);
       default -> throw new IllegalArgumentException("Unknown contender: " + contender);
     };
   }
@@ -304,6 +337,18 @@ public final class EndToEnd {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot delete " + path, e);
     }
+  }
+
+  /** {@code k=v;k=v} as an ordered map. */
+  private static Map<String, String> pairs(String text) {
+    Map<String, String> pairs = new LinkedHashMap<>();
+    for (String pair : text.split(";")) {
+      if (!pair.isBlank()) {
+        int eq = pair.indexOf('=');
+        pairs.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+      }
+    }
+    return pairs;
   }
 
   private static String required(Map<String, String> options, String name) {

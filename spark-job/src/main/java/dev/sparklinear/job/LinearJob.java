@@ -3,17 +3,21 @@ package dev.sparklinear.job;
 import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.job.config.HookSpec;
 import dev.sparklinear.job.config.HookType;
+import dev.sparklinear.job.config.OutputFormat;
 import dev.sparklinear.job.config.OutputMode;
 import dev.sparklinear.spark.InvalidRows;
 import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.BlockCounters;
 import dev.sparklinear.spark.LinearTransformer;
+import dev.sparklinear.spark.ParquetOutput;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -107,8 +111,14 @@ public final class LinearJob {
     StagedOutput staged = StagedOutput.begin(config.outputPath(), hadoop);
     RunSummary summary;
     try {
-      output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue())
-          .save(staged.stagingPath());
+      Map<String, String> options = config.outputFormat() == OutputFormat.PARQUET
+          ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input), config.parquetLists())
+          : Map.of();
+      ParquetOutput.withLists(spark, config.parquetLists(), () -> {
+        output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue()).options(options)
+            .save(staged.stagingPath());
+        return null;
+      });
       if (config.invalidRows() == InvalidRows.QUARANTINE) {
         writeQuarantine(transformer, input, hadoop);
       }
@@ -143,22 +153,28 @@ public final class LinearJob {
     loaded.sha256().forEach(sha256::putString);
     lineage.putMetadata("weights_sha256", sha256.build());
     Metadata metadata = new MetadataBuilder().putMetadata(LINEAGE_KEY, lineage.build()).build();
-    List<String> inputColumns = List.of(input.columns());
     Dataset<Row> out = output;
-    for (String column : output.columns()) {
-      if (!inputColumns.contains(column)) {
-        out = out.withMetadata(column, metadata);
-      }
+    for (String column : computedColumns(output, input)) {
+      out = out.withMetadata(column, metadata);
     }
     return out;
+  }
+
+  /** The columns the module made: the output's columns that are not input columns. */
+  private static List<String> computedColumns(Dataset<Row> output, Dataset<Row> input) {
+    List<String> inputColumns = List.of(input.columns());
+    return Arrays.stream(output.columns()).filter(column -> !inputColumns.contains(column)).toList();
   }
 
   /** Writes the invalid rows, with their reason, to output.quarantine-path (replacing it), staged like the output. */
   private void writeQuarantine(LinearTransformer transformer, Dataset<Row> input, Configuration hadoop) {
     StagedOutput staged = StagedOutput.begin(config.quarantinePath().orElseThrow(), hadoop);
     try {
-      transformer.invalidRowsOf(input).write().mode(SaveMode.ErrorIfExists)
-          .format(config.outputFormat().configValue()).save(staged.stagingPath());
+      ParquetOutput.withLists(spark, config.parquetLists(), () -> {
+        transformer.invalidRowsOf(input).write().mode(SaveMode.ErrorIfExists)
+            .format(config.outputFormat().configValue()).save(staged.stagingPath());
+        return null;
+      });
       staged.commit(true);
     } catch (Throwable e) { // SparkException is checked but thrown undeclared
       staged.abort();

@@ -9,6 +9,7 @@ import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.spark.InvalidRowException;
 import dev.sparklinear.testing.ArrayColumns;
 import dev.sparklinear.testing.LocalSpark;
+import dev.sparklinear.testing.ParquetFooters;
 import dev.sparklinear.testing.RepositoryRoot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,6 +30,7 @@ import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Column;
@@ -46,6 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class LinearJobTest extends LocalSpark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -165,6 +168,37 @@ class LinearJobTest extends LocalSpark {
         .getMetadata(LinearJob.LINEAGE_KEY);
     assertThat(lineage.getString("module")).isEqualTo("Linear(in_features=4, out_features=3, bias=true)");
     assertThat(lineage.getMetadata("weights_sha256").getString(weights.toString())).isEqualTo(sha256(weights));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "two-level", "three-level"})
+  void outputListsTakeTheConfiguredParquetLayoutAndTheComputedColumnsNoDictionary(String lists) {
+    Path output = tmp.resolve("lists-out");
+    List<String> overrides = new ArrayList<>(List.of("input.path=" + namedFeatures(), "output.path=" + output,
+        "output.keep=[name]"));
+    if (!lists.isEmpty()) {
+      overrides.add("output.parquet-lists=" + lists);
+    }
+    JobConfig config = JobConfig.parse("module: {in-features: 4, out-features: 3, init-seed: 1}\n"
+        + "input: {path: x, column: features}\noutput: {path: y}\n", "test.yaml", overrides);
+
+    new LinearJob(config, spark).run();
+
+    ParquetFooters footers = ParquetFooters.of(output);
+    var element = footers.schema().getType("output").asGroupType().getType(0);
+    String[] leaf;
+    if (lists.equals("three-level")) {
+      assertThat(element.getName()).isEqualTo("list");
+      leaf = new String[] {"output", "list", "element"};
+    } else { // two-level, also the default
+      assertThat(element.getName()).isEqualTo("array");
+      assertThat(element.isPrimitive()).isTrue();
+      leaf = new String[] {"output", "array"};
+    }
+    assertThat(footers.chunks(leaf)).isNotEmpty().noneMatch(ColumnChunkMetaData::hasDictionaryPage);
+    assertThat(spark.read().parquet(output.toString()).count()).isEqualTo(25);
+    // The session's own setting is left as it was.
+    assertThat(spark.conf().contains("spark.sql.parquet.writeLegacyFormat")).isFalse();
   }
 
   @Test

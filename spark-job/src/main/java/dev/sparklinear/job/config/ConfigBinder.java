@@ -412,7 +412,7 @@ final class ConfigBinder {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private Object enumValue(ConfigKey key, Object value, String where) {
     if (value instanceof String && key.allowedValues().contains(((String) value).toLowerCase(Locale.ROOT))) {
-      return Enum.valueOf((Class) key.enumType(), ((String) value).toUpperCase(Locale.ROOT));
+      return Enum.valueOf((Class) key.enumType(), ((String) value).toUpperCase(Locale.ROOT).replace('-', '_'));
     }
     return wrongType(key, value, where);
   }

@@ -2,6 +2,7 @@ package dev.sparklinear.job.config;
 
 import dev.sparklinear.spark.InvalidRows;
 import dev.sparklinear.spark.OutputLayout;
+import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -69,6 +70,14 @@ public enum ConfigKey {
   OUTPUT_LAYOUT("output.layout", Type.ENUM, OutputLayout.class, OutputLayout.ARRAY,
       "How the output vector is written: `array` (one `array<float>` column), `vector` (one Spark ML vector column)"
           + " or `columns` (one float column per output, named `<output.column>_0`, `<output.column>_1`, ...)."),
+  OUTPUT_PARQUET_LISTS("output.parquet-lists", Type.ENUM, ParquetLists.class, ParquetLists.TWO_LEVEL,
+      "How Parquet output stores list columns (the `array` and `vector` layouts, and kept array columns):"
+          + " `two-level` writes a list as one repeated field, `three-level` as the Parquet format's standard LIST"
+          + " with a group per element. Both read back as the same `array<float>` in Spark, Hive, Trino and DuckDB"
+          + " (the format's backward-compatibility rules for lists). `two-level` writes a 16-float list about 1.3×"
+          + " faster; it is Spark's `spark.sql.parquet.writeLegacyFormat`, which also writes kept decimal columns as"
+          + " fixed-length byte arrays, as Hive does. Choose `three-level` for readers that accept only the"
+          + " standard layout. Either way, the computed columns are written without dictionary encoding."),
   OUTPUT_MODE("output.mode", Type.ENUM, OutputMode.class, OutputMode.ERRORIFEXISTS,
       "What to do when `output.path` exists: `errorifexists` fails, `overwrite` replaces it."),
   OUTPUT_QUARANTINE_PATH("output.quarantine-path", Type.NON_EMPTY_STRING, null, null, "none",
@@ -172,7 +181,7 @@ public enum ConfigKey {
     this.type = type;
     this.enumType = enumType;
     this.allowedValues = enumType == null ? List.of() : Arrays.stream(enumType.getEnumConstants())
-        .map(constant -> constant.name().toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableList());
+        .map(constant -> configSpelling(constant)).collect(Collectors.toUnmodifiableList());
     this.defaultValue = defaultValue;
     this.defaultText = defaultText != null ? defaultText : describeDefault(defaultValue);
     this.requirement = requirement;
@@ -181,9 +190,14 @@ public enum ConfigKey {
     this.description = description;
   }
 
+  /** An enum constant as config files spell it: lower case, words joined by hyphens ({@code TWO_LEVEL}: two-level). */
+  static String configSpelling(Enum<?> constant) {
+    return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
   private static String describeDefault(Object value) {
     if (value instanceof Enum<?>) {
-      return ((Enum<?>) value).name().toLowerCase(Locale.ROOT);
+      return configSpelling((Enum<?>) value);
     }
     if (value instanceof String && ((String) value).isEmpty()) {
       return "\"\"";

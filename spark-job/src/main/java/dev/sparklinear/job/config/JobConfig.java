@@ -23,6 +23,7 @@ import static dev.sparklinear.job.config.ConfigKey.OUTPUT_COLUMN;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_FORMAT;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_KEEP;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_LAYOUT;
+import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PARQUET_LISTS;
 import static dev.sparklinear.job.config.ConfigKey.INVALID_ROWS;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_MODE;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_QUARANTINE_PATH;
@@ -30,6 +31,7 @@ import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PATH;
 
 import dev.sparklinear.spark.InvalidRows;
 import dev.sparklinear.spark.OutputLayout;
+import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -86,6 +88,7 @@ public final class JobConfig implements Serializable {
   private final OutputFormat outputFormat;
   private final String outputColumn;
   private final OutputLayout outputLayout;
+  private final ParquetLists parquetLists;
   private final OutputMode outputMode;
   private final InvalidRows invalidRows;
   private final String quarantinePath;
@@ -121,6 +124,7 @@ public final class JobConfig implements Serializable {
     this.outputFormat = (OutputFormat) values.get(OUTPUT_FORMAT);
     this.outputColumn = (String) values.get(OUTPUT_COLUMN);
     this.outputLayout = (OutputLayout) values.get(OUTPUT_LAYOUT);
+    this.parquetLists = (ParquetLists) values.get(OUTPUT_PARQUET_LISTS);
     this.outputMode = (OutputMode) values.get(OUTPUT_MODE);
     this.invalidRows = (InvalidRows) values.get(INVALID_ROWS);
     this.quarantinePath = (String) values.get(OUTPUT_QUARANTINE_PATH);
@@ -267,6 +271,11 @@ public final class JobConfig implements Serializable {
     return outputLayout;
   }
 
+  /** How Parquet output stores list columns ({@code output.parquet-lists}). */
+  public ParquetLists parquetLists() {
+    return parquetLists;
+  }
+
   public OutputMode outputMode() {
     return outputMode;
   }
@@ -339,6 +348,7 @@ public final class JobConfig implements Serializable {
     resolved.put(OUTPUT_FORMAT.key(), outputFormat.configValue());
     resolved.put(OUTPUT_COLUMN.key(), outputColumn);
     resolved.put(OUTPUT_LAYOUT.key(), outputLayout.configValue());
+    resolved.put(OUTPUT_PARQUET_LISTS.key(), parquetLists.configValue());
     resolved.put(OUTPUT_MODE.key(), outputMode.configValue());
     resolved.put(OUTPUT_QUARANTINE_PATH.key(), quarantinePath);
     resolved.put(OUTPUT_KEEP.key(), outputKeep);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.sparklinear.spark.OutputLayout;
+import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
@@ -174,6 +175,7 @@ class JobConfigTest {
     assertThat(config.outputFormat()).isEqualTo(OutputFormat.PARQUET);
     assertThat(config.outputColumn()).isEqualTo("output");
     assertThat(config.outputLayout()).isEqualTo(OutputLayout.ARRAY);
+    assertThat(config.parquetLists()).isEqualTo(ParquetLists.TWO_LEVEL);
     assertThat(config.outputMode()).isEqualTo(OutputMode.ERRORIFEXISTS);
     assertThat(config.outputKeep()).isEmpty();
     assertThat(config.blockMaxRows()).isEqualTo(4096);
@@ -436,6 +438,15 @@ class JobConfigTest {
     assertThat(problemsOf(MINIMAL + "module.weights: {format: npy, path: w.npy}\n").problems()).containsExactly(
         "Missing key 'module.weights.bias-path' in conf/x.yaml: module.bias is true and module.weights.format is"
             + " npy, so the bias file is needed; give it, or set module.bias: false");
+  }
+
+  @Test
+  void hyphenatedEnumValuesAreSpelledWithHyphens() {
+    assertThat(parse(MINIMAL + "output.parquet-lists: three-level\n").parquetLists())
+        .isEqualTo(ParquetLists.THREE_LEVEL);
+    assertThat(parse(MINIMAL, "output.parquet-lists=Two-Level").parquetLists()).isEqualTo(ParquetLists.TWO_LEVEL);
+    assertThat(problemsOf(MINIMAL + "output.parquet-lists: three_level\n").problems()).containsExactly(
+        "output.parquet-lists in conf/x.yaml must be one of [two-level, three-level], got 'three_level'");
   }
 
   @Test
