@@ -11,6 +11,7 @@ import dev.sparklinear.job.LinearJob;
 import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.testing.ClassesJar;
 import dev.sparklinear.testing.EventLog;
+import dev.sparklinear.testing.InlineLayer;
 import dev.sparklinear.testing.LocalSpark;
 import dev.sparklinear.testing.SparkProcesses;
 import dev.sparklinear.testing.StandaloneCluster;
@@ -24,7 +25,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -85,8 +85,8 @@ class FaultToleranceIT extends LocalSpark {
   private static Path input;
   private static Path config;
   private static Path hookJar;
-  private static float[][] weight;
-  private static float[] bias;
+  /** Written with four decimals; the reference uses the same decimals read as floats, as the job does. */
+  private static final InlineLayer LAYER = InlineLayer.of(IN, OUT, (o, j) -> Math.cos(1.7 * o + 0.45 * j) / 4, o -> 0.5 - 0.125 * o);
   private static Path cleanOutput;
   private static Map<Long, float[]> cleanRows;
 
@@ -107,7 +107,7 @@ class FaultToleranceIT extends LocalSpark {
     long start = System.nanoTime();
     input = dir.resolve("input");
     writeInput(input);
-    config = writeConfig(dir.resolve("faults-32x8.yaml"));
+    config = Files.writeString(dir.resolve("faults-32x8.yaml"), LAYER.jobConfig(), StandardCharsets.UTF_8);
     // The hook classes travel in a jar of their own, as a user's would: the spark-submit jar has no test classes.
     hookJar = ClassesJar.write(dir.resolve("fault-hooks.jar"), FailFirstAttemptHook.class, SlowHook.class);
     long cleanStart = System.nanoTime();
@@ -141,12 +141,8 @@ class FaultToleranceIT extends LocalSpark {
       long id = entry.getKey();
       float[] y = entry.getValue();
       for (int o = 0; o < OUT; o++) {
-        double reference = bias[o];
-        double magnitude = Math.abs(bias[o]);
-        for (int j = 0; j < IN; j++) {
-          reference += (double) weight[o][j] * feature(id, j);
-          magnitude += Math.abs((double) weight[o][j] * feature(id, j));
-        }
+        double reference = LAYER.reference(o, j -> feature(id, j));
+        double magnitude = LAYER.magnitude(o, j -> feature(id, j));
         // float32 accumulation of 33 terms: relative error far below 1e-5 of the sum of the terms' magnitudes.
         assertThat((double) y[o]).as("clean run, row %d, output %d", id, o)
             .isCloseTo(reference, offset(1e-5 * (1 + magnitude)));
@@ -471,43 +467,4 @@ class FaultToleranceIT extends LocalSpark {
         .write().parquet(input.toString());
   }
 
-  /**
-   * A 32 -> 8 layer with bias and inline weights, written with four decimals; the reference uses the same decimals
-   * read as floats, which is what the job computes with.
-   */
-  private static Path writeConfig(Path file) throws IOException {
-    weight = new float[OUT][IN];
-    bias = new float[OUT];
-    List<String> weightRows = new ArrayList<>();
-    for (int o = 0; o < OUT; o++) {
-      List<String> values = new ArrayList<>();
-      for (int j = 0; j < IN; j++) {
-        String value = String.format(Locale.ROOT, "%.4f", Math.cos(1.7 * o + 0.45 * j) / 4);
-        weight[o][j] = Float.parseFloat(value);
-        values.add(value);
-      }
-      weightRows.add("[" + String.join(", ", values) + "]");
-    }
-    List<String> biasValues = new ArrayList<>();
-    for (int o = 0; o < OUT; o++) {
-      String value = String.format(Locale.ROOT, "%.4f", 0.5 - 0.125 * o);
-      bias[o] = Float.parseFloat(value);
-      biasValues.add(value);
-    }
-    String yaml = String.join("\n",
-        "module:",
-        "  in-features: " + IN,
-        "  out-features: " + OUT,
-        "  bias: true",
-        "  weights:",
-        "    format: inline",
-        "    weight: [" + String.join(", ", weightRows) + "]",
-        "    bias: [" + String.join(", ", biasValues) + "]",
-        "input:",
-        "  column: features",
-        "output:",
-        "  mode: errorifexists",
-        "");
-    return Files.writeString(file, yaml, StandardCharsets.UTF_8);
-  }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.offset;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparklinear.testing.EventLog;
+import dev.sparklinear.testing.InlineLayer;
 import dev.sparklinear.testing.LocalSpark;
 import dev.sparklinear.testing.SparkProcesses;
 import dev.sparklinear.testing.StandaloneCluster;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
@@ -55,8 +55,8 @@ class StandaloneClusterIT extends LocalSpark {
   private static SparkProcesses.Finished run;
   private static Path output;
   private static Path events;
-  private static float[][] weight;
-  private static float[] bias;
+  /** Written with four decimals; the reference uses the same decimals read as floats, as the job does. */
+  private static final InlineLayer LAYER = InlineLayer.of(IN, OUT, (o, j) -> Math.cos(1.7 * o + 0.45 * j), o -> 0.5 - 0.375 * o);
 
   /** Input feature {@code j} of row {@code id}: smooth, signed, and not exactly representable in decimal. */
   private static float feature(long id, int j) {
@@ -70,7 +70,7 @@ class StandaloneClusterIT extends LocalSpark {
     output = dir.resolve("output");
     events = Files.createDirectories(dir.resolve("events"));
     writeInput(input);
-    Path config = writeConfig(dir.resolve("cluster-16x4.yaml"));
+    Path config = Files.writeString(dir.resolve("cluster-16x4.yaml"), LAYER.jobConfig(), StandardCharsets.UTF_8);
 
     SparkProcesses processes = SparkProcesses.create(dir);
     long clusterStart = System.nanoTime();
@@ -145,45 +145,6 @@ class StandaloneClusterIT extends LocalSpark {
     spark.createDataFrame(rows, schema).repartition(FILES).write().parquet(input.toString());
   }
 
-  /**
-   * A 16 -> 4 layer with bias and inline weights, written with four decimals; the reference uses the same decimals
-   * read as floats, which is what the job computes with.
-   */
-  private static Path writeConfig(Path file) throws IOException {
-    weight = new float[OUT][IN];
-    bias = new float[OUT];
-    List<String> weightRows = new ArrayList<>();
-    for (int o = 0; o < OUT; o++) {
-      List<String> values = new ArrayList<>();
-      for (int j = 0; j < IN; j++) {
-        String value = String.format(Locale.ROOT, "%.4f", Math.cos(1.7 * o + 0.45 * j));
-        weight[o][j] = Float.parseFloat(value);
-        values.add(value);
-      }
-      weightRows.add("[" + String.join(", ", values) + "]");
-    }
-    List<String> biasValues = new ArrayList<>();
-    for (int o = 0; o < OUT; o++) {
-      String value = String.format(Locale.ROOT, "%.4f", 0.5 - 0.375 * o);
-      bias[o] = Float.parseFloat(value);
-      biasValues.add(value);
-    }
-    String yaml = String.join("\n",
-        "module:",
-        "  in-features: " + IN,
-        "  out-features: " + OUT,
-        "  bias: true",
-        "  weights:",
-        "    format: inline",
-        "    weight: [" + String.join(", ", weightRows) + "]",
-        "    bias: [" + String.join(", ", biasValues) + "]",
-        "input:",
-        "  column: features",
-        "output:",
-        "  mode: errorifexists",
-        "");
-    return Files.writeString(file, yaml, StandardCharsets.UTF_8);
-  }
 
   @Test
   void everyOutputRowMatchesDoublePrecisionReference() {
@@ -199,12 +160,8 @@ class StandaloneClusterIT extends LocalSpark {
       List<Float> y = entry.getValue().getList(entry.getValue().fieldIndex("output"));
       assertThat(y).as("output of row %d", id).hasSize(OUT);
       for (int o = 0; o < OUT; o++) {
-        double reference = bias[o];
-        double magnitude = Math.abs(bias[o]);
-        for (int j = 0; j < IN; j++) {
-          reference += (double) weight[o][j] * feature(id, j);
-          magnitude += Math.abs((double) weight[o][j] * feature(id, j));
-        }
+        double reference = LAYER.reference(o, j -> feature(id, j));
+        double magnitude = LAYER.magnitude(o, j -> feature(id, j));
         // float32 accumulation of 17 terms: relative error far below 1e-5 of the sum of the terms' magnitudes.
         double tolerance = 1e-5 * (1 + magnitude);
         assertThat((double) y.get(o)).as("row %d, output %d", id, o)
