@@ -126,7 +126,7 @@ public final class LinearJob {
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
           loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
           spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics(),
-          config.invalidRows().configValue(), counters.invalidRows());
+          config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel());
       writeText(summary.toJson(), new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
       if (report) {
         writeText(ReportPage.render(summary), new Path(staged.stagingPath(), ReportPage.FILE_NAME), hadoop);

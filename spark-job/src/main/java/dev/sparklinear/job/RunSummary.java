@@ -29,7 +29,8 @@ public record RunSummary(
     Map<String, Object> config,
     Map<String, List<DimensionStats>> hookStatistics,
     String invalidRowsPolicy,
-    Map<String, Long> invalidRows) {
+    Map<String, Long> invalidRows,
+    Map<String, Long> kernels) {
 
   /** The name of the summary file written into the output folder. */
   public static final String FILE_NAME = "_spark_linear.json";
@@ -37,6 +38,7 @@ public record RunSummary(
   public RunSummary {
     hookStatistics = Collections.unmodifiableMap(new LinkedHashMap<>(hookStatistics));
     invalidRows = Collections.unmodifiableMap(new LinkedHashMap<>(invalidRows));
+    kernels = Collections.unmodifiableMap(new LinkedHashMap<>(kernels));
   }
 
   /** A summary of a run that found no invalid rows. */
@@ -44,7 +46,7 @@ public record RunSummary(
       Map<String, String> weightsSha256, Map<String, String> weightsMetadata, String sparkVersion, String master,
       String outputPath, Map<String, Object> config, Map<String, List<DimensionStats>> hookStatistics) {
     this(rowsIn, rowsOut, blocks, wallSeconds, module, weights, weightsSha256, weightsMetadata, sparkVersion, master,
-        outputPath, config, hookStatistics, "error", Map.of());
+        outputPath, config, hookStatistics, "error", Map.of(), Map.of());
   }
 
   /** Invalid rows of every reason. */
@@ -82,6 +84,7 @@ public record RunSummary(
     json.put("weights", weights);
     json.put("weights_sha256", weightsSha256);
     json.put("weights_metadata", weightsMetadata);
+    json.put("kernels", kernels); // partitions by the kernel that ran them on the executors
     json.put("spark_version", sparkVersion);
     json.put("master", master);
     json.put("output_path", outputPath);
@@ -106,7 +109,23 @@ public record RunSummary(
     String invalid = invalidRowsTotal() == 0 ? "" : String.format("%n  invalid rows (%s): %s", invalidRowsPolicy,
         invalidRows.entrySet().stream().filter(e -> e.getValue() > 0).map(e -> e.getKey() + " " + e.getValue())
             .collect(java.util.stream.Collectors.joining(", ")));
-    return invalid.isEmpty() ? text() : text() + invalid;
+    return text() + kernelText() + invalid;
+  }
+
+  /** Which kernels ran, and what to do when some partitions ran the slow one. */
+  private String kernelText() {
+    if (kernels.isEmpty()) {
+      return "";
+    }
+    String ran = kernels.entrySet().stream()
+        .map(e -> String.format("%s (%,d partition%s)", e.getKey(), e.getValue(), e.getValue() == 1 ? "" : "s"))
+        .collect(java.util.stream.Collectors.joining(", "));
+    String advice = kernels.containsKey("scalar")
+        ? String.format("%n  note:    the scalar kernel is the slow one: its JVMs lacked --add-modules"
+            + " jdk.incubator.vector (on a cluster, add it to spark.executor.extraJavaOptions), had vectors of fewer"
+            + " than 4 floats, or were told -Dsparklinear.kernel=scalar")
+        : "";
+    return String.format("%n  kernel:  %s", ran) + advice;
   }
 
   private String text() {

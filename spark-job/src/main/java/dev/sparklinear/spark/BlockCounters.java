@@ -1,12 +1,19 @@
 package dev.sparklinear.spark;
 
+import dev.sparklinear.core.kernel.LinearKernels;
+import dev.sparklinear.core.nn.Linear;
+import dev.sparklinear.core.nn.Module;
 import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.SparkContext;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * Job-wide counts gathered on the executors with Spark accumulators: rows read, rows written and blocks run. Counts
- * from a retried task are counted once by Spark (accumulators updated in actions are applied once per task).
+ * Job-wide counts gathered on the executors with Spark accumulators: rows read, rows written, blocks run, and the
+ * partitions each kernel ran. Counts from a retried task are counted once by Spark (accumulators updated in actions
+ * are applied once per task).
  */
 public final class BlockCounters implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -16,13 +23,16 @@ public final class BlockCounters implements Serializable {
   private final LongAccumulator blocks;
   /** Invalid rows by reason, in the order of {@link FeatureReader.Problem}. */
   private final LongAccumulator[] invalid;
+  /** Partitions by the kernel that ran them, in the order of {@link LinearKernels#kernelNames()}. */
+  private final LongAccumulator[] kernels;
 
   private BlockCounters(LongAccumulator rowsIn, LongAccumulator rowsOut, LongAccumulator blocks,
-      LongAccumulator[] invalid) {
+      LongAccumulator[] invalid, LongAccumulator[] kernels) {
     this.rowsIn = rowsIn;
     this.rowsOut = rowsOut;
     this.blocks = blocks;
     this.invalid = invalid;
+    this.kernels = kernels;
   }
 
   /** Registers fresh accumulators with {@code context}. */
@@ -32,11 +42,41 @@ public final class BlockCounters implements Serializable {
     for (int i = 0; i < problems.length; i++) {
       invalid[i] = context.longAccumulator("spark-linear invalid rows: " + problems[i].reason);
     }
+    List<String> names = LinearKernels.kernelNames();
+    LongAccumulator[] kernels = new LongAccumulator[names.size()];
+    for (int i = 0; i < kernels.length; i++) {
+      kernels[i] = context.longAccumulator("spark-linear partitions on the " + names.get(i) + " kernel");
+    }
     return new BlockCounters(
         context.longAccumulator("spark-linear rows in"),
         context.longAccumulator("spark-linear rows out"),
         context.longAccumulator("spark-linear blocks"),
-        invalid);
+        invalid, kernels);
+  }
+
+  /**
+   * Counts a partition under the kernel its module computes with in this JVM. The kernel depends on each executor's
+   * JVM flags ({@code --add-modules jdk.incubator.vector}), which the driver cannot see.
+   */
+  void addPartition(Module module) {
+    if (module instanceof Linear linear) {
+      int index = LinearKernels.kernelNames().indexOf(linear.kernelName());
+      if (index >= 0) {
+        kernels[index].add(1);
+      }
+    }
+  }
+
+  /** Partitions by the kernel that ran them ({@code vector}, {@code scalar}); kernels that ran none are left out. */
+  public Map<String, Long> partitionsByKernel() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    List<String> names = LinearKernels.kernelNames();
+    for (int i = 0; i < kernels.length; i++) {
+      if (kernels[i].value() > 0) {
+        out.put(names.get(i), kernels[i].value());
+      }
+    }
+    return out;
   }
 
   void addInvalid(FeatureReader.Problem problem) {
@@ -44,8 +84,8 @@ public final class BlockCounters implements Serializable {
   }
 
   /** Invalid rows by reason ({@code null-vector}, {@code wrong-width}, ...), every reason listed. */
-  public java.util.Map<String, Long> invalidRows() {
-    java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+  public Map<String, Long> invalidRows() {
+    Map<String, Long> out = new LinkedHashMap<>();
     for (FeatureReader.Problem problem : FeatureReader.Problem.values()) {
       out.put(problem.reason, invalid[problem.ordinal()].value());
     }

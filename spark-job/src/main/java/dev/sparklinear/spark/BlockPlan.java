@@ -1,5 +1,6 @@
 package dev.sparklinear.spark;
 
+import dev.sparklinear.core.nn.Module;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +34,13 @@ record BlockPlan(
   void count(int rowsRead, int rowsWritten) {
     if (counters != null) {
       counters.addBlock(rowsRead, rowsWritten);
+    }
+  }
+
+  /** Counts a partition under its module's kernel when the job asked for counts. */
+  void countPartition(Module module) {
+    if (counters != null) {
+      counters.addPartition(module);
     }
   }
 

@@ -249,12 +249,18 @@ public class LinearTransformer extends Transformer {
     JavaRDD<InternalRow> output;
     if (columnar.isPresent()) {
       int[] ordinals = columnar.get().ordinals();
-      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition =
-          batches -> BatchPartitionRunner.start(batches, ExecutorModules.get(broadcast), blockPlan, ordinals);
+      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches -> {
+        Module executorModule = ExecutorModules.get(broadcast);
+        blockPlan.countPartition(executorModule);
+        return BatchPartitionRunner.start(batches, executorModule, blockPlan, ordinals);
+      };
       output = columnar.get().batches().toJavaRDD().mapPartitions(runPartition);
     } else {
-      FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition =
-          rows -> PartitionRunner.start(rows, ExecutorModules.get(broadcast), blockPlan);
+      FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition = rows -> {
+        Module executorModule = ExecutorModules.get(broadcast);
+        blockPlan.countPartition(executorModule);
+        return PartitionRunner.start(rows, executorModule, blockPlan);
+      };
       output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
     }
     StructType schema = new StructType(plan.outputFields().toArray(new StructField[0]));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.spark.InvalidRowException;
 import dev.sparklinear.testing.ArrayColumns;
@@ -202,6 +203,31 @@ class LinearJobTest extends LocalSpark {
   }
 
   @Test
+  void partitionsRunOnTheScalarKernelAreCountedWithAdvice() {
+    Path input = namedFeatures();
+    Path output = tmp.resolve("scalar-out");
+    JobConfig config = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + input, "output.path=" + output, "output.keep=[id]"));
+    String before = System.getProperty(LinearKernels.KERNEL_PROPERTY);
+    System.setProperty(LinearKernels.KERNEL_PROPERTY, "scalar"); // local mode: the executors are this JVM
+    RunSummary summary;
+    try {
+      summary = new LinearJob(config, spark).run();
+    } finally {
+      if (before == null) {
+        System.clearProperty(LinearKernels.KERNEL_PROPERTY);
+      } else {
+        System.setProperty(LinearKernels.KERNEL_PROPERTY, before);
+      }
+    }
+
+    int partitions = spark.read().parquet(input.toString()).rdd().getNumPartitions();
+    assertThat(summary.kernels()).containsExactly(Map.entry("scalar", (long) partitions));
+    assertThat(summary.toText()).contains("kernel:  scalar (" + partitions + " partition")
+        .contains("note:    the scalar kernel is the slow one").contains("spark.executor.extraJavaOptions");
+  }
+
+  @Test
   void aFailedOverwriteKeepsThePreviousOutputAndARerunEqualsACleanRun() throws IOException {
     Path output = tmp.resolve("kept-out");
     JobConfig good = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
@@ -267,6 +293,14 @@ class LinearJobTest extends LocalSpark {
     assertThat(file.get("weights").asText()).isEqualTo("inline");
     assertThat(file.get("spark_version").asText()).isEqualTo(spark.version());
     assertThat(file.get("output_path").asText()).isEqualTo(output.toString());
+    // The test JVM has the Vector API module (Spark's flags add it), so every partition ran the vector kernel.
+    assertThat(ModuleLayer.boot().findModule("jdk.incubator.vector")).isPresent();
+    long partitions = spark.read().parquet(RepositoryRoot.resolve("data/seed/features.parquet").toString())
+        .rdd().getNumPartitions();
+    assertThat(file.get("kernels").properties()).hasSize(1);
+    assertThat(file.get("kernels").get("vector").asLong()).isEqualTo(partitions);
+    assertThat(summary.toText()).contains(String.format("kernel:  vector (%,d partition", partitions))
+        .doesNotContain("note:");
     JsonNode resolved = file.get("config");
     assertThat(resolved.get("module.in-features").asInt()).isEqualTo(4);
     assertThat(resolved.get("module.out-features").asInt()).isEqualTo(3);

@@ -3,6 +3,7 @@ package dev.sparklinear.core.kernel;
 import dev.sparklinear.core.tensor.Tensor;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -95,6 +96,11 @@ public final class LinearKernels {
             ? VectorSupport.create(weight, bias)
             : new BlockedLinearKernel(weight, bias);
     }
+  }
+
+  /** The {@link LinearKernel#name()} of every kernel there is: {@code "vector"} and {@code "scalar"}. */
+  public static List<String> kernelNames() {
+    return List.of("vector", "scalar");
   }
 
   /** Whether this JVM can run the vector kernel ({@code jdk.incubator.vector} present, wide enough vectors). */

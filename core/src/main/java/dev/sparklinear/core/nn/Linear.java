@@ -148,6 +148,14 @@ public class Linear extends Module {
     }
   }
 
+  /**
+   * The {@link LinearKernel#name()} of the kernel this layer computes with in this JVM: {@code "vector"} or
+   * {@code "scalar"} (see {@link LinearKernels}).
+   */
+  public String kernelName() {
+    return kernel().name();
+  }
+
   private LinearKernel kernel() {
     LinearKernel k = kernel;
     if (k == null) {

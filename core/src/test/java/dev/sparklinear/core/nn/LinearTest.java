@@ -106,6 +106,14 @@ class LinearTest {
   }
 
   @Test
+  void kernelNameSaysWhichKernelComputes() {
+    // The test JVM is started with --add-modules jdk.incubator.vector and no kernel property.
+    assertThat(ModuleLayer.boot().findModule("jdk.incubator.vector")).isPresent();
+    assertThat(System.getProperty("sparklinear.kernel")).isNull();
+    assertThat(new Linear(64, 16, true, 1).kernelName()).isEqualTo("vector");
+  }
+
+  @Test
   void newWeightIsUsedByTheNextCall() {
     Linear fc = seedExample();
     assertThat(fc.call(1, 2, 3, 4)).containsExactly(30, 40, 50);
