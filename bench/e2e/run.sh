@@ -3,7 +3,7 @@
 # bench/e2e/results-jdk<N>.md.
 #
 #   bench/e2e/run.sh                                             # the JDK of JAVA_HOME, else the `java` on PATH
-#   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 bench/e2e/run.sh
+#   JAVA_HOME=/path/to/jdk-25 bench/e2e/run.sh
 #   SHAPES=64x16 SKIP_SCALING=1 SKIP_MEMORY=1 bench/e2e/run.sh   # a subset
 #
 # Per shape (64x16: 2,000,000 rows; 256x256: 1,000,000 rows; 1024x1024: 200,000 rows), in one JVM and one local[2]

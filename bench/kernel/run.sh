@@ -3,7 +3,7 @@
 # bench/kernel/results-jdk<N>.txt.
 #
 #   bench/kernel/run.sh                                          # the JDK of JAVA_HOME, else the `java` on PATH
-#   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 bench/kernel/run.sh
+#   JAVA_HOME=/path/to/jdk-25 bench/kernel/run.sh
 #
 # Contenders per shape (4->3, 64->16 on 4096 rows; 256->256, 1024->1024 on 1024 rows):
 #   vector    our Vector API kernel (Arrow block in and out, its heap copies included)
