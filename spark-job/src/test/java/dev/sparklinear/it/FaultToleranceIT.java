@@ -348,26 +348,10 @@ class FaultToleranceIT extends LocalSpark {
   }
 
   private static List<String> submitArgs(Path output, Path events, String... jobArgs) {
-    List<String> args = new ArrayList<>(List.of(
-        "--master", cluster.masterUrl(),
-        "--deploy-mode", "client",
-        "--conf", "spark.driver.host=" + SparkProcesses.LOOPBACK,
-        "--conf", "spark.driver.bindAddress=" + SparkProcesses.LOOPBACK,
-        "--conf", "spark.ui.enabled=false",
-        // Two one-core executors on the worker's two cores, both registered before the first job runs.
-        "--conf", "spark.executor.cores=1",
-        "--conf", "spark.executor.memory=512m",
-        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", SparkProcesses.SHORT_LIVED_JVM),
-        "--conf", "spark.cores.max=2",
-        "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
-        "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=60s",
+    List<String> args = new ArrayList<>(cluster.twoExecutorSubmitOptions(events));
+    args.addAll(List.of(
         // Spark's default, stated because the tests rely on it: a task may fail three times and still be retried.
         "--conf", "spark.task.maxFailures=4",
-        // One partition per input file.
-        "--conf", "spark.sql.files.maxPartitionBytes=1m",
-        "--conf", "spark.eventLog.enabled=true",
-        "--conf", "spark.eventLog.dir=" + events.toUri(),
-        "--conf", "spark.eventLog.compress=false",
         "--jars", hookJar.toString(),
         "--class", MAIN_CLASS,
         processes.submitJar().toString(),

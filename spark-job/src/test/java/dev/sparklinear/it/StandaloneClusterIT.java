@@ -76,24 +76,8 @@ class StandaloneClusterIT extends LocalSpark {
     long clusterStart = System.nanoTime();
     cluster = StandaloneCluster.start(processes, dir.resolve("cluster"), 2, "2g", CLUSTER_START);
     long clusterUp = System.nanoTime();
-    run = submitWithClusterLogs(processes, List.of(
-        "--master", cluster.masterUrl(),
-        "--deploy-mode", "client",
-        "--conf", "spark.driver.host=" + SparkProcesses.LOOPBACK,
-        "--conf", "spark.driver.bindAddress=" + SparkProcesses.LOOPBACK,
-        "--conf", "spark.ui.enabled=false",
-        // Two one-core executors on the worker's two cores, both registered before the first job runs.
-        "--conf", "spark.executor.cores=1",
-        "--conf", "spark.executor.memory=512m",
-        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", SparkProcesses.SHORT_LIVED_JVM),
-        "--conf", "spark.cores.max=2",
-        "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
-        "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=60s",
-        // One partition per input file, so that there are more tasks than executors.
-        "--conf", "spark.sql.files.maxPartitionBytes=1m",
-        "--conf", "spark.eventLog.enabled=true",
-        "--conf", "spark.eventLog.dir=" + events.toUri(),
-        "--conf", "spark.eventLog.compress=false",
+    List<String> args = new ArrayList<>(cluster.twoExecutorSubmitOptions(events));
+    args.addAll(List.of(
         "--class", "dev.sparklinear.job.SparkLinear",
         processes.submitJar().toString(),
         "run", config.toString(),
@@ -101,6 +85,7 @@ class StandaloneClusterIT extends LocalSpark {
         "--set", "output.path=" + output,
         "--set", "block.max-rows=" + BLOCK_ROWS,
         "--show", "0"));
+    run = submitWithClusterLogs(processes, args);
     long end = System.nanoTime();
     System.out.printf("StandaloneClusterIT: data %d ms, cluster start %d ms, spark-submit %d ms, total %d ms%n",
         (clusterStart - start) / 1_000_000, (clusterUp - clusterStart) / 1_000_000, (end - clusterUp) / 1_000_000,

@@ -89,6 +89,30 @@ public final class StandaloneCluster implements AutoCloseable {
     return "spark://" + SparkProcesses.LOOPBACK + ":" + masterPort;
   }
 
+  /**
+   * The spark-submit options both cluster tests run with: client mode with the driver on loopback, two one-core
+   * executors on the worker's two cores (both registered before the first job runs), one partition per input file
+   * (so that there are more tasks than executors), and an uncompressed event log in {@code events}.
+   */
+  public List<String> twoExecutorSubmitOptions(Path events) {
+    return List.of(
+        "--master", masterUrl(),
+        "--deploy-mode", "client",
+        "--conf", "spark.driver.host=" + SparkProcesses.LOOPBACK,
+        "--conf", "spark.driver.bindAddress=" + SparkProcesses.LOOPBACK,
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.executor.cores=1",
+        "--conf", "spark.executor.memory=512m",
+        "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", SparkProcesses.SHORT_LIVED_JVM),
+        "--conf", "spark.cores.max=2",
+        "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+        "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=60s",
+        "--conf", "spark.sql.files.maxPartitionBytes=1m",
+        "--conf", "spark.eventLog.enabled=true",
+        "--conf", "spark.eventLog.dir=" + events.toUri(),
+        "--conf", "spark.eventLog.compress=false");
+  }
+
   /** The worker's work dir: one {@code app-*} folder per application, one folder per executor in it. */
   public Path workerWorkDir() {
     return workerWorkDir;
