@@ -1,0 +1,196 @@
+package dev.sparklinear.spark.parquet;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.ColumnWriteStore;
+import org.apache.parquet.column.ParquetProperties;
+import org.apache.parquet.hadoop.CodecFactory;
+import org.apache.parquet.hadoop.ColumnChunkPageWriteStore;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetOutputFormat;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Writes rows into one Parquet file, row group by row group: float and float-array columns through
+ * {@link FloatColumn}, the other columns through Parquet's column writers ({@link KeptColumn}); both hand their pages
+ * to Parquet's page store, which compresses them and writes the column chunks, offset and column indexes.
+ *
+ * <p>Parquet settings come from the Hadoop configuration under Parquet's own keys ({@code parquet.block.size},
+ * {@code parquet.page.size}, {@code parquet.enable.dictionary}, ...), as with Spark's writer.
+ */
+final class PartWriter implements AutoCloseable {
+  private final ParquetFileWriter file;
+  private final MessageType schema;
+  private final MessageType keptSchema;
+  private final ParquetProperties properties;
+  private final CodecFactory codecs;
+  private final CodecFactory.BytesCompressor compressor;
+  private final Map<String, String> footer;
+  private final long rowGroupBytes;
+  private final List<FloatColumn> floats = new ArrayList<>();
+  private final List<KeptColumn> kept = new ArrayList<>();
+  private final List<ColumnDescriptor> keptLeaves = new ArrayList<>();
+
+  private ColumnChunkPageWriteStore pageStore;
+  private ColumnWriteStore keptStore;
+  private long groupRows;
+  private long rows;
+
+  private PartWriter(Path path, Configuration conf, StructType sparkSchema, MessageType schema,
+      CompressionCodecName codec, Map<String, String> footer) throws IOException {
+    this.schema = schema;
+    this.footer = footer;
+    int pageBytes = ParquetOutputFormat.getPageSize(conf);
+    this.rowGroupBytes = ParquetOutputFormat.getLongBlockSize(conf);
+    this.properties = ParquetProperties.builder()
+        .withPageSize(pageBytes)
+        .withDictionaryPageSize(ParquetOutputFormat.getDictionaryPageSize(conf))
+        .withDictionaryEncoding(ParquetOutputFormat.getEnableDictionary(conf))
+        .withWriterVersion(ParquetOutputFormat.getWriterVersion(conf))
+        .withPageWriteChecksumEnabled(ParquetOutputFormat.getPageWriteChecksumEnabled(conf))
+        .build();
+    List<Type> keptFields = new ArrayList<>();
+    List<ColumnDescriptor> leaves = schema.getColumns();
+    StructField[] fields = sparkSchema.fields();
+    for (int i = 0; i < fields.length; i++) {
+      ColumnDescriptor leaf = leaves.get(i);
+      StructField field = fields[i];
+      if (field.dataType() instanceof FloatType) {
+        floats.add(new FloatColumn(i, false, false, leaf, field.nullable(), pageBytes));
+      } else if (field.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType) {
+        floats.add(new FloatColumn(i, true, array.containsNull(), leaf, field.nullable(), pageBytes));
+      } else {
+        KeptColumn column = KeptColumn.of(i, field.dataType(), leaf.getMaxDefinitionLevel());
+        if (column == null) {
+          throw new IllegalArgumentException("Column " + field.name() + " has type " + field.dataType().sql()
+              + ", which " + ColumnarParquetWriter.class.getSimpleName() + " does not write");
+        }
+        kept.add(column);
+        keptLeaves.add(leaf);
+        keptFields.add(schema.getType(i));
+      }
+    }
+    this.keptSchema = keptFields.isEmpty() ? null : new MessageType(schema.getName(), keptFields);
+    this.codecs = new CodecFactory(conf, pageBytes);
+    this.compressor = codecs.getCompressor(codec);
+    this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(path, conf), schema, ParquetFileWriter.Mode.CREATE,
+        rowGroupBytes, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT),
+        null, properties);
+    try {
+      file.start();
+      startRowGroup();
+    } catch (IOException | RuntimeException e) {
+      abort();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens {@code path} (which must not exist) for rows of {@code sparkSchema}, written as {@code schema} (one leaf per
+   * top-level column, in order), with {@code footer} as the file's key-value metadata.
+   */
+  static PartWriter open(Path path, Configuration conf, StructType sparkSchema, MessageType schema,
+      CompressionCodecName codec, Map<String, String> footer) throws IOException {
+    return new PartWriter(path, conf, sparkSchema, schema, codec, footer);
+  }
+
+  void write(InternalRow row) throws IOException {
+    for (FloatColumn column : floats) {
+      column.add(row);
+    }
+    for (KeptColumn column : kept) {
+      column.add(row);
+    }
+    if (keptStore != null) {
+      keptStore.endRecord();
+    }
+    groupRows++;
+    rows++;
+    // The buffered size is a sum over the columns: looked at every 1024 rows, as Parquet's writer does at most.
+    if ((groupRows & 1023) == 0 && bufferedBytes() >= rowGroupBytes) {
+      flushRowGroup();
+      startRowGroup();
+    }
+  }
+
+  /** Rows written so far. */
+  long rows() {
+    return rows;
+  }
+
+  private long bufferedBytes() {
+    long bytes = keptStore == null ? 0 : keptStore.getBufferedSize();
+    for (FloatColumn column : floats) {
+      bytes += column.bufferedBytes() + pageStore.getPageWriter(column.descriptor()).getMemSize();
+    }
+    return bytes;
+  }
+
+  private void startRowGroup() {
+    pageStore = new ColumnChunkPageWriteStore(compressor, schema, properties.getAllocator(),
+        properties.getColumnIndexTruncateLength(), properties.getPageWriteChecksumEnabled());
+    for (FloatColumn column : floats) {
+      column.startRowGroup(pageStore.getPageWriter(column.descriptor()));
+    }
+    if (keptSchema != null) {
+      keptStore = properties.newColumnWriteStore(keptSchema, pageStore);
+      for (int i = 0; i < kept.size(); i++) {
+        kept.get(i).startRowGroup(keptStore.getColumnWriter(keptLeaves.get(i)));
+      }
+    }
+    groupRows = 0;
+  }
+
+  private void flushRowGroup() throws IOException {
+    if (groupRows > 0) {
+      if (keptStore != null) {
+        keptStore.flush();
+      }
+      for (FloatColumn column : floats) {
+        column.flushPage();
+      }
+      file.startBlock(groupRows);
+      pageStore.flushToFileWriter(file);
+      file.endBlock();
+    }
+    if (keptStore != null) {
+      keptStore.close();
+    }
+    pageStore.close();
+  }
+
+  /** Writes the last row group and the footer, and closes the file. */
+  @Override
+  public void close() throws IOException {
+    try {
+      flushRowGroup();
+      file.end(footer);
+    } finally {
+      codecs.release();
+    }
+  }
+
+  /** Gives up on the file (its caller deletes it). Never throws: it runs while another failure is reported. */
+  void abort() {
+    try {
+      file.abort();
+    } catch (RuntimeException ignored) {
+      // The original failure matters more.
+    }
+    codecs.release();
+  }
+}
