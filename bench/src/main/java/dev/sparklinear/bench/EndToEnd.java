@@ -7,6 +7,7 @@ import dev.sparklinear.spark.LinearTransformer;
 import dev.sparklinear.spark.OutputLayout;
 import dev.sparklinear.spark.ParquetOutput;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
+import dev.sparklinear.spark.parquet.ColumnarParquetWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -56,14 +57,19 @@ import org.apache.spark.sql.types.DataTypes;
  *   <li>{@code floor}: the I/O floor, the same read and an output of the same width made without compute
  *       ({@code slice(features, 1, out)}), written as {@code array<float>};
  *   <li>{@code floor-columns}: the same with one float column per output ({@code features[i]});
+ *   <li>{@code floor-columnar}: the floor written by spark-linear's {@link ColumnarParquetWriter} instead of Spark's
+ *       writer: the I/O floor of spark-linear's own output path;
  *   <li>{@code udf}: a per-row Java UDF over {@code array<float>} returning {@code float[]}: what a Spark user writes;
  *   <li>{@code mllib}: {@code array_to_vector}, then a UDF calling {@code DenseMatrix.multiply(vector)} plus the bias,
  *       writing a Spark ML vector: the MLlib way;
  *   <li>{@code linear}, {@code linear-columns}: {@link LinearTransformer} with the {@code array} and {@code columns}
  *       output layouts; {@code linear-rows}: the array layout taking Spark's rows instead of the columnar batches.
- *       These write as the job does by default ({@link ParquetOutput}: two-level lists, no dictionary on the
- *       computed columns); {@code linear-three-level} writes the array layout as standard three-level lists (the
- *       job's {@code output.parquet-lists: three-level}).
+ *       These write as the job does by default ({@link ColumnarParquetWriter}, two-level lists);
+ *       {@code linear-three-level} writes the array layout as standard three-level lists (the job's
+ *       {@code output.parquet-lists: three-level}); {@code linear-spark-writer} and
+ *       {@code linear-columns-spark-writer} write through Spark's writer as the job does with
+ *       {@code output.parquet-writer: spark} ({@link ParquetOutput}: two-level lists, no dictionary on the computed
+ *       columns).
  * </ul>
  *
  * <p>For experiments, {@code --spark-conf "k=v;k=v"} adds session settings and {@code --write-options "k=v;k=v"}
@@ -71,8 +77,8 @@ import org.apache.spark.sql.types.DataTypes;
  */
 public final class EndToEnd {
   private static final List<String> ALL_CONTENDERS =
-      List.of("read", "floor", "floor-columns", "udf", "mllib", "linear", "linear-columns", "linear-rows",
-          "linear-three-level");
+      List.of("read", "floor", "floor-columns", "floor-columnar", "udf", "mllib", "linear", "linear-columns",
+          "linear-rows", "linear-three-level", "linear-spark-writer", "linear-columns-spark-writer");
 
   private final SparkSession spark;
   private final Linear linear;
@@ -199,9 +205,14 @@ public final class EndToEnd {
     Dataset<Row> result = planFor(contender).apply(spark.read().parquet(input));
     if (contender.equals("read")) {
       result.write().format("noop").mode(SaveMode.Overwrite).save();
-    } else if (contender.startsWith("linear")) {
-      // As the job writes: the computed columns without dictionary, lists in the configured layout.
+    } else if ((contender.startsWith("linear") && !contender.endsWith("-spark-writer"))
+        || contender.equals("floor-columnar")) {
+      // As the job writes by default: the columnar writer, lists in the configured layout.
       ParquetLists lists = contender.equals("linear-three-level") ? ParquetLists.THREE_LEVEL : ParquetLists.TWO_LEVEL;
+      ColumnarParquetWriter.write(result, output.toString(), lists, writeOptions);
+    } else if (contender.startsWith("linear")) {
+      // As the job writes with output.parquet-writer: spark (no dictionary on the computed columns, two-level lists).
+      ParquetLists lists = ParquetLists.TWO_LEVEL;
       List<String> computed = List.of(result.columns()).stream().filter(c -> !c.equals("id")).toList();
       Map<String, String> options = new LinkedHashMap<>(ParquetOutput.dictionaryOff(result.schema(), computed, lists));
       options.putAll(writeOptions);
@@ -218,7 +229,7 @@ public final class EndToEnd {
   private Function<Dataset<Row>, Dataset<Row>> planFor(String contender) {
     return switch (contender) {
       case "read" -> data -> data.select(functions.col("id"), functions.col("features"));
-      case "floor" -> data -> data.select(functions.col("id"), sameWidth(functions.col("features")).as("output"));
+      case "floor", "floor-columnar" -> data -> data.select(functions.col("id"), sameWidth(functions.col("features")).as("output"));
       case "floor-columns" -> data -> {
         List<Column> columns = new ArrayList<>();
         columns.add(functions.col("id"));
@@ -233,8 +244,9 @@ public final class EndToEnd {
       case "mllib" -> data -> data.select(functions.col("id"),
           functions.udf(matrixProduct(weight, bias, in, out), SQLDataTypes.VectorType())
               .apply(org.apache.spark.ml.functions.array_to_vector(functions.col("features"))).as("output"));
-      case "linear" -> data -> transformer(OutputLayout.ARRAY).transform(data);
-      case "linear-columns" -> data -> transformer(OutputLayout.COLUMNS).transform(data);
+      case "linear", "linear-spark-writer" -> data -> transformer(OutputLayout.ARRAY).transform(data);
+      case "linear-columns", "linear-columns-spark-writer" ->
+          data -> transformer(OutputLayout.COLUMNS).transform(data);
       case "linear-rows" -> data -> transformer(OutputLayout.ARRAY).setColumnarInput(false).transform(data);
       case "linear-three-level" -> data -> transformer(OutputLayout.ARRAY).transform(data);
       default -> throw new IllegalArgumentException("Unknown contender: " + contender);

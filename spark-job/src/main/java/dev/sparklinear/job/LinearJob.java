@@ -5,11 +5,13 @@ import dev.sparklinear.job.config.HookSpec;
 import dev.sparklinear.job.config.HookType;
 import dev.sparklinear.job.config.OutputFormat;
 import dev.sparklinear.job.config.OutputMode;
+import dev.sparklinear.job.config.ParquetWriterKind;
 import dev.sparklinear.spark.InvalidRows;
 import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.BlockCounters;
 import dev.sparklinear.spark.LinearTransformer;
 import dev.sparklinear.spark.ParquetOutput;
+import dev.sparklinear.spark.parquet.ColumnarParquetWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -34,6 +36,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * One run of the job: load the layer and build its hooks, check everything that can be checked on the driver,
@@ -111,14 +114,19 @@ public final class LinearJob {
     StagedOutput staged = StagedOutput.begin(config.outputPath(), hadoop);
     RunSummary summary;
     try {
-      Map<String, String> options = config.outputFormat() == OutputFormat.PARQUET
-          ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input), config.parquetLists())
-          : Map.of();
-      ParquetOutput.withLists(spark, config.parquetLists(), () -> {
-        output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue()).options(options)
-            .save(staged.stagingPath());
-        return null;
-      });
+      String writer = writerFor(output.schema());
+      if (writer.equals(ParquetWriterKind.COLUMNAR.configValue())) {
+        ColumnarParquetWriter.write(output, staged.stagingPath(), config.parquetLists(), Map.of());
+      } else {
+        Map<String, String> options = config.outputFormat() == OutputFormat.PARQUET
+            ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input), config.parquetLists())
+            : Map.of();
+        ParquetOutput.withLists(spark, config.parquetLists(), () -> {
+          output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue()).options(options)
+              .save(staged.stagingPath());
+          return null;
+        });
+      }
       if (config.invalidRows() == InvalidRows.QUARANTINE) {
         writeQuarantine(transformer, input, hadoop);
       }
@@ -126,7 +134,7 @@ public final class LinearJob {
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
           loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
           spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics(),
-          config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel());
+          config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel(), writer);
       writeText(summary.toJson(), new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
       if (report) {
         writeText(ReportPage.render(summary), new Path(staged.stagingPath(), ReportPage.FILE_NAME), hadoop);
@@ -137,6 +145,22 @@ public final class LinearJob {
       throw e;
     }
     return summary;
+  }
+
+  /**
+   * Which writer writes the output, as the run summary shows it: {@code columnar}, or {@code spark} with the reason
+   * when the columnar writer was asked for but cannot write this output.
+   */
+  private String writerFor(StructType schema) {
+    if (config.outputFormat() != OutputFormat.PARQUET) {
+      return "spark";
+    }
+    if (config.parquetWriter() == ParquetWriterKind.SPARK) {
+      return "spark (output.parquet-writer: spark)";
+    }
+    return ColumnarParquetWriter.unsupported(schema)
+        .map(reason -> "spark (" + reason + ", which the columnar writer does not write)")
+        .orElse(ParquetWriterKind.COLUMNAR.configValue());
   }
 
   /**

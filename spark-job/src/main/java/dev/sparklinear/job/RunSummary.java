@@ -30,7 +30,8 @@ public record RunSummary(
     Map<String, List<DimensionStats>> hookStatistics,
     String invalidRowsPolicy,
     Map<String, Long> invalidRows,
-    Map<String, Long> kernels) {
+    Map<String, Long> kernels,
+    String writer) {
 
   /** The name of the summary file written into the output folder. */
   public static final String FILE_NAME = "_spark_linear.json";
@@ -46,7 +47,7 @@ public record RunSummary(
       Map<String, String> weightsSha256, Map<String, String> weightsMetadata, String sparkVersion, String master,
       String outputPath, Map<String, Object> config, Map<String, List<DimensionStats>> hookStatistics) {
     this(rowsIn, rowsOut, blocks, wallSeconds, module, weights, weightsSha256, weightsMetadata, sparkVersion, master,
-        outputPath, config, hookStatistics, "error", Map.of(), Map.of());
+        outputPath, config, hookStatistics, "error", Map.of(), Map.of(), "spark");
   }
 
   /** Invalid rows of every reason. */
@@ -85,6 +86,7 @@ public record RunSummary(
     json.put("weights_sha256", weightsSha256);
     json.put("weights_metadata", weightsMetadata);
     json.put("kernels", kernels); // partitions by the kernel that ran them on the executors
+    json.put("writer", writer);
     json.put("spark_version", sparkVersion);
     json.put("master", master);
     json.put("output_path", outputPath);
@@ -131,7 +133,7 @@ public record RunSummary(
   private String text() {
     return String.format(
         "spark-linear: %,d rows in, %,d rows out, %,d blocks in %.2f s (%,.0f rows/s)%n"
-            + "  module:  %s%n  weights: %s%n  output:  %s",
-        rowsIn, rowsOut, blocks, wallSeconds, rowsPerSecond(), module, weights, outputPath);
+            + "  module:  %s%n  weights: %s%n  output:  %s%n  writer:  %s",
+        rowsIn, rowsOut, blocks, wallSeconds, rowsPerSecond(), module, weights, outputPath, writer);
   }
 }

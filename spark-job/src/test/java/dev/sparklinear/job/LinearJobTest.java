@@ -202,6 +202,50 @@ class LinearJobTest extends LocalSpark {
     assertThat(spark.conf().contains("spark.sql.parquet.writeLegacyFormat")).isFalse();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"array", "columns"})
+  void columnarAndSparkWritersWriteTheSameOutputAndTheSummarySaysWhichRan(String layout) throws IOException {
+    Path input = namedFeatures();
+    Path columnar = tmp.resolve("writer-columnar");
+    Path sparks = tmp.resolve("writer-spark");
+    JobConfig byDefault = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + input, "output.path=" + columnar, "output.layout=" + layout));
+    JobConfig sparkWriter = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + input, "output.path=" + sparks, "output.layout=" + layout, "output.parquet-writer=spark"));
+
+    RunSummary columnarRun = new LinearJob(byDefault, spark).run();
+    RunSummary sparkRun = new LinearJob(sparkWriter, spark).run();
+
+    assertThat(columnarRun.writer()).isEqualTo("columnar");
+    assertThat(columnarRun.toText()).contains("writer:  columnar");
+    assertThat(summaryFile(columnar).get("writer").asText()).isEqualTo("columnar");
+    assertThat(summaryFile(columnar).get("config").get("output.parquet-writer").asText()).isEqualTo("columnar");
+    assertThat(sparkRun.writer()).isEqualTo("spark (output.parquet-writer: spark)");
+    assertThat(ParquetFooters.of(columnar).schema()).isEqualTo(ParquetFooters.of(sparks).schema());
+    Dataset<Row> columnarOut = spark.read().parquet(columnar.toString());
+    Dataset<Row> sparkOut = spark.read().parquet(sparks.toString());
+    assertThat(columnarOut.schema()).isEqualTo(sparkOut.schema()); // column metadata (lineage) included
+    suite.assertDataFrameEquals(sparkOut.orderBy("id"), columnarOut.orderBy("id"));
+    assertThat(listing(columnar)).contains("_SUCCESS", RunSummary.FILE_NAME).noneMatch(f -> f.startsWith("_temp"));
+  }
+
+  @Test
+  void keptColumnsTheColumnarWriterDoesNotWriteGoToSparksWriterWithTheReason() {
+    Path input = tmp.resolve("timestamps");
+    spark.sql("SELECT id, TIMESTAMP '2026-11-27 10:00:00' + make_interval(0, 0, 0, 0, 0, 0, id) AS at,"
+        + " array(1f, 2f, 3f, CAST(id AS FLOAT)) AS features FROM range(10)").write().parquet(input.toString());
+    Path output = tmp.resolve("timestamps-out");
+    JobConfig config = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + input, "output.path=" + output));
+
+    RunSummary summary = new LinearJob(config, spark).run();
+
+    assertThat(summary.writer())
+        .isEqualTo("spark (column at is TIMESTAMP, which the columnar writer does not write)");
+    suite.assertDataFrameEquals(spark.read().parquet(input.toString()).select("id", "at").orderBy("id"),
+        spark.read().parquet(output.toString()).select("id", "at").orderBy("id"));
+  }
+
   @Test
   void partitionsRunOnTheScalarKernelAreCountedWithAdvice() {
     Path input = namedFeatures();

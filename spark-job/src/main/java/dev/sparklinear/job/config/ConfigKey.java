@@ -79,6 +79,13 @@ public enum ConfigKey {
           + " `spark.sql.parquet.writeLegacyFormat`, which also writes kept decimal columns as fixed-length byte"
           + " arrays, as Hive does. Choose `three-level` for readers that accept only the standard layout. Either"
           + " way, the computed columns are written without dictionary encoding (computed floats hardly repeat)."),
+  OUTPUT_PARQUET_WRITER("output.parquet-writer", Type.ENUM, ParquetWriterKind.class, ParquetWriterKind.COLUMNAR,
+      "Which writer writes Parquet output: `columnar` writes the float columns a page at a time (1.6× faster than"
+          + " Spark's writer at 64 → 16 in the benchmark) and writes the files Spark's writer would (same Parquet"
+          + " schema, footer metadata and statistics); `spark` is Spark's own writer. `columnar` writes kept columns"
+          + " of type boolean, tinyint, smallint, int, bigint, float, double, string, binary, date and"
+          + " array<float>; an output with any other kept column (timestamp, decimal, struct, map, ...), or the"
+          + " `vector` layout, is written by Spark's writer, and the run summary says why."),
   OUTPUT_MODE("output.mode", Type.ENUM, OutputMode.class, OutputMode.ERRORIFEXISTS,
       "What to do when `output.path` exists: `errorifexists` fails, `overwrite` replaces it."),
   OUTPUT_QUARANTINE_PATH("output.quarantine-path", Type.NON_EMPTY_STRING, null, null, "none",

@@ -24,6 +24,7 @@ import static dev.sparklinear.job.config.ConfigKey.OUTPUT_FORMAT;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_KEEP;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_LAYOUT;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PARQUET_LISTS;
+import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PARQUET_WRITER;
 import static dev.sparklinear.job.config.ConfigKey.INVALID_ROWS;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_MODE;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_QUARANTINE_PATH;
@@ -89,6 +90,7 @@ public final class JobConfig implements Serializable {
   private final String outputColumn;
   private final OutputLayout outputLayout;
   private final ParquetLists parquetLists;
+  private final ParquetWriterKind parquetWriter;
   private final OutputMode outputMode;
   private final InvalidRows invalidRows;
   private final String quarantinePath;
@@ -125,6 +127,7 @@ public final class JobConfig implements Serializable {
     this.outputColumn = (String) values.get(OUTPUT_COLUMN);
     this.outputLayout = (OutputLayout) values.get(OUTPUT_LAYOUT);
     this.parquetLists = (ParquetLists) values.get(OUTPUT_PARQUET_LISTS);
+    this.parquetWriter = (ParquetWriterKind) values.get(OUTPUT_PARQUET_WRITER);
     this.outputMode = (OutputMode) values.get(OUTPUT_MODE);
     this.invalidRows = (InvalidRows) values.get(INVALID_ROWS);
     this.quarantinePath = (String) values.get(OUTPUT_QUARANTINE_PATH);
@@ -276,6 +279,11 @@ public final class JobConfig implements Serializable {
     return parquetLists;
   }
 
+  /** Which writer writes Parquet output ({@code output.parquet-writer}). */
+  public ParquetWriterKind parquetWriter() {
+    return parquetWriter;
+  }
+
   public OutputMode outputMode() {
     return outputMode;
   }
@@ -349,6 +357,7 @@ public final class JobConfig implements Serializable {
     resolved.put(OUTPUT_COLUMN.key(), outputColumn);
     resolved.put(OUTPUT_LAYOUT.key(), outputLayout.configValue());
     resolved.put(OUTPUT_PARQUET_LISTS.key(), parquetLists.configValue());
+    resolved.put(OUTPUT_PARQUET_WRITER.key(), parquetWriter.configValue());
     resolved.put(OUTPUT_MODE.key(), outputMode.configValue());
     resolved.put(OUTPUT_QUARANTINE_PATH.key(), quarantinePath);
     resolved.put(OUTPUT_KEEP.key(), outputKeep);

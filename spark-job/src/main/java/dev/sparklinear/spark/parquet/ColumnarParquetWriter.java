@@ -32,6 +32,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.UserDefinedType;
 import org.apache.spark.util.SerializableConfiguration;
 
 /**
@@ -74,8 +75,11 @@ public final class ColumnarParquetWriter {
    */
   public static Optional<String> unsupported(StructType schema) {
     for (StructField field : schema.fields()) {
-      if (!supports(field.dataType())) {
-        return Optional.of("column " + field.name() + " is " + field.dataType().sql());
+      DataType type = field.dataType();
+      if (!supports(type)) {
+        // A user-defined type (Spark ML's vector) by its own name rather than the struct it is stored as.
+        return Optional.of("column " + field.name() + " is "
+            + (type instanceof UserDefinedType<?> udt ? udt.simpleString() : type.sql()));
       }
     }
     return Optional.empty();
