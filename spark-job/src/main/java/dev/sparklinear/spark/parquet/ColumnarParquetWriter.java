@@ -130,11 +130,11 @@ public final class ColumnarParquetWriter {
     String job = UUID.randomUUID().toString();
     String extension = codec.getExtension() + ".parquet";
     Map<String, String> footer = Map.of(SPARK_VERSION_KEY, spark.version(), SPARK_SCHEMA_KEY, sparkSchema.json());
+    RowSource source = RowSource.of(data);
     TaskFiles files = new TaskFiles(new Path(new Path(target, TEMPORARY), job).toString(), schema.toString(),
-        sparkSchema.json(), codec, extension, footer, new SerializableConfiguration(hadoop));
+        sparkSchema.json(), source.ordinals(), codec, extension, footer, new SerializableConfiguration(hadoop));
     try {
-      List<WrittenPart> parts = new ArrayList<>(
-          data.queryExecution().toRdd().toJavaRDD().mapPartitions(files).collect());
+      List<WrittenPart> parts = new ArrayList<>(source.rows().toJavaRDD().mapPartitions(files).collect());
       parts.sort(Comparator.comparingInt(WrittenPart::partition));
       long rows = 0;
       for (WrittenPart part : parts) {
@@ -147,7 +147,7 @@ public final class ColumnarParquetWriter {
       }
       if (parts.isEmpty()) {
         Path only = new Path(target, String.format(Locale.ROOT, "part-00000-%s-c000%s", job, extension));
-        PartWriter.open(only, hadoop, sparkSchema, schema, codec, footer).close();
+        PartWriter.open(only, hadoop, sparkSchema, source.ordinals(), schema, codec, footer).close();
       }
       fs.delete(new Path(target, TEMPORARY), true);
       fs.create(new Path(target, "_SUCCESS"), false).close();
@@ -184,7 +184,8 @@ public final class ColumnarParquetWriter {
   }
 
   /** What each task needs to write its file; runs on the executors. */
-  private record TaskFiles(String temporary, String parquetSchema, String sparkSchema, CompressionCodecName codec,
+  private record TaskFiles(String temporary, String parquetSchema, String sparkSchema, int[] ordinals,
+      CompressionCodecName codec,
       String extension, Map<String, String> footer, SerializableConfiguration hadoop)
       implements FlatMapFunction<Iterator<InternalRow>, WrittenPart> {
 
@@ -197,7 +198,7 @@ public final class ColumnarParquetWriter {
       Path file = new Path(temporary, String.format(Locale.ROOT, "part-%05d-attempt-%d%s", task.partitionId(),
           task.taskAttemptId(), extension));
       Configuration conf = hadoop.value();
-      PartWriter writer = PartWriter.open(file, conf, (StructType) DataType.fromJson(sparkSchema),
+      PartWriter writer = PartWriter.open(file, conf, (StructType) DataType.fromJson(sparkSchema), ordinals,
           MessageTypeParser.parseMessageType(parquetSchema), codec, footer);
       try {
         while (rows.hasNext()) {

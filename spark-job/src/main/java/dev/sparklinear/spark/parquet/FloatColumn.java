@@ -13,6 +13,7 @@ import org.apache.parquet.column.statistics.Statistics;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.vectorized.ColumnarArray;
 import org.apache.spark.unsafe.Platform;
 
 /**
@@ -109,6 +110,9 @@ final class FloatColumn {
         long offset = unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n);
         Platform.copyMemory(unsafe.getBaseObject(), offset, values,
             Platform.FLOAT_ARRAY_OFFSET + (long) valueCount * Float.BYTES, (long) n * Float.BYTES);
+      } else if (array instanceof ColumnarArray columnar) {
+        // Column vectors may copy a run of floats in bulk (the transformer's output block does).
+        System.arraycopy(columnar.toFloatArray(), 0, values, valueCount, n);
       } else {
         for (int i = 0; i < n; i++) {
           values[valueCount + i] = array.getFloat(i);

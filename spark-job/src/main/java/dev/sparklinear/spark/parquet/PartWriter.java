@@ -50,7 +50,7 @@ final class PartWriter implements AutoCloseable {
   private long groupRows;
   private long rows;
 
-  private PartWriter(Path path, Configuration conf, StructType sparkSchema, MessageType schema,
+  private PartWriter(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
       CompressionCodecName codec, Map<String, String> footer) throws IOException {
     this.schema = schema;
     this.footer = footer;
@@ -70,11 +70,11 @@ final class PartWriter implements AutoCloseable {
       ColumnDescriptor leaf = leaves.get(i);
       StructField field = fields[i];
       if (field.dataType() instanceof FloatType) {
-        floats.add(new FloatColumn(i, false, false, leaf, field.nullable(), pageBytes));
+        floats.add(new FloatColumn(ordinals[i], false, false, leaf, field.nullable(), pageBytes));
       } else if (field.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType) {
-        floats.add(new FloatColumn(i, true, array.containsNull(), leaf, field.nullable(), pageBytes));
+        floats.add(new FloatColumn(ordinals[i], true, array.containsNull(), leaf, field.nullable(), pageBytes));
       } else {
-        KeptColumn column = KeptColumn.of(i, field.dataType(), leaf.getMaxDefinitionLevel());
+        KeptColumn column = KeptColumn.of(ordinals[i], field.dataType(), leaf.getMaxDefinitionLevel());
         if (column == null) {
           throw new IllegalArgumentException("Column " + field.name() + " has type " + field.dataType().sql()
               + ", which " + ColumnarParquetWriter.class.getSimpleName() + " does not write");
@@ -100,12 +100,13 @@ final class PartWriter implements AutoCloseable {
   }
 
   /**
-   * Opens {@code path} (which must not exist) for rows of {@code sparkSchema}, written as {@code schema} (one leaf per
-   * top-level column, in order), with {@code footer} as the file's key-value metadata.
+   * Opens {@code path} (which must not exist) for columns of {@code sparkSchema}, column {@code i} at
+   * {@code ordinals[i]} in the rows, written as {@code schema} (one leaf per column, in order), with {@code footer} as
+   * the file's key-value metadata.
    */
-  static PartWriter open(Path path, Configuration conf, StructType sparkSchema, MessageType schema,
+  static PartWriter open(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
       CompressionCodecName codec, Map<String, String> footer) throws IOException {
-    return new PartWriter(path, conf, sparkSchema, schema, codec, footer);
+    return new PartWriter(path, conf, sparkSchema, ordinals, schema, codec, footer);
   }
 
   void write(InternalRow row) throws IOException {

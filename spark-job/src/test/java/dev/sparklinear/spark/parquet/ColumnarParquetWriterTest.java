@@ -224,6 +224,44 @@ class ColumnarParquetWriterTest extends LocalSpark {
   }
 
   @Test
+  void takesTheRowsOfAnRddFrameWithoutSparksCopyAndWritesTheSameFiles() {
+    // The rows as an RDD of external rows holds them (dates as java.sql.Date, arrays as Scala sequences), under a projection that renames and adds metadata.
+    List<Row> rows = rows(500, true).stream().map(row -> {
+      Object[] values = new Object[row.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = row.get(i) instanceof List<?> list
+            ? scala.jdk.javaapi.CollectionConverters.asScala(list).toSeq() : row.get(i);
+      }
+      values[8] = values[8] == null ? null : Date.valueOf((String) values[8]);
+      return RowFactory.create(values);
+    }).toList();
+    Dataset<Row> fromRdd = spark.createDataFrame(
+        new org.apache.spark.api.java.JavaSparkContext(spark.sparkContext()).parallelize(rows, 3), SCHEMA)
+        .withMetadata("maybe", LINEAGE).withColumnRenamed("bag", "bag_renamed").select("bag_renamed", "id", "vec",
+            "maybe", "day", "name", "f");
+    assertThat(RowSource.of(fromRdd).direct()).isTrue();
+    assertThat(RowSource.of(fromRdd.filter("id > 3")).direct()).isFalse();
+    assertThat(RowSource.of(frame(rows(3, false), 1)).direct()).isFalse();
+    Path ours = tmp.resolve("from-rdd");
+    Path sparks = tmp.resolve("from-rdd-spark");
+
+    ColumnarParquetWriter.write(fromRdd, ours.toString(), ParquetLists.TWO_LEVEL, Map.of());
+    Map<String, String> options = ParquetOutput.dictionaryOff(fromRdd.schema(), List.of("bag_renamed", "vec",
+        "maybe", "f"), ParquetLists.TWO_LEVEL);
+    ParquetOutput.withLists(spark, ParquetLists.TWO_LEVEL, () -> {
+      fromRdd.write().options(options).parquet(sparks.toString());
+      return null;
+    });
+
+    assertThat(ParquetFooters.of(ours).schema()).isEqualTo(ParquetFooters.of(sparks).schema());
+    Dataset<Row> back = readBack(ours, true);
+    assertThat(back.schema()).isEqualTo(readBack(sparks, true).schema());
+    assertThat(back.schema().apply("maybe").metadata()).isEqualTo(LINEAGE);
+    assertSameRows(back.collectAsList(), readBack(sparks, true).collectAsList(), "from an RDD");
+    assertSameRows(back.collectAsList(), fromRdd.orderBy("id").collectAsList(), "input");
+  }
+
+  @Test
   void splitsPagesAndRowGroupsOnRowBoundaries() throws IOException {
     List<Row> rows = rows(5000, false);
     Dataset<Row> frame = frame(rows, 1);
