@@ -11,19 +11,23 @@
 #   read             the read alone, nothing written (Spark's noop sink): the ceiling of anything reading through Spark
 #   floor            the I/O floor: the same read, an output of the same width made without compute, array<float>
 #   floor-columns    the same, one float column per output (64x16 only)
+#   floor-columnar   the floor written by spark-linear's columnar Parquet writer: the floor of the job's own output path
 #   udf              a per-row Java UDF doing the product: what a Spark user writes
 #   mllib            array_to_vector, then a UDF calling DenseMatrix.multiply: the MLlib way
 #   linear           spark-linear's LinearTransformer, array<float> output
 #   linear-columns   the same, one float column per output
 #   linear-rows      the same as linear, taking Spark's rows instead of the columnar batches (64x16 only)
 #   linear-three-level  linear writing standard three-level Parquet lists (the job's output.parquet-lists: three-level;
-#                    the linear contenders otherwise write as the job does by default: two-level lists, no dictionary)
+#                    the linear contenders otherwise write as the job does by default: the columnar writer, two-level
+#                    lists, no dictionary)
+#   linear-spark-writer, linear-columns-spark-writer  linear and linear-columns written by Spark's Parquet writer (the
+#                    job's output.parquet-writer: spark)
 # then DuckDB (npm @duckdb/node-api, 2 threads, installed into bench/e2e/duckdb/ here) on the same files, one
 # list_dot_product per output: duckdb-floor, duckdb-array, duckdb-columns; and, for 64x16, the command line
 # (bin/spark-linear run) in its own JVM. The command line runs on local[*]: local[2] only on a 2-CPU machine (a master
 # set in its config would also turn Spark's UI on and bind the driver beyond loopback).
 # Every contender gets a warm-up pass first (64x16: the whole input; the larger shapes: their first file), then timed
-# passes (64x16: best of 2; others: 1). E2E_WARMUP (full, file, none), E2E_PASSES and E2E_CONTENDERS override these.
+# passes (64x16: best of 3; others: 1). E2E_WARMUP (full, file, none), E2E_PASSES and E2E_CONTENDERS override these.
 #
 # Then (unless SKIP_SCALING=1) the scaling series: 64x16 at 1x, 5x and 10x of E2E_SCALE_BASE rows (default 500,000),
 # floor and spark-linear; and (unless SKIP_MEMORY=1) 10,000,000 x 64 -> 16 through the command line with a 1 GiB heap
@@ -145,11 +149,11 @@ for shape in $shapes; do
   in="${shape%x*}"
   input="$(dataset "${rows_of[$shape]}" "$in" "${parts_of[$shape]}" "${seed_of[$shape]}")"
   if [[ "$shape" == 64x16 ]]; then
-    contenders="${E2E_CONTENDERS:-read,floor,floor-columns,udf,mllib,linear,linear-columns,linear-rows,linear-three-level}"
+    contenders="${E2E_CONTENDERS:-read,floor,floor-columns,floor-columnar,udf,mllib,linear,linear-columns,linear-rows,linear-three-level,linear-spark-writer,linear-columns-spark-writer}"
     warmup="${E2E_WARMUP:-full}"
-    passes="${E2E_PASSES:-2}"
+    passes="${E2E_PASSES:-3}"
   else
-    contenders="${E2E_CONTENDERS:-read,floor,udf,mllib,linear,linear-columns,linear-three-level}"
+    contenders="${E2E_CONTENDERS:-read,floor,floor-columnar,udf,mllib,linear,linear-columns,linear-three-level,linear-spark-writer}"
     warmup="${E2E_WARMUP:-file}"
     passes="${E2E_PASSES:-1}"
   fi
@@ -256,6 +260,10 @@ render_shape() {
       ratio("linear", "mllib", "")
       ratio("linear", "duckdb-array", duckdb_target)
       ratio("linear-columns", "duckdb-columns", duckdb_target)
+      ratio("linear", "duckdb-columns", duckdb_target)
+      ratio("linear", "floor-columnar", 0.9)
+      ratio("linear", "linear-spark-writer", "")
+      ratio("linear-columns", "linear-columns-spark-writer", "")
       ratio("linear-columns", "linear", "")
       ratio("duckdb-columns", "duckdb-array", "")
       ratio("linear", "linear-rows", "")
