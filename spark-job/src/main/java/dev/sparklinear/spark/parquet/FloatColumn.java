@@ -42,7 +42,6 @@ final class FloatColumn {
   private int entries;
   private int rows;
   private long nulls;
-  private byte[] valueBytes = new byte[0];
   private PageWriter pages;
 
   /**
@@ -51,7 +50,7 @@ final class FloatColumn {
    * @param elementsNullable whether the list's elements may be null
    * @param descriptor its Parquet leaf
    * @param nullable whether the column itself may be null (its definition levels then start with one for it)
-   * @param pageBytes the page size to aim for
+   * @param pageBytes the page size to aim for: a whole page of values is held until it is written
    */
   FloatColumn(int ordinal, boolean list, boolean elementsNullable, ColumnDescriptor descriptor, boolean nullable, int pageBytes) {
     this.ordinal = ordinal;
@@ -155,15 +154,13 @@ final class FloatColumn {
     if (rows == 0) {
       return;
     }
-    int bytes = valueCount * Float.BYTES;
-    if (valueBytes.length < bytes) {
-      valueBytes = new byte[Math.max(bytes, valueBytes.length * 2)];
-    }
+    // A fresh array per page (the page writer copies it, but holding one per column would cost a page per column).
+    byte[] valueBytes = new byte[valueCount * Float.BYTES];
     ByteBuffer.wrap(valueBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, 0, valueCount);
     BytesInput levelsAndValues = BytesInput.concat(
         maxRepetition > 0 ? BytesInput.from(repetition.encode(maxRepetition)) : BytesInput.empty(),
         maxDefinition > 0 ? BytesInput.from(definition.encode(maxDefinition)) : BytesInput.empty(),
-        BytesInput.from(valueBytes, 0, bytes));
+        BytesInput.from(valueBytes));
     // Version 1 pages name the level encoding even without levels; Parquet's own writer says BIT_PACKED then.
     pages.writePage(levelsAndValues, entries, rows, statistics(),
         maxRepetition > 0 ? Encoding.RLE : Encoding.BIT_PACKED,

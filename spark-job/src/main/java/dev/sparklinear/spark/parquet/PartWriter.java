@@ -2,6 +2,7 @@ package dev.sparklinear.spark.parquet;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -33,6 +34,14 @@ import org.apache.spark.sql.types.StructType;
  * {@code parquet.page.size}, {@code parquet.enable.dictionary}, ...), as with Spark's writer.
  */
 final class PartWriter implements AutoCloseable {
+  /**
+   * Most bytes all float columns together hold in pages not yet written: each holds a page of values, so a wide
+   * {@code columns} layout (1024 float columns) gets smaller pages instead of a page size each.
+   */
+  static final long FLOAT_PAGE_BUDGET = 32L << 20;
+  /** The smallest page a float column is given, whatever the budget. */
+  static final int MIN_FLOAT_PAGE = 16 << 10;
+
   private final ParquetFileWriter file;
   private final MessageType schema;
   private final MessageType keptSchema;
@@ -66,13 +75,18 @@ final class PartWriter implements AutoCloseable {
     List<Type> keptFields = new ArrayList<>();
     List<ColumnDescriptor> leaves = schema.getColumns();
     StructField[] fields = sparkSchema.fields();
+    long floatColumns = Arrays.stream(fields).filter(f -> f.dataType() instanceof FloatType
+        || (f.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType)).count();
+    int floatPageBytes = (int) Math.min(pageBytes,
+        Math.max(MIN_FLOAT_PAGE, FLOAT_PAGE_BUDGET / Math.max(1, floatColumns)));
     for (int i = 0; i < fields.length; i++) {
       ColumnDescriptor leaf = leaves.get(i);
       StructField field = fields[i];
       if (field.dataType() instanceof FloatType) {
-        floats.add(new FloatColumn(ordinals[i], false, false, leaf, field.nullable(), pageBytes));
+        floats.add(new FloatColumn(ordinals[i], false, false, leaf, field.nullable(), floatPageBytes));
       } else if (field.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType) {
-        floats.add(new FloatColumn(ordinals[i], true, array.containsNull(), leaf, field.nullable(), pageBytes));
+        floats.add(new FloatColumn(ordinals[i], true, array.containsNull(), leaf, field.nullable(),
+            floatPageBytes));
       } else {
         KeptColumn column = KeptColumn.of(ordinals[i], field.dataType(), leaf.getMaxDefinitionLevel());
         if (column == null) {

@@ -293,6 +293,33 @@ class ColumnarParquetWriterTest extends LocalSpark {
   }
 
   @Test
+  void manyFloatColumnsShareOneBudgetOfBufferedPages() throws IOException {
+    int columns = 512;
+    List<org.apache.spark.sql.Column> select = new ArrayList<>();
+    select.add(functions.col("id"));
+    for (int j = 0; j < columns; j++) {
+      select.add(functions.col("id").multiply(j + 1).cast(DataTypes.FloatType).as("y_" + j));
+    }
+    int rows = 20_000;
+    Dataset<Row> wide = spark.range(0, rows, 1, 1).select(select.toArray(new org.apache.spark.sql.Column[0]));
+    Path ours = tmp.resolve("wide");
+
+    ColumnarParquetWriter.write(wide, ours.toString(), ParquetLists.TWO_LEVEL, Map.of("compression", "none"));
+
+    // 512 columns of 80,000 bytes each would hold 40 MB at the default 1 MiB pages; the budget gives each 64 KiB.
+    long perColumn = PartWriter.FLOAT_PAGE_BUDGET / columns;
+    assertThat(perColumn).isLessThan(rows * Float.BYTES);
+    Path file = partFiles(ours).get(0);
+    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
+        new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))) {
+      ColumnChunkMetaData y0 = reader.getFooter().getBlocks().get(0).getColumns().get(1);
+      OffsetIndex pages = reader.readOffsetIndex(y0);
+      assertThat(pages.getPageCount()).isEqualTo((int) Math.ceil(rows * (double) Float.BYTES / perColumn));
+    }
+    assertSameRows(readBack(ours, true).collectAsList(), wide.orderBy("id").collectAsList(), "wide");
+  }
+
+  @Test
   void writesOneFilePerNonEmptyPartitionAndCommitsThem() throws IOException {
     Dataset<Row> frame = frame(rows(200, false), 4).filter("id % 4 != 1");
     long partitionsWithRows = frame.javaRDD().mapPartitions(it -> List.of(it.hasNext() ? 1 : 0).iterator())
