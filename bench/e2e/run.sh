@@ -36,6 +36,8 @@
 # The raw figures (label, contender, rows, best seconds, rows/s, every timed pass; and the load averages) go to
 # results-jdk<N>.tsv as they come, and the .md is made from them. With E2E_APPEND=1 the parts run now replace theirs in
 # an earlier run's .tsv and the others are kept: e.g. SHAPES=1024x1024 SKIP_SCALING=1 SKIP_MEMORY=1 E2E_APPEND=1.
+# E2E_CONTENDERS runs only those Spark contenders (no DuckDB, no command line); with E2E_APPEND=1 they replace their
+# own figures of that shape and the others are kept.
 # Data is generated once (bin/spark-linear generate) into E2E_DATA (default bench/e2e/data, not committed) and reused.
 # The machine's load average is recorded before and after each part: other work on the machine slows the contenders
 # that run while it lasts.
@@ -76,6 +78,12 @@ fi
 forget() {
   local labels=" $* "
   awk -F'\t' -v labels="$labels" 'index(labels, " " $1 " ") == 0' "$tsv" >"$work/keep" && cat "$work/keep" >"$tsv"
+}
+
+# Drops the figures of earlier runs for these contenders of one label, and the label's load line.
+forget_contenders() {
+  awk -F'\t' -v label="$1" -v contenders=",$2," \
+    '!($1 == label && (index(contenders, "," $2 ",") > 0 || $2 == "#meta"))' "$tsv" >"$work/keep" && cat "$work/keep" >"$tsv"
 }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -153,19 +161,26 @@ for shape in $shapes; do
     warmup="${E2E_WARMUP:-full}"
     passes="${E2E_PASSES:-3}"
   else
-    contenders="${E2E_CONTENDERS:-read,floor,floor-columnar,udf,mllib,linear,linear-columns,linear-three-level,linear-spark-writer}"
+    # The per-row peers last: a pass right after mllib's garbage (gigabytes of boxed vectors) ran up to 2.7x slower
+    # than the same write later in the round.
+    contenders="${E2E_CONTENDERS:-read,floor,floor-columnar,linear,linear-columns,linear-three-level,linear-spark-writer,udf,mllib}"
     warmup="${E2E_WARMUP:-file}"
     passes="${E2E_PASSES:-1}"
   fi
-  forget "$shape"
+  if [[ -n "${E2E_CONTENDERS:-}" && "${E2E_APPEND:-}" == 1 ]]; then
+    forget_contenders "$shape" "$contenders"
+  else
+    forget "$shape"
+  fi
   before="$(load)"
   echo "== $shape: $(printf "%'d" "${rows_of[$shape]}") rows (load average $before)"
   end_to_end --shape "$shape" --contenders "$contenders" --warmup "$warmup" --passes "$passes" \
     --weights-json "$work/weights-$shape.json" "$shape=$input"
-  node "$here/duckdb/linear.mjs" --input "$input" --weights "$work/weights-$shape.json" --work "$work/out" \
-    --results "$tsv" --label "$shape" --threads 2 --warmup "$warmup" --passes "$passes"
-  cli=""
-  if [[ "$shape" == 64x16 ]]; then
+  if [[ -z "${E2E_CONTENDERS:-}" ]]; then
+    node "$here/duckdb/linear.mjs" --input "$input" --weights "$work/weights-$shape.json" --work "$work/out" \
+      --results "$tsv" --label "$shape" --threads 2 --warmup "$warmup" --passes "$passes"
+  fi
+  if [[ "$shape" == 64x16 && -z "${E2E_CONTENDERS:-}" ]]; then
     # The command line in its own JVM: the job's own summary (from reading the input to the committed output) and
     # the whole process (JVM start and Spark session included).
     start="$(date +%s.%N)"
@@ -204,7 +219,7 @@ if [[ "${SKIP_SCALING:-}" != 1 ]]; then
     fi
     dir="$work/scale-${factor}x"
     mkdir -p "$dir"
-    find "$big" -name 'part-*.parquet' | sort | head -n "$files" | while read -r f; do ln "$f" "$dir/"; done
+    find "$big" -name 'part-*.parquet' | sort | sed -n "1,${files}p" | while read -r f; do ln "$f" "$dir/"; done # sed reads all: head would end the pipe early (SIGPIPE)
     scale_inputs+=("${factor}x=$dir")
   done
   forget 1x 5x 10x scaling

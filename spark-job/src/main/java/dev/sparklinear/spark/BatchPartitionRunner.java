@@ -44,6 +44,9 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
   private int[] blockRowOf = new int[0];
   private boolean mapped;
 
+  /** Values taken from a batch per call: well under G1's humongous-object size, whatever the heap. */
+  private static final int CHUNK_VALUES = 32 * 1024;
+
   private static final int NULL_OUTPUT = -1;
   private static final int DROPPED = -2;
   private boolean closed;
@@ -178,22 +181,28 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
         return false;
       }
     }
-    int n = count * width;
-    if (bulkFloats) {
-      call.features().writeRows(0, count, values.getFloats(first, n), 0);
-      // A row holding NaN or infinity, when a nan-guard asks, needs the row-by-row path's invalid-rows policy.
-      return !plan.reader().rejectNonFinite || FeatureReader.allFinite(call.featureAddress(0), n);
-    } else {
-      double[] doubles = values.getDoubles(first, n);
-      if (staging.length < n) {
-        staging = new float[n];
+    // In chunks: Spark hands the values over as a new array per call, and a whole block's (4096 rows x 256 floats is
+    // 4 MiB) is a humongous object to the G1 collector, each one a collection of its own.
+    int rowsPerChunk = Math.max(1, CHUNK_VALUES / width);
+    for (int r = 0; r < count; r += rowsPerChunk) {
+      int rows = Math.min(rowsPerChunk, count - r);
+      int offset = first + r * width;
+      int n = rows * width;
+      if (bulkFloats) {
+        call.features().writeRows(r, rows, values.getFloats(offset, n), 0);
+      } else {
+        double[] doubles = values.getDoubles(offset, n);
+        if (staging.length < n) {
+          staging = new float[n];
+        }
+        for (int i = 0; i < n; i++) {
+          staging[i] = (float) doubles[i];
+        }
+        call.features().writeRows(r, rows, staging, 0);
       }
-      for (int i = 0; i < n; i++) {
-        staging[i] = (float) doubles[i];
-      }
-      call.features().writeRows(0, count, staging, 0);
     }
-    return !plan.reader().rejectNonFinite || FeatureReader.allFinite(call.featureAddress(0), n);
+    // A row holding NaN or infinity, when a nan-guard asks, needs the row-by-row path's invalid-rows policy.
+    return !plan.reader().rejectNonFinite || FeatureReader.allFinite(call.featureAddress(0), count * width);
   }
 
   /**

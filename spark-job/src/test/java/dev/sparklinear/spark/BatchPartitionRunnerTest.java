@@ -95,6 +95,25 @@ class BatchPartitionRunnerTest extends LocalSpark {
     assertNoArrowMemoryHeld();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"FLOAT", "DOUBLE"})
+  void wideBlocksAreTakenFromTheBatchInChunksWithTheRowPathsOutput(String type) {
+    // 1,500 rows of 300 values, one batch and one block, taken in 14 chunks of 109 rows (the last one partial).
+    String path = dir.resolve("wide").toString();
+    spark.sql("SELECT id, transform(sequence(1, 300), k -> CAST(sin(id * 300 + k) AS " + type + ")) AS features"
+        + " FROM range(1500)").coalesce(1).write().parquet(path);
+    Dataset<Row> input = spark.read().parquet(path);
+    Linear fc = new Linear(300, 3, true, 5);
+    LinearTransformer columnar = new LinearTransformer(fc).setInputCol("features").setKeepCols("id");
+    LinearTransformer rows = new LinearTransformer(fc).setInputCol("features").setKeepCols("id")
+        .setColumnarInput(false);
+
+    assertThat(ColumnarInput.of(input)).isPresent();
+    assertThat(columnar.transform(input).collectAsList()).hasSize(1500)
+        .containsExactlyElementsOf(rows.transform(input).collectAsList());
+    assertNoArrowMemoryHeld();
+  }
+
   @Test
   void columnarPathNamesTheRowOfAVectorOfTheWrongWidth() {
     StructType schema = new StructType().add("id", DataTypes.LongType)

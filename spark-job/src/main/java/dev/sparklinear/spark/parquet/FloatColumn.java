@@ -42,7 +42,24 @@ final class FloatColumn {
   private int entries;
   private int rows;
   private long nulls;
+  private final Scratch scratch;
   private PageWriter pages;
+
+  /**
+   * The bytes of one page, shared by the float columns of one file: the page writer copies (and compresses) a page
+   * before it returns, and a page-sized array per column, or per page, would cost a page-sized allocation each (a
+   * humongous object to the G1 collector at the default 1 MiB).
+   */
+  static final class Scratch {
+    private byte[] bytes = new byte[0];
+
+    byte[] atLeast(int length) {
+      if (bytes.length < length) {
+        bytes = new byte[Math.max(length, bytes.length + bytes.length / 2)];
+      }
+      return bytes;
+    }
+  }
 
   /**
    * @param ordinal the column's position in the rows
@@ -51,8 +68,10 @@ final class FloatColumn {
    * @param descriptor its Parquet leaf
    * @param nullable whether the column itself may be null (its definition levels then start with one for it)
    * @param pageBytes the page size to aim for: a whole page of values is held until it is written
+   * @param scratch where pages are encoded, shared by the float columns of a file
    */
-  FloatColumn(int ordinal, boolean list, boolean elementsNullable, ColumnDescriptor descriptor, boolean nullable, int pageBytes) {
+  FloatColumn(int ordinal, boolean list, boolean elementsNullable, ColumnDescriptor descriptor, boolean nullable,
+      int pageBytes, Scratch scratch) {
     this.ordinal = ordinal;
     this.list = list;
     this.elementsNullable = elementsNullable;
@@ -61,6 +80,7 @@ final class FloatColumn {
     this.maxDefinition = descriptor.getMaxDefinitionLevel();
     this.emptyDefinition = nullable ? 1 : 0;
     this.pageValues = Math.max(1, pageBytes / Float.BYTES);
+    this.scratch = scratch;
     this.values = new float[Math.min(pageValues, 1 << 16)];
   }
 
@@ -154,13 +174,13 @@ final class FloatColumn {
     if (rows == 0) {
       return;
     }
-    // A fresh array per page (the page writer copies it, but holding one per column would cost a page per column).
-    byte[] valueBytes = new byte[valueCount * Float.BYTES];
+    int bytes = valueCount * Float.BYTES;
+    byte[] valueBytes = scratch.atLeast(bytes);
     ByteBuffer.wrap(valueBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values, 0, valueCount);
     BytesInput levelsAndValues = BytesInput.concat(
         maxRepetition > 0 ? BytesInput.from(repetition.encode(maxRepetition)) : BytesInput.empty(),
         maxDefinition > 0 ? BytesInput.from(definition.encode(maxDefinition)) : BytesInput.empty(),
-        BytesInput.from(valueBytes));
+        BytesInput.from(valueBytes, 0, bytes));
     // Version 1 pages name the level encoding even without levels; Parquet's own writer says BIT_PACKED then.
     pages.writePage(levelsAndValues, entries, rows, statistics(),
         maxRepetition > 0 ? Encoding.RLE : Encoding.BIT_PACKED,

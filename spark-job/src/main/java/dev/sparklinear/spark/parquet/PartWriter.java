@@ -79,14 +79,15 @@ final class PartWriter implements AutoCloseable {
         || (f.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType)).count();
     int floatPageBytes = (int) Math.min(pageBytes,
         Math.max(MIN_FLOAT_PAGE, FLOAT_PAGE_BUDGET / Math.max(1, floatColumns)));
+    FloatColumn.Scratch scratch = new FloatColumn.Scratch();
     for (int i = 0; i < fields.length; i++) {
       ColumnDescriptor leaf = leaves.get(i);
       StructField field = fields[i];
       if (field.dataType() instanceof FloatType) {
-        floats.add(new FloatColumn(ordinals[i], false, false, leaf, field.nullable(), floatPageBytes));
+        floats.add(new FloatColumn(ordinals[i], false, false, leaf, field.nullable(), floatPageBytes, scratch));
       } else if (field.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType) {
         floats.add(new FloatColumn(ordinals[i], true, array.containsNull(), leaf, field.nullable(),
-            floatPageBytes));
+            floatPageBytes, scratch));
       } else {
         KeptColumn column = KeptColumn.of(ordinals[i], field.dataType(), leaf.getMaxDefinitionLevel());
         if (column == null) {
