@@ -21,6 +21,7 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.executor.OutputMetrics;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -214,6 +215,10 @@ public final class ColumnarParquetWriter {
         }
         throw e;
       }
+      // What Spark's writer reports, so that the Spark UI shows the stage's output size and records.
+      OutputMetrics metrics = task.taskMetrics().outputMetrics();
+      metrics.setBytesWritten(metrics.bytesWritten() + file.getFileSystem(conf).getFileStatus(file).getLen());
+      metrics.setRecordsWritten(metrics.recordsWritten() + writer.rows());
       return List.of(new WrittenPart(task.partitionId(), file.toString(), writer.rows())).iterator();
     }
   }

@@ -319,21 +319,47 @@ class ColumnarParquetWriterTest extends LocalSpark {
     assertSameRows(readBack(ours, true).collectAsList(), wide.orderBy("id").collectAsList(), "wide");
   }
 
+  /** Sums the output metrics of the tasks that end while it listens. */
+  private static final class TaskOutputs extends org.apache.spark.scheduler.SparkListener {
+    final java.util.concurrent.atomic.LongAdder records = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder bytes = new java.util.concurrent.atomic.LongAdder();
+
+    @Override
+    public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+      if (end.taskMetrics() != null) {
+        records.add(end.taskMetrics().outputMetrics().recordsWritten());
+        bytes.add(end.taskMetrics().outputMetrics().bytesWritten());
+      }
+    }
+  }
+
   @Test
-  void writesOneFilePerNonEmptyPartitionAndCommitsThem() throws IOException {
+  void writesOneFilePerNonEmptyPartitionAndCommitsThem() throws Exception {
     Dataset<Row> frame = frame(rows(200, false), 4).filter("id % 4 != 1");
     long partitionsWithRows = frame.javaRDD().mapPartitions(it -> List.of(it.hasNext() ? 1 : 0).iterator())
         .collect().stream().mapToInt(Integer::intValue).sum();
     Path ours = tmp.resolve("parts");
+    TaskOutputs outputs = new TaskOutputs();
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    spark.sparkContext().addSparkListener(outputs);
 
     long written = ColumnarParquetWriter.write(frame, ours.toString(), ParquetLists.TWO_LEVEL, Map.of());
 
     assertThat(written).isEqualTo(150);
     assertThat(partFiles(ours)).hasSize((int) partitionsWithRows);
+    // The tasks report what they wrote, as Spark's writer does (the Spark UI's output column).
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    assertThat(outputs.records.sum()).isEqualTo(150);
+    long bytes = 0;
+    for (Path part : partFiles(ours)) {
+      bytes += Files.size(part);
+    }
+    assertThat(outputs.bytes.sum()).isEqualTo(bytes);
     assertThat(partFiles(ours)).allSatisfy(f -> assertThat(f.getFileName().toString())
         .matches("part-\\d{5}-[0-9a-f-]{36}-c000\\.snappy\\.parquet"));
     assertThat(ours.resolve("_SUCCESS")).exists();
     assertThat(ours.resolve("_temporary")).doesNotExist();
+    spark.sparkContext().removeSparkListener(outputs);
     assertSameRows(readBack(ours, true).collectAsList(), frame.orderBy("id").collectAsList(), "read back");
   }
 
