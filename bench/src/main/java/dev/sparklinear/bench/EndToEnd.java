@@ -229,7 +229,8 @@ public final class EndToEnd {
   private Function<Dataset<Row>, Dataset<Row>> planFor(String contender) {
     return switch (contender) {
       case "read" -> data -> data.select(functions.col("id"), functions.col("features"));
-      case "floor", "floor-columnar" -> data -> data.select(functions.col("id"), sameWidth(functions.col("features")).as("output"));
+      case "floor", "floor-columnar" ->
+          data -> data.select(functions.col("id"), sameWidth(functions.col("features")).as("output"));
       case "floor-columns" -> data -> {
         List<Column> columns = new ArrayList<>();
         columns.add(functions.col("id"));

@@ -114,8 +114,8 @@ public final class LinearJob {
     StagedOutput staged = StagedOutput.begin(config.outputPath(), hadoop);
     RunSummary summary;
     try {
-      String writer = writerFor(output.schema());
-      if (writer.equals(ParquetWriterKind.COLUMNAR.configValue())) {
+      Writer writer = writerFor(output.schema());
+      if (writer.columnar()) {
         ColumnarParquetWriter.write(output, staged.stagingPath(), config.parquetLists(), Map.of());
       } else {
         Map<String, String> options = config.outputFormat() == OutputFormat.PARQUET
@@ -134,7 +134,8 @@ public final class LinearJob {
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
           loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
           spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics(),
-          config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel(), writer);
+          config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel(),
+          writer.description());
       writeText(summary.toJson(), new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
       if (report) {
         writeText(ReportPage.render(summary), new Path(staged.stagingPath(), ReportPage.FILE_NAME), hadoop);
@@ -147,20 +148,21 @@ public final class LinearJob {
     return summary;
   }
 
-  /**
-   * Which writer writes the output, as the run summary shows it: {@code columnar}, or {@code spark} with the reason
-   * when the columnar writer was asked for but cannot write this output.
-   */
-  private String writerFor(StructType schema) {
+  /** Which writer writes the output, and how the run summary names it. */
+  private record Writer(boolean columnar, String description) {
+  }
+
+  /** The columnar writer, or Spark's with the reason when the columnar writer was asked for but cannot write this. */
+  private Writer writerFor(StructType schema) {
     if (config.outputFormat() != OutputFormat.PARQUET) {
-      return "spark";
+      return new Writer(false, "spark");
     }
     if (config.parquetWriter() == ParquetWriterKind.SPARK) {
-      return "spark (output.parquet-writer: spark)";
+      return new Writer(false, "spark (output.parquet-writer: spark)");
     }
     return ColumnarParquetWriter.unsupported(schema)
-        .map(reason -> "spark (" + reason + ", which the columnar writer does not write)")
-        .orElse(ParquetWriterKind.COLUMNAR.configValue());
+        .map(reason -> new Writer(false, "spark (" + reason + ", which the columnar writer does not write)"))
+        .orElse(new Writer(true, ParquetWriterKind.COLUMNAR.configValue()));
   }
 
   /**

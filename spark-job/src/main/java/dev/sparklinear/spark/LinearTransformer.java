@@ -249,22 +249,23 @@ public class LinearTransformer extends Transformer {
     JavaRDD<InternalRow> output;
     if (columnar.isPresent()) {
       int[] ordinals = columnar.get().ordinals();
-      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches -> {
-        Module executorModule = ExecutorModules.get(broadcast);
-        blockPlan.countPartition(executorModule);
-        return BatchPartitionRunner.start(batches, executorModule, blockPlan, ordinals);
-      };
+      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches ->
+          BatchPartitionRunner.start(batches, partitionModule(broadcast, blockPlan), blockPlan, ordinals);
       output = columnar.get().batches().toJavaRDD().mapPartitions(runPartition);
     } else {
-      FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition = rows -> {
-        Module executorModule = ExecutorModules.get(broadcast);
-        blockPlan.countPartition(executorModule);
-        return PartitionRunner.start(rows, executorModule, blockPlan);
-      };
+      FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition = rows ->
+          PartitionRunner.start(rows, partitionModule(broadcast, blockPlan), blockPlan);
       output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
     }
     StructType schema = new StructType(plan.outputFields().toArray(new StructField[0]));
     return session.internalCreateDataFrame(output.rdd(), schema, false);
+  }
+
+  /** On an executor, at the start of a partition: this JVM's copy of the module, its kernel counted. */
+  private static Module partitionModule(Broadcast<Module> broadcast, BlockPlan plan) {
+    Module module = ExecutorModules.get(broadcast);
+    plan.countPartition(module);
+    return module;
   }
 
   /**

@@ -6,13 +6,14 @@ import org.apache.spark.unsafe.Platform;
 /**
  * The layout of Spark's {@link UnsafeArrayData}: 8 bytes of element count, a null bitset of one bit per element
  * rounded up to 8-byte words, then the fixed-width values. Knowing it lets the job copy a feature vector with one
- * {@code copyMemory} instead of an element-by-element loop.
+ * {@code copyMemory} instead of an element-by-element loop (the feature readers, and the columnar Parquet writer for
+ * float arrays).
  */
-final class UnsafeArrays {
+public final class UnsafeArrays {
   private UnsafeArrays() {}
 
   /** Where the values start. */
-  static long dataOffset(UnsafeArrayData array) {
+  public static long dataOffset(UnsafeArrayData array) {
     return array.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(array.numElements());
   }
 

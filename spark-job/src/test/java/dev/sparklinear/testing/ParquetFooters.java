@@ -24,12 +24,21 @@ public final class ParquetFooters {
     this.footers = footers;
   }
 
+  /** The {@code part-*.parquet} files in {@code folder}, sorted by name. */
+  public static List<Path> partFiles(Path folder) {
+    try (Stream<Path> files = Files.list(folder)) {
+      return files.filter(f -> f.getFileName().toString().startsWith("part-")
+          && f.getFileName().toString().endsWith(".parquet")).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + folder, e);
+    }
+  }
+
   /** The footers of every {@code part-*.parquet} file in {@code folder}; fails when there is none. */
   public static ParquetFooters of(Path folder) {
     List<ParquetMetadata> footers = new ArrayList<>();
-    try (Stream<Path> files = Files.list(folder)) {
-      for (Path file : files.filter(f -> f.getFileName().toString().startsWith("part-")
-          && f.getFileName().toString().endsWith(".parquet")).sorted().toList()) {
+    try {
+      for (Path file : partFiles(folder)) {
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
             new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))) {
           footers.add(reader.getFooter());
@@ -42,6 +51,11 @@ public final class ParquetFooters {
       throw new AssertionError("No Parquet part file in " + folder);
     }
     return new ParquetFooters(footers);
+  }
+
+  /** The footers, one per part file, in file-name order. */
+  public List<ParquetMetadata> footers() {
+    return footers;
   }
 
   /** The Parquet schema of the first file (Spark writes the same schema into every file of one write). */

@@ -28,9 +28,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.execution.datasources.parquet.SparkToParquetSchemaConverter;
 import org.apache.spark.sql.internal.SQLConf;
-import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.UserDefinedType;
@@ -87,9 +85,7 @@ public final class ColumnarParquetWriter {
   }
 
   private static boolean supports(DataType type) {
-    return type instanceof FloatType
-        || (type instanceof ArrayType array && array.elementType() instanceof FloatType)
-        || KeptColumn.supports(type);
+    return FloatColumn.writes(type) || KeptColumn.supports(type);
   }
 
   /**
@@ -186,8 +182,7 @@ public final class ColumnarParquetWriter {
 
   /** What each task needs to write its file; runs on the executors. */
   private record TaskFiles(String temporary, String parquetSchema, String sparkSchema, int[] ordinals,
-      CompressionCodecName codec,
-      String extension, Map<String, String> footer, SerializableConfiguration hadoop)
+      CompressionCodecName codec, String extension, Map<String, String> footer, SerializableConfiguration hadoop)
       implements FlatMapFunction<Iterator<InternalRow>, WrittenPart> {
 
     @Override

@@ -1,5 +1,6 @@
 package dev.sparklinear.spark.parquet;
 
+import dev.sparklinear.spark.UnsafeArrays;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,6 +14,9 @@ import org.apache.parquet.column.statistics.Statistics;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.FloatType;
 import org.apache.spark.sql.vectorized.ColumnarArray;
 import org.apache.spark.unsafe.Platform;
 
@@ -84,6 +88,16 @@ final class FloatColumn {
     this.values = new float[Math.min(pageValues, 1 << 16)];
   }
 
+  /** Whether a column of {@code type} is written by a {@code FloatColumn}: {@code float} or {@code array<float>}. */
+  static boolean writes(DataType type) {
+    return type instanceof FloatType || isFloatList(type);
+  }
+
+  /** Whether {@code type} is {@code array<float>}. */
+  static boolean isFloatList(DataType type) {
+    return type instanceof ArrayType array && array.elementType() instanceof FloatType;
+  }
+
   ColumnDescriptor descriptor() {
     return descriptor;
   }
@@ -126,8 +140,7 @@ final class FloatColumn {
     entries += n;
     if (!elementsNullable || !hasNull(array, n)) {
       if (array instanceof UnsafeArrayData unsafe) {
-        long offset = unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n);
-        Platform.copyMemory(unsafe.getBaseObject(), offset, values,
+        Platform.copyMemory(unsafe.getBaseObject(), UnsafeArrays.dataOffset(unsafe), values,
             Platform.FLOAT_ARRAY_OFFSET + (long) valueCount * Float.BYTES, (long) n * Float.BYTES);
       } else if (array instanceof ColumnarArray columnar) {
         // Column vectors may copy a run of floats in bulk (the transformer's output block does).

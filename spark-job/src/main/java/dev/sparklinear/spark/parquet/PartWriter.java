@@ -17,11 +17,13 @@ import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetOutputFormat;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.OutputFile;
+import org.apache.parquet.io.PositionOutputStream;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.Type;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -42,6 +44,7 @@ final class PartWriter implements AutoCloseable {
   /** The smallest page a float column is given, whatever the budget. */
   static final int MIN_FLOAT_PAGE = 16 << 10;
 
+  private final StreamKeepingFile output;
   private final ParquetFileWriter file;
   private final MessageType schema;
   private final MessageType keptSchema;
@@ -50,9 +53,9 @@ final class PartWriter implements AutoCloseable {
   private final CodecFactory.BytesCompressor compressor;
   private final Map<String, String> footer;
   private final long rowGroupBytes;
-  private final List<FloatColumn> floats = new ArrayList<>();
-  private final List<KeptColumn> kept = new ArrayList<>();
-  private final List<ColumnDescriptor> keptLeaves = new ArrayList<>();
+  private final FloatColumn[] floats;
+  private final KeptColumn[] kept;
+  private final ColumnDescriptor[] keptLeaves;
 
   private ColumnChunkPageWriteStore pageStore;
   private ColumnWriteStore keptStore;
@@ -73,45 +76,53 @@ final class PartWriter implements AutoCloseable {
         .withPageWriteChecksumEnabled(ParquetOutputFormat.getPageWriteChecksumEnabled(conf))
         .build();
     List<Type> keptFields = new ArrayList<>();
+    List<FloatColumn> floatColumns = new ArrayList<>();
+    List<KeptColumn> keptColumns = new ArrayList<>();
+    List<ColumnDescriptor> keptColumnLeaves = new ArrayList<>();
     List<ColumnDescriptor> leaves = schema.getColumns();
     StructField[] fields = sparkSchema.fields();
-    long floatColumns = Arrays.stream(fields).filter(f -> f.dataType() instanceof FloatType
-        || (f.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType)).count();
+    long floatCount = Arrays.stream(fields).filter(f -> FloatColumn.writes(f.dataType())).count();
     int floatPageBytes = (int) Math.min(pageBytes,
-        Math.max(MIN_FLOAT_PAGE, FLOAT_PAGE_BUDGET / Math.max(1, floatColumns)));
+        Math.max(MIN_FLOAT_PAGE, FLOAT_PAGE_BUDGET / Math.max(1, floatCount)));
     FloatColumn.Scratch scratch = new FloatColumn.Scratch();
     for (int i = 0; i < fields.length; i++) {
       ColumnDescriptor leaf = leaves.get(i);
       StructField field = fields[i];
-      if (field.dataType() instanceof FloatType) {
-        floats.add(new FloatColumn(ordinals[i], false, false, leaf, field.nullable(), floatPageBytes, scratch));
-      } else if (field.dataType() instanceof ArrayType array && array.elementType() instanceof FloatType) {
-        floats.add(new FloatColumn(ordinals[i], true, array.containsNull(), leaf, field.nullable(),
-            floatPageBytes, scratch));
-      } else {
-        KeptColumn column = KeptColumn.of(ordinals[i], field.dataType(), leaf.getMaxDefinitionLevel());
-        if (column == null) {
-          throw new IllegalArgumentException("Column " + field.name() + " has type " + field.dataType().sql()
-              + ", which " + ColumnarParquetWriter.class.getSimpleName() + " does not write");
-        }
-        kept.add(column);
-        keptLeaves.add(leaf);
-        keptFields.add(schema.getType(i));
+      DataType type = field.dataType();
+      if (FloatColumn.writes(type)) {
+        boolean list = FloatColumn.isFloatList(type);
+        boolean elementsNullable = list && ((ArrayType) type).containsNull();
+        floatColumns.add(new FloatColumn(ordinals[i], list, elementsNullable, leaf, field.nullable(), floatPageBytes,
+            scratch));
+        continue;
       }
+      KeptColumn column = KeptColumn.of(ordinals[i], type, leaf.getMaxDefinitionLevel());
+      if (column == null) {
+        throw new IllegalArgumentException("Column " + field.name() + " has type " + type.sql() + ", which "
+            + ColumnarParquetWriter.class.getSimpleName() + " does not write");
+      }
+      keptColumns.add(column);
+      keptColumnLeaves.add(leaf);
+      keptFields.add(schema.getType(i));
     }
+    this.floats = floatColumns.toArray(new FloatColumn[0]);
+    this.kept = keptColumns.toArray(new KeptColumn[0]);
+    this.keptLeaves = keptColumnLeaves.toArray(new ColumnDescriptor[0]);
     this.keptSchema = keptFields.isEmpty() ? null : new MessageType(schema.getName(), keptFields);
     this.codecs = new CodecFactory(conf, pageBytes);
     this.compressor = codecs.getCompressor(codec);
-    this.file = new ParquetFileWriter(HadoopOutputFile.fromPath(path, conf), schema, ParquetFileWriter.Mode.CREATE,
-        rowGroupBytes, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT),
-        null, properties);
+    this.output = new StreamKeepingFile(HadoopOutputFile.fromPath(path, conf));
+    ParquetFileWriter opened = null;
     try {
-      file.start();
-      startRowGroup();
+      opened = new ParquetFileWriter(output, schema, ParquetFileWriter.Mode.CREATE, rowGroupBytes,
+          conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT), null, properties);
+      opened.start();
     } catch (IOException | RuntimeException e) {
-      abort();
+      giveUp(opened);
       throw e;
     }
+    this.file = opened;
+    startRowGroup();
   }
 
   /**
@@ -164,8 +175,8 @@ final class PartWriter implements AutoCloseable {
     }
     if (keptSchema != null) {
       keptStore = properties.newColumnWriteStore(keptSchema, pageStore);
-      for (int i = 0; i < kept.size(); i++) {
-        kept.get(i).startRowGroup(keptStore.getColumnWriter(keptLeaves.get(i)));
+      for (int i = 0; i < kept.length; i++) {
+        kept[i].startRowGroup(keptStore.getColumnWriter(keptLeaves[i]));
       }
     }
     groupRows = 0;
@@ -189,24 +200,89 @@ final class PartWriter implements AutoCloseable {
     pageStore.close();
   }
 
-  /** Writes the last row group and the footer, and closes the file. */
+  /** Writes the last row group and the footer, and closes the file; gives the file up when that fails. */
   @Override
   public void close() throws IOException {
     try {
       flushRowGroup();
       file.end(footer);
-    } finally {
-      codecs.release();
-    }
-  }
-
-  /** Gives up on the file (its caller deletes it). Never throws: it runs while another failure is reported. */
-  void abort() {
-    try {
-      file.abort();
-    } catch (RuntimeException ignored) {
-      // The original failure matters more.
+    } catch (IOException | RuntimeException e) {
+      abort();
+      throw e;
     }
     codecs.release();
+  }
+
+  /**
+   * Gives up on the file (its caller deletes it). Never throws: it runs while another failure is reported. Safe to
+   * call more than once.
+   */
+  void abort() {
+    giveUp(file);
+  }
+
+  private void giveUp(ParquetFileWriter writer) {
+    try {
+      if (writer != null) {
+        writer.abort();
+        writer.close(); // after abort(): writes nothing, frees its buffers, but leaves the stream open
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // The original failure matters more.
+    }
+    output.closeStream();
+    codecs.release();
+  }
+
+  /**
+   * A file that keeps the stream it opens: Parquet's writer, once aborted, never closes its stream, which would hold
+   * the file (and on HDFS its lease) open until the stream is collected.
+   */
+  private static final class StreamKeepingFile implements OutputFile {
+    private final OutputFile file;
+    private PositionOutputStream stream;
+
+    StreamKeepingFile(OutputFile file) {
+      this.file = file;
+    }
+
+    @Override
+    public PositionOutputStream create(long blockSizeHint) throws IOException {
+      stream = file.create(blockSizeHint);
+      return stream;
+    }
+
+    @Override
+    public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
+      stream = file.createOrOverwrite(blockSizeHint);
+      return stream;
+    }
+
+    @Override
+    public boolean supportsBlockSize() {
+      return file.supportsBlockSize();
+    }
+
+    @Override
+    public long defaultBlockSize() {
+      return file.defaultBlockSize();
+    }
+
+    @Override
+    public String getPath() {
+      return file.getPath();
+    }
+
+    /** Closes the stream if one is open. Never throws. */
+    void closeStream() {
+      if (stream != null) {
+        try {
+          stream.close();
+        } catch (IOException | RuntimeException ignored) {
+          // Closing is all that is left to do with a file given up.
+        }
+        stream = null;
+      }
+    }
   }
 }

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.column.statistics.Statistics;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -152,8 +151,8 @@ class ColumnarParquetWriterTest extends LocalSpark {
     ParquetFooters expected = ParquetFooters.of(sparks);
     ParquetFooters actual = ParquetFooters.of(ours);
     assertThat(actual.schema()).isEqualTo(expected.schema());
-    ParquetMetadata ourFooter = footers(ours).get(0);
-    ParquetMetadata sparkFooter = footers(sparks).get(0);
+    ParquetMetadata ourFooter = ParquetFooters.of(ours).footers().get(0);
+    ParquetMetadata sparkFooter = ParquetFooters.of(sparks).footers().get(0);
     assertThat(ourFooter.getFileMetaData().getKeyValueMetaData())
         .isEqualTo(sparkFooter.getFileMetaData().getKeyValueMetaData());
     for (ColumnChunkMetaData sparkChunk : sparkFooter.getBlocks().get(0).getColumns()) {
@@ -225,7 +224,8 @@ class ColumnarParquetWriterTest extends LocalSpark {
 
   @Test
   void takesTheRowsOfAnRddFrameWithoutSparksCopyAndWritesTheSameFiles() {
-    // The rows as an RDD of external rows holds them (dates as java.sql.Date, arrays as Scala sequences), under a projection that renames and adds metadata.
+    // The rows as an RDD of external rows holds them (dates as java.sql.Date, arrays as Scala sequences), under a
+    // projection that renames and adds metadata.
     List<Row> rows = rows(500, true).stream().map(row -> {
       Object[] values = new Object[row.size()];
       for (int i = 0; i < values.length; i++) {
@@ -270,10 +270,10 @@ class ColumnarParquetWriterTest extends LocalSpark {
     ColumnarParquetWriter.write(frame, ours.toString(), ParquetLists.TWO_LEVEL, Map.of(
         "parquet.block.size", String.valueOf(96 * 1024), "parquet.page.size", "4096", "compression", "none"));
 
-    List<BlockMetaData> groups = footers(ours).get(0).getBlocks();
+    List<BlockMetaData> groups = ParquetFooters.of(ours).footers().get(0).getBlocks();
     assertThat(groups).hasSizeGreaterThan(1);
     assertThat(groups.stream().mapToLong(BlockMetaData::getRowCount).sum()).isEqualTo(rows.size());
-    Path file = partFiles(ours).get(0);
+    Path file = ParquetFooters.partFiles(ours).get(0);
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
         new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))) {
       for (ColumnChunkMetaData chunk : groups.get(0).getColumns()) {
@@ -309,7 +309,7 @@ class ColumnarParquetWriterTest extends LocalSpark {
     // 512 columns of 80,000 bytes each would hold 40 MB at the default 1 MiB pages; the budget gives each 64 KiB.
     long perColumn = PartWriter.FLOAT_PAGE_BUDGET / columns;
     assertThat(perColumn).isLessThan(rows * Float.BYTES);
-    Path file = partFiles(ours).get(0);
+    Path file = ParquetFooters.partFiles(ours).get(0);
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
         new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))) {
       ColumnChunkMetaData y0 = reader.getFooter().getBlocks().get(0).getColumns().get(1);
@@ -346,16 +346,16 @@ class ColumnarParquetWriterTest extends LocalSpark {
     long written = ColumnarParquetWriter.write(frame, ours.toString(), ParquetLists.TWO_LEVEL, Map.of());
 
     assertThat(written).isEqualTo(150);
-    assertThat(partFiles(ours)).hasSize((int) partitionsWithRows);
+    assertThat(ParquetFooters.partFiles(ours)).hasSize((int) partitionsWithRows);
     // The tasks report what they wrote, as Spark's writer does (the Spark UI's output column).
     spark.sparkContext().listenerBus().waitUntilEmpty();
     assertThat(outputs.records.sum()).isEqualTo(150);
     long bytes = 0;
-    for (Path part : partFiles(ours)) {
+    for (Path part : ParquetFooters.partFiles(ours)) {
       bytes += Files.size(part);
     }
     assertThat(outputs.bytes.sum()).isEqualTo(bytes);
-    assertThat(partFiles(ours)).allSatisfy(f -> assertThat(f.getFileName().toString())
+    assertThat(ParquetFooters.partFiles(ours)).allSatisfy(f -> assertThat(f.getFileName().toString())
         .matches("part-\\d{5}-[0-9a-f-]{36}-c000\\.snappy\\.parquet"));
     assertThat(ours.resolve("_SUCCESS")).exists();
     assertThat(ours.resolve("_temporary")).doesNotExist();
@@ -370,7 +370,7 @@ class ColumnarParquetWriterTest extends LocalSpark {
 
     assertThat(ColumnarParquetWriter.write(frame, ours.toString(), ParquetLists.TWO_LEVEL, Map.of())).isZero();
 
-    assertThat(partFiles(ours)).hasSize(1);
+    assertThat(ParquetFooters.partFiles(ours)).hasSize(1);
     Dataset<Row> back = spark.read().parquet(ours.toString());
     assertThat(back.count()).isZero();
     assertThat(back.schema()).isEqualTo(readBackSchemaOfSparksWrite(frame));
@@ -444,9 +444,9 @@ class ColumnarParquetWriterTest extends LocalSpark {
     ColumnarParquetWriter.write(frame, zstd.toString(), ParquetLists.TWO_LEVEL, Map.of("compression", "zstd"));
     ColumnarParquetWriter.write(frame, none.toString(), ParquetLists.TWO_LEVEL, Map.of("compression", "none"));
 
-    assertThat(partFiles(zstd).get(0).getFileName().toString()).endsWith("-c000.zstd.parquet");
+    assertThat(ParquetFooters.partFiles(zstd).get(0).getFileName().toString()).endsWith("-c000.zstd.parquet");
     assertThat(ParquetFooters.of(zstd).chunks("vec", "array").get(0).getCodec()).isEqualTo(CompressionCodecName.ZSTD);
-    assertThat(partFiles(none).get(0).getFileName().toString()).endsWith("-c000.parquet");
+    assertThat(ParquetFooters.partFiles(none).get(0).getFileName().toString()).endsWith("-c000.parquet");
     assertThat(ParquetFooters.of(none).chunks("vec", "array").get(0).getCodec())
         .isEqualTo(CompressionCodecName.UNCOMPRESSED);
     assertSameRows(readBack(zstd, true).collectAsList(), readBack(none, true).collectAsList(), "zstd vs none");
@@ -454,26 +454,5 @@ class ColumnarParquetWriterTest extends LocalSpark {
         ParquetLists.TWO_LEVEL, Map.of("compression", "zip")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("Unknown Parquet compression codec zip; use one of none, uncompressed, snappy");
-  }
-
-  private static List<Path> partFiles(Path folder) throws IOException {
-    try (Stream<Path> files = Files.list(folder)) {
-      return files.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().toList();
-    }
-  }
-
-  private static List<ParquetMetadata> footers(Path folder) {
-    List<ParquetMetadata> footers = new ArrayList<>();
-    try {
-      for (Path file : partFiles(folder)) {
-        try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
-            new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))) {
-          footers.add(reader.getFooter());
-        }
-      }
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-    return footers;
   }
 }
