@@ -6,15 +6,17 @@
 #   JAVA_HOME=/path/to/jdk-25 bench/kernel/run.sh
 #
 # Contenders per shape (4->3, 64->16 on 4096 rows; 256->256, 1024->1024 on 1024 rows):
-#   vector    our Vector API kernel (Arrow block in and out, its heap copies included)
+#   vector    our Vector API kernel (Arrow block in and out; its heap copies included: x and y for wide layers, y
+#             only for narrow ones, which read x in place)
 #   scalar    our portable kernel
 #   openblas  OpenBLAS sgemm via dev.ludovic.netlib, on heap arrays (bias preset, beta = 1)
-#   copyOnly  only the Arrow -> heap -> Arrow tile copies that our kernels make
+#   copyOnly  only the tile copies between Arrow and the heap that the vector kernel makes
 #
 # OpenBLAS is Debian's (libopenblas0-pthread, installed here if missing and run as root); OPENBLAS_LIB overrides the
 # library file. For the benchmark JVM only, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset (so OpenBLAS picks its
-# kernel for this CPU) and OPENBLAS_NUM_THREADS=1. JMH: 1 fork, 3 x 1 s warm-up, 5 x 1 s measurement (KERNEL_BENCH_JMH
-# replaces these); about 3 minutes. Extra arguments go to JMH (e.g. -p shape=64x16).
+# kernel for this CPU) and OPENBLAS_NUM_THREADS=1. JMH: 2 forks, each 3 x 1 s warm-up and 4 x 1 s measurement
+# (KERNEL_BENCH_JMH replaces these; two forks because one JVM's timings on a shared machine can sit 30% off the next
+# one's); about 4 minutes. Extra arguments go to JMH (e.g. -p shape=64x16).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -83,7 +85,7 @@ echo "Running JMH (load average before: $load_before)..."
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
   "$java" -jar "$root/bench/target/benchmarks.jar" \
   -jvmArgsPrepend "-Ddev.ludovic.netlib.blas.nativeLibPath=$lib" \
-  ${KERNEL_BENCH_JMH:--f 1 -wi 3 -w 1 -i 5 -r 1} -t 1 -rf csv -rff "$csv" "$@" LinearKernelBenchmark >"$log" 2>&1 || {
+  ${KERNEL_BENCH_JMH:--f 2 -wi 3 -w 1 -i 4 -r 1} -t 1 -rf csv -rff "$csv" "$@" LinearKernelBenchmark >"$log" 2>&1 || {
   tail -50 "$log" >&2
   exit 1
 }

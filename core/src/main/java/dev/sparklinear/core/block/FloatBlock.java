@@ -34,6 +34,11 @@ public final class FloatBlock implements AutoCloseable {
   private final int rows;
   private final int cols;
   private boolean closed;
+  /**
+   * A view of the whole block, made on first bulk copy and kept: Arrow makes each NIO view through a reflective
+   * constructor, which costs more than copying a small tile. Null while not made, or when the block is over 2 GiB.
+   */
+  private FloatBuffer view;
 
   private FloatBlock(ArrowBuf buffer, BufferAllocator allocator, int rows, int cols) {
     this.buffer = buffer;
@@ -179,13 +184,33 @@ public final class FloatBlock implements AutoCloseable {
   /** Bulk-copies {@code count} rows starting at {@code firstRow} into {@code dst} at {@code dstOffset}. */
   public void readRows(int firstRow, int count, float[] dst, int dstOffset) {
     checkRows(firstRow, count);
-    floats(firstRow, count).get(dst, dstOffset, count * cols);
+    FloatBuffer whole = view();
+    if (whole != null) {
+      whole.get(firstRow * cols, dst, dstOffset, count * cols);
+    } else {
+      floats(firstRow, count).get(dst, dstOffset, count * cols);
+    }
   }
 
   /** Bulk-copies {@code count} rows from {@code src} at {@code srcOffset} into this block starting at {@code firstRow}. */
   public void writeRows(int firstRow, int count, float[] src, int srcOffset) {
     checkRows(firstRow, count);
-    floats(firstRow, count).put(src, srcOffset, count * cols);
+    FloatBuffer whole = view();
+    if (whole != null) {
+      whole.put(firstRow * cols, src, srcOffset, count * cols);
+    } else {
+      floats(firstRow, count).put(src, srcOffset, count * cols);
+    }
+  }
+
+  /** The whole block as one float view, or null when it is too large for one NIO buffer. */
+  private FloatBuffer view() {
+    FloatBuffer whole = view;
+    if (whole == null && (long) rows * cols * BYTES <= Integer.MAX_VALUE) {
+      whole = floats(0, rows);
+      view = whole;
+    }
+    return whole;
   }
 
   private FloatBuffer floats(int firstRow, int count) {

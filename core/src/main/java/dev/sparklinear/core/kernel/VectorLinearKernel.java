@@ -3,6 +3,8 @@ package dev.sparklinear.core.kernel;
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
+import org.apache.arrow.memory.ArrowBuf;
+import sun.misc.Unsafe;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -28,21 +30,23 @@ import jdk.incubator.vector.VectorSpecies;
  *       next row's outputs and are overwritten by its own store; the scratch array has one vector of slack at the end.
  * </ul>
  *
- * <p><b>Arrow memory: copied, by measurement.</b> Rows are taken a tile at a time into a heap array with
- * {@link FloatBlock#readRows} (one bulk copy) and results written back with {@link FloatBlock#writeRows}; the arithmetic
- * runs on heap arrays. The kernels only ever read x as scalars to broadcast, so reading the Arrow buffer in place was
- * tried (through a {@code FloatBuffer} view, and through raw addresses): on JDK 17 it was no faster for 256 -> 256 and
- * 1024 -> 1024 and clearly slower for 64 -> 16 (about 65-69 against 92 GFLOP/s, one thread, busy machine); likely
- * because a broadcast from a heap array compiles to one instruction with a memory operand while an off-heap read takes
- * a scalar load and a move first, and the narrow kernel issues one broadcast per fused multiply-add. Writing y in place would need {@code intoByteBuffer} (gone
- * after JDK 19) or {@code intoMemorySegment} (absent before JDK 19), so no single source serves 17 and 25. The
- * {@code bench} module's {@code copyOnly} contender measures what the copies cost per call.
+ * <p><b>Arrow memory.</b> The narrow kernel reads x in place: it only ever reads x as scalars to broadcast, and a
+ * broadcast from an off-heap address (through {@link UnsafeMemory}) compiles to the same single instruction as one from a heap
+ * array. That skips a copy that cost 20-40% of a 64 -> 16 call (one thread, 4096 rows: about 62 us in place against 77-83
+ * us copied, on JDK 17 and 25). The general kernel reads each row of x once per packed panel, so it copies a tile of x
+ * (128 KiB, which stays in L2) into a heap array with {@link FloatBlock#readRows} first; there the copies are 2-6% of a
+ * call. Both write y through a heap tile and {@link FloatBlock#writeRows}: a vector store into Arrow memory would need
+ * {@code intoByteBuffer} (gone after JDK 19) or {@code intoMemorySegment} (absent before JDK 19), so no single source
+ * serves 17 and 25. Where {@code Unsafe} memory access is unavailable the narrow kernel copies x too. The {@code bench}
+ * module's {@code copyOnly} contender measures what the copies cost per call.
  *
  * <p>Accumulation is float32, in input order, one fused multiply-add per term (each result is within the usual float32
  * dot-product error bound). Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
  */
 final class VectorLinearKernel implements LinearKernel {
   static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+  /** Read straight, not through a method: see {@link UnsafeMemory}. Null without it; then x is always copied. */
+  private static final Unsafe UNSAFE = UnsafeMemory.UNSAFE;
   private static final int LANES = SPECIES.length();
 
   /** Rows per general micro-tile. */
@@ -55,6 +59,13 @@ final class VectorLinearKernel implements LinearKernel {
 
   /** Floats of x per tile: 128 KiB, which leaves room in a 512 KiB-1 MiB L2 for a weight panel of 1024 inputs. */
   private static final int TILE_VALUES = 32 * 1024;
+  /**
+   * Floats of x per narrow tile when x is copied: 8 KiB, so that the copy stays in L1 (measured on 64 -> 16: 128 KiB
+   * tiles took 93 us a call, 4-8 KiB tiles 77-85 us).
+   */
+  private static final int NARROW_TILE_VALUES = 2 * 1024;
+  /** Floats of y per narrow tile when x is read in place: 4 KiB, in L1 until written out. */
+  private static final int NARROW_OUTPUT_TILE_VALUES = 1024;
 
   /** Per-thread scratch, grown on demand: index 0 holds x tiles, index 1 y tiles. */
   private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
@@ -62,6 +73,8 @@ final class VectorLinearKernel implements LinearKernel {
   private final int in;
   private final int out;
   private final boolean narrow;
+  /** Narrow, and x read from Arrow memory in place rather than copied. */
+  private final boolean inPlace;
   /** Narrow: {@code [in][LANES]}. General: {@code [panels][in][PANEL]}. Zero past {@code out}. */
   private final float[] packed;
   /** The bias padded with zeros to a whole number of panels (general) or one vector (narrow); zeros without a bias. */
@@ -69,9 +82,15 @@ final class VectorLinearKernel implements LinearKernel {
   private final int tileRows;
 
   VectorLinearKernel(Tensor weight, Tensor bias) {
+    this(weight, bias, UnsafeMemory.AVAILABLE);
+  }
+
+  /** With {@code readInPlace} false, the narrow kernel copies x as the general one does (tested both ways). */
+  VectorLinearKernel(Tensor weight, Tensor bias, boolean readInPlace) {
     this.out = weight.size(0);
     this.in = weight.size(1);
     this.narrow = out <= LANES;
+    this.inPlace = narrow && readInPlace;
     float[] w = weight.toArray();
     if (narrow) {
       packed = new float[in * LANES];
@@ -95,7 +114,12 @@ final class VectorLinearKernel implements LinearKernel {
     if (bias != null) {
       bias.copyTo(this.bias, 0);
     }
-    int rowsPerTile = Math.max(1, TILE_VALUES / in);
+    int rowsPerTile;
+    if (inPlace) {
+      rowsPerTile = NARROW_OUTPUT_TILE_VALUES / out;
+    } else {
+      rowsPerTile = (narrow ? NARROW_TILE_VALUES : TILE_VALUES) / in;
+    }
     int multiple = narrow ? NARROW_ROWS : ROWS;
     this.tileRows = Math.max(multiple, rowsPerTile / multiple * multiple);
   }
@@ -120,17 +144,24 @@ final class VectorLinearKernel implements LinearKernel {
     return "vector";
   }
 
-  /** The kernel's layout and vector width, for logs: {@code VectorLinearKernel(4 -> 3, narrow, 16 lanes)}. */
+  /**
+   * The kernel's layout, vector width and how it reads x, for logs: {@code VectorLinearKernel(4 -> 3, narrow, 16 lanes,
+   * x in place)}.
+   */
   @Override
   public String toString() {
     return "VectorLinearKernel(" + in + " -> " + out + ", " + (narrow ? "narrow" : "general") + ", " + LANES
-        + " lanes)";
+        + " lanes, " + (inPlace ? "x in place" : "x copied") + ")";
   }
 
   @Override
   public void apply(FloatBlock x, FloatBlock y) {
     int n = x.rows();
     if (n == 0) {
+      return;
+    }
+    if (inPlace) {
+      applyNarrowInPlace(x, y, n);
       return;
     }
     int rows = Math.min(n, tileRows);
@@ -158,6 +189,153 @@ final class VectorLinearKernel implements LinearKernel {
 
   // ---------------------------------------------------------------------------------------------------------------
   // Narrow layers: out <= LANES.
+
+  private void applyNarrowInPlace(FloatBlock x, FloatBlock y, int n) {
+    // Reading by address skips the checks of the block's accessors, and a wrong block would read past its buffer: so
+    // check here what the callers promise.
+    ArrowBuf buffer = x.buffer();
+    long rowBytes = (long) in * FloatBlock.BYTES;
+    if (x.cols() != in || y.cols() != out || y.rows() != n || buffer.capacity() < n * rowBytes) {
+      throw new IllegalArgumentException("Cannot apply a " + in + " -> " + out + " kernel to a " + n + "x" + x.cols()
+          + " block into a " + y.rows() + "x" + y.cols() + " block");
+    }
+    if (buffer.refCnt() == 0) {
+      throw new IllegalStateException("Cannot read a block whose buffer has been released");
+    }
+    float[][] scratch = SCRATCH.get();
+    // One vector of slack: the narrow kernel stores whole vectors past the last row's outputs.
+    int yValues = Math.min(n, tileRows) * out + LANES;
+    if (scratch[1].length < yValues) {
+      scratch[1] = new float[yValues];
+    }
+    float[] ys = scratch[1];
+    long base = buffer.memoryAddress();
+    for (int first = 0; first < n; first += tileRows) {
+      int count = Math.min(tileRows, n - first);
+      long row = base + first * rowBytes;
+      int r = 0;
+      for (; r + NARROW_ROWS <= count; r += NARROW_ROWS) {
+        narrow8InPlace(row + r * rowBytes, rowBytes, ys, r * out);
+      }
+      for (; r < count; r++) {
+        narrow1InPlace(row + r * rowBytes, ys, r * out);
+      }
+      y.writeRows(first, count, ys, 0);
+    }
+  }
+
+  /**
+   * {@link #narrow8} reading x at {@code address}. Unrolled by 4 inputs so that each row's address serves four reads
+   * at constant offsets (without it, address arithmetic outnumbered the multiply-adds); the multiply-adds stay in input
+   * order.
+   */
+  private void narrow8InPlace(long address, long rowBytes, float[] ys, int y0) {
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector b = FloatVector.fromArray(SPECIES, bias, 0);
+    FloatVector a0 = b;
+    FloatVector a1 = b;
+    FloatVector a2 = b;
+    FloatVector a3 = b;
+    FloatVector a4 = b;
+    FloatVector a5 = b;
+    FloatVector a6 = b;
+    FloatVector a7 = b;
+    long p0 = address;
+    long p1 = p0 + rowBytes;
+    long p2 = p1 + rowBytes;
+    long p3 = p2 + rowBytes;
+    long p4 = p3 + rowBytes;
+    long p5 = p4 + rowBytes;
+    long p6 = p5 + rowBytes;
+    long p7 = p6 + rowBytes;
+    final int quads = in & ~3;
+    int k = 0;
+    for (; k < quads; k += 4) {
+      int wk = k * LANES;
+      FloatVector w0 = FloatVector.fromArray(SPECIES, w, wk);
+      FloatVector w1 = FloatVector.fromArray(SPECIES, w, wk + LANES);
+      FloatVector w2 = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
+      FloatVector w3 = FloatVector.fromArray(SPECIES, w, wk + 3 * LANES);
+      a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(w0, a0);
+      a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(w0, a1);
+      a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(w0, a2);
+      a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3)).fma(w0, a3);
+      a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4)).fma(w0, a4);
+      a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5)).fma(w0, a5);
+      a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6)).fma(w0, a6);
+      a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7)).fma(w0, a7);
+      a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 4)).fma(w1, a0);
+      a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 4)).fma(w1, a1);
+      a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 4)).fma(w1, a2);
+      a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 4)).fma(w1, a3);
+      a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 4)).fma(w1, a4);
+      a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 4)).fma(w1, a5);
+      a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 4)).fma(w1, a6);
+      a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 4)).fma(w1, a7);
+      a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 8)).fma(w2, a0);
+      a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 8)).fma(w2, a1);
+      a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 8)).fma(w2, a2);
+      a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 8)).fma(w2, a3);
+      a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 8)).fma(w2, a4);
+      a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 8)).fma(w2, a5);
+      a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 8)).fma(w2, a6);
+      a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 8)).fma(w2, a7);
+      a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 12)).fma(w3, a0);
+      a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 12)).fma(w3, a1);
+      a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 12)).fma(w3, a2);
+      a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 12)).fma(w3, a3);
+      a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 12)).fma(w3, a4);
+      a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 12)).fma(w3, a5);
+      a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 12)).fma(w3, a6);
+      a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 12)).fma(w3, a7);
+      p0 += 16;
+      p1 += 16;
+      p2 += 16;
+      p3 += 16;
+      p4 += 16;
+      p5 += 16;
+      p6 += 16;
+      p7 += 16;
+    }
+    for (; k < in; k++) {
+      FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+      a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(wk, a0);
+      a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(wk, a1);
+      a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(wk, a2);
+      a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3)).fma(wk, a3);
+      a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4)).fma(wk, a4);
+      a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5)).fma(wk, a5);
+      a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6)).fma(wk, a6);
+      a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7)).fma(wk, a7);
+      p0 += 4;
+      p1 += 4;
+      p2 += 4;
+      p3 += 4;
+      p4 += 4;
+      p5 += 4;
+      p6 += 4;
+      p7 += 4;
+    }
+    final int out = this.out;
+    a0.intoArray(ys, y0);
+    a1.intoArray(ys, y0 + out);
+    a2.intoArray(ys, y0 + 2 * out);
+    a3.intoArray(ys, y0 + 3 * out);
+    a4.intoArray(ys, y0 + 4 * out);
+    a5.intoArray(ys, y0 + 5 * out);
+    a6.intoArray(ys, y0 + 6 * out);
+    a7.intoArray(ys, y0 + 7 * out);
+  }
+
+  private void narrow1InPlace(long address, float[] ys, int y0) {
+    FloatVector a = FloatVector.fromArray(SPECIES, bias, 0);
+    long p = address;
+    for (int k = 0; k < in; k++, p += FloatBlock.BYTES) {
+      a = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p)).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+    }
+    a.intoArray(ys, y0);
+  }
 
   private void narrowTile(float[] xs, float[] ys, int count) {
     int r = 0;

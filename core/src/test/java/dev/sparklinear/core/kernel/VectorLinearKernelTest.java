@@ -29,8 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Vector API kernel against the double-precision reference, within the float32 bound of
- * {@link dev.sparklinear.core.testing.ReferenceAffine}, on every path: narrow ({@code out <= lanes}), general with
- * whole panels, with a partial panel and a partial last vector, and rows around both micro-tiles and across tiles.
+ * {@link dev.sparklinear.core.testing.ReferenceAffine}, on every path: narrow ({@code out <= lanes}) reading x in place
+ * and copying it, general with whole panels, with a partial panel and a partial last vector, and rows around both
+ * micro-tiles and across tiles.
  * The surefire JVM is started with {@code --add-modules jdk.incubator.vector}, so the vector kernel is always available
  * here; {@link #vectorApiIsPresentInTheTestJvm()} fails loudly if it is not.
  */
@@ -66,27 +67,92 @@ class VectorLinearKernelTest {
     for (int[] shape : SHAPES) {
       for (boolean bias : new boolean[] {true, false}) {
         for (int rows : ROW_COUNTS) {
-          cases.add(Arguments.of(shape[0], shape[1], bias, rows));
+          for (boolean inPlace : new boolean[] {true, false}) {
+            cases.add(Arguments.of(shape[0], shape[1], bias, rows, inPlace));
+          }
         }
       }
     }
     return cases.build();
   }
 
-  @ParameterizedTest(name = "{0} -> {1}, bias={2}, {3} rows")
+  @ParameterizedTest(name = "{0} -> {1}, bias={2}, {3} rows, read in place={4}")
   @MethodSource("shapes")
-  void matchesDoublePrecisionReference(int in, int out, boolean withBias, int rows) {
+  void matchesDoublePrecisionReference(int in, int out, boolean withBias, int rows, boolean inPlace) {
     SplittableRandom random = new SplittableRandom(1_000_003L * in + 7919L * out + rows + (withBias ? 1 : 0));
     float[][] weight = randomMatrix(random, out, in, 1 / Math.sqrt(in));
     float[] bias = withBias ? randomVector(random, out, 1 / Math.sqrt(in)) : null;
     float[][] x = randomMatrix(random, rows, in, 3);
 
-    VectorLinearKernel kernel = new VectorLinearKernel(Tensor.of(weight), bias == null ? null : Tensor.of(bias));
+    VectorLinearKernel kernel =
+        new VectorLinearKernel(Tensor.of(weight), bias == null ? null : Tensor.of(bias), inPlace);
     assertThat(kernel.inFeatures()).isEqualTo(in);
     assertThat(kernel.outFeatures()).isEqualTo(out);
-    assertThat(kernel.toString()).contains(out <= VectorLinearKernel.lanes() ? "narrow" : "general");
+    boolean narrow = out <= VectorLinearKernel.lanes();
+    assertThat(kernel.toString())
+        .contains(narrow ? "narrow" : "general")
+        .contains(narrow && inPlace ? "x in place" : "x copied");
 
     assertThat(applyOverNaN(kernel, x, in, out)).satisfies(y -> assertWithinFloat32Bound(y, x, weight, bias, 1.0));
+  }
+
+  @Test
+  void readsNarrowInputsInPlaceByDefault() {
+    assertThat(UnsafeMemory.AVAILABLE).as("Unsafe memory access: %s", UnsafeMemory.UNAVAILABLE_REASON).isTrue();
+    assertThat(new VectorLinearKernel(Tensor.of(new float[][] {{1, 2}}), null).toString()).contains("x in place");
+    assertThat(new VectorLinearKernel(Tensor.of(new float[200][3]), null).toString()).contains("x copied");
+  }
+
+  /**
+   * A block that wraps rows in the middle of a larger buffer, between rows of NaN: reading in place starts at the
+   * block's own address and stops at its last row.
+   */
+  @Test
+  void readsInPlaceOnlyTheRowsOfAWrappedSlice() {
+    int in = 9;
+    int out = 5;
+    int rows = 21;
+    SplittableRandom random = new SplittableRandom(11);
+    float[][] weight = randomMatrix(random, out, in, 0.3);
+    float[] bias = randomVector(random, out, 0.3);
+    float[][] x = randomMatrix(random, rows, in, 2);
+    float[] padded = new float[(rows + 6) * in];
+    Arrays.fill(padded, Float.NaN);
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(x[r], 0, padded, (r + 3) * in, in);
+    }
+    VectorLinearKernel kernel = new VectorLinearKernel(Tensor.of(weight), Tensor.of(bias), true);
+    try (FloatBlock whole = FloatBlock.copyOf(allocator, padded, rows + 6, in);
+        FloatBlock slice = FloatBlock.wrap(
+            whole.buffer().slice(3L * in * FloatBlock.BYTES, (long) rows * in * FloatBlock.BYTES), rows, in);
+        FloatBlock y = FloatBlock.allocate(allocator, rows, out)) {
+      kernel.apply(slice, y);
+      assertWithinFloat32Bound(y.toRows(), x, weight, bias, 1.0);
+    }
+  }
+
+  /** Reading by address skips the block accessors' checks, so the kernel makes them itself instead of reading past. */
+  @Test
+  void readingInPlaceRefusesBlocksOfTheWrongShapeOrReleased() {
+    VectorLinearKernel kernel = new VectorLinearKernel(Tensor.of(new float[4][8]), null, true);
+    try (FloatBlock narrowX = FloatBlock.allocate(allocator, 16, 7);
+        FloatBlock x = FloatBlock.allocate(allocator, 16, 8);
+        FloatBlock y = FloatBlock.allocate(allocator, 16, 4);
+        FloatBlock shortY = FloatBlock.allocate(allocator, 15, 4)) {
+      assertThatThrownBy(() -> kernel.apply(narrowX, y))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("Cannot apply a 8 -> 4 kernel to a 16x7 block into a 16x4 block");
+      assertThatThrownBy(() -> kernel.apply(x, shortY))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("Cannot apply a 8 -> 4 kernel to a 16x8 block into a 15x4 block");
+    }
+    FloatBlock released = FloatBlock.allocate(allocator, 16, 8);
+    released.close();
+    try (FloatBlock y = FloatBlock.allocate(allocator, 16, 4)) {
+      assertThatThrownBy(() -> kernel.apply(released, y))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("Cannot read a block whose buffer has been released");
+    }
   }
 
   @Test
