@@ -12,8 +12,9 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * {@code ArrowBuf.getFloat} checks bounds and the reference count on every read, and any static method wrapping the
  * read (Arrow's {@code MemoryUtil.getInt}, or one here) is a call that C2 stops inlining once a large unrolled kernel
  * has used up its inlining budget: measured, the compiled 64 -> 16 kernel then kept real calls and ran 2.5-3.5x
- * slower. {@code Unsafe.getFloat} itself is forced inline down to an intrinsic, so a read compiles to the operand of the
- * instruction that uses it (a broadcast from memory). Arrow reads and writes all its buffers through the same class.
+ * slower. {@code Unsafe.getFloat} itself is forced inline down to an intrinsic, so a read compiles to the operand of
+ * the instruction that uses it (a broadcast from memory). Arrow reads and writes all its buffers through the same
+ * class.
  *
  * <p>Callers check bounds once per call, before reading: an unchecked address reads whatever is there, or crashes the
  * JVM.

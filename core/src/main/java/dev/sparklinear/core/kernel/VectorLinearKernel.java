@@ -3,10 +3,10 @@ package dev.sparklinear.core.kernel;
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
-import org.apache.arrow.memory.ArrowBuf;
-import sun.misc.Unsafe;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
+import org.apache.arrow.memory.ArrowBuf;
+import sun.misc.Unsafe;
 
 /**
  * The fast kernel, on the JDK Vector API ({@code jdk.incubator.vector}), in the JVM's preferred vector width.
@@ -31,14 +31,14 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  *
  * <p><b>Arrow memory.</b> The narrow kernel reads x in place: it only ever reads x as scalars to broadcast, and a
- * broadcast from an off-heap address (through {@link UnsafeMemory}) compiles to the same single instruction as one from a heap
- * array. That skips a copy that cost 20-40% of a 64 -> 16 call (one thread, 4096 rows: about 62 us in place against 77-83
- * us copied, on JDK 17 and 25). The general kernel reads each row of x once per packed panel, so it copies a tile of x
- * (128 KiB, which stays in L2) into a heap array with {@link FloatBlock#readRows} first; there the copies are 2-6% of a
- * call. Both write y through a heap tile and {@link FloatBlock#writeRows}: a vector store into Arrow memory would need
- * {@code intoByteBuffer} (gone after JDK 19) or {@code intoMemorySegment} (absent before JDK 19), so no single source
- * serves 17 and 25. Where {@code Unsafe} memory access is unavailable the narrow kernel copies x too. The {@code bench}
- * module's {@code copyOnly} contender measures what the copies cost per call.
+ * broadcast from an off-heap address (through {@link UnsafeMemory}) compiles to the same single instruction as one from
+ * a heap array. That skips a copy that cost 20-40% of a 64 -> 16 call (one thread, 4096 rows: about 62 us in place
+ * against 77-83 us copied, on JDK 17 and 25). The general kernel reads each row of x once per packed panel, so it
+ * copies a tile of x (128 KiB, which stays in L2) into a heap array with {@link FloatBlock#readRows} first; there the
+ * copies are 2-6% of a call. Both write y through a heap tile and {@link FloatBlock#writeRows}: a vector store into
+ * Arrow memory would need {@code intoByteBuffer} (gone after JDK 19) or {@code intoMemorySegment} (absent before JDK
+ * 19), so no single source serves 17 and 25. Where {@code Unsafe} memory access is unavailable the narrow kernel copies
+ * x too. The {@code bench} module's {@code copyOnly} contender measures what the copies cost per call.
  *
  * <p>Accumulation is float32, in input order, one fused multiply-add per term (each result is within the usual float32
  * dot-product error bound). Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
