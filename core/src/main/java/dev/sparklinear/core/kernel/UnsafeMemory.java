@@ -32,30 +32,34 @@ final class UnsafeMemory {
   static final sun.misc.Unsafe UNSAFE;
 
   static {
-    sun.misc.Unsafe unsafe;
-    String reason = null;
-    try {
-      Field field = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-      field.setAccessible(true);
-      unsafe = (sun.misc.Unsafe) field.get(null);
-      if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-        throw new UnsupportedOperationException("blocks are little-endian and this platform is not");
+    sun.misc.Unsafe unsafe = null;
+    String reason;
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      reason = "blocks are little-endian and this platform is not";
+    } else {
+      try {
+        Field field = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+        field.setAccessible(true);
+        unsafe = (sun.misc.Unsafe) field.get(null);
+        reason = probeRead(unsafe);
+      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+        reason = e.toString();
       }
-      // A read of a known value, so that a JVM that denies Unsafe memory access is found here and not mid-kernel.
-      ByteBuffer probe = ByteBuffer.allocateDirect(Float.BYTES).order(ByteOrder.nativeOrder());
-      probe.putFloat(0, 1.5f);
-      float read = unsafe.getFloat(MemoryUtil.getByteBufferAddress(probe));
-      if (read != 1.5f) {
-        reason = "a probe read gave " + read + " instead of 1.5";
-        unsafe = null;
-      }
-    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-      reason = e.toString();
-      unsafe = null;
     }
     AVAILABLE = reason == null;
     UNAVAILABLE_REASON = reason;
-    UNSAFE = unsafe;
+    UNSAFE = AVAILABLE ? unsafe : null;
+  }
+
+  /**
+   * Reads a known value, so that a JVM that denies Unsafe memory access is found here and not mid-kernel: null when
+   * the read gives it back, else what went wrong.
+   */
+  private static String probeRead(sun.misc.Unsafe unsafe) {
+    ByteBuffer probe = ByteBuffer.allocateDirect(Float.BYTES).order(ByteOrder.nativeOrder());
+    probe.putFloat(0, 1.5f);
+    float read = unsafe.getFloat(MemoryUtil.getByteBufferAddress(probe));
+    return read == 1.5f ? null : "a probe read gave " + read + " instead of 1.5";
   }
 
   private UnsafeMemory() {}
