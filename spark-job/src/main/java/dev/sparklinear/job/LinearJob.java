@@ -1,5 +1,6 @@
 package dev.sparklinear.job;
 
+import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.job.config.HookSpec;
 import dev.sparklinear.job.config.HookType;
@@ -307,8 +308,8 @@ public final class LinearJob {
     if (!sample.isEmpty() && sample.get(0).getInt(0) != config.inFeatures()) {
       int width = sample.get(0).getInt(0);
       problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is "
-          + config.inFeatures() + ": mat1 and mat2 shapes cannot be multiplied (1x" + width + " and "
-          + config.inFeatures() + "x" + config.outFeatures() + "). Set module.in-features to " + width
+          + config.inFeatures() + ": " + Linear.shapeMismatch(1, width, config.inFeatures(), config.outFeatures())
+          + ". Set module.in-features to " + width
           + " or check input.column.");
     }
   }

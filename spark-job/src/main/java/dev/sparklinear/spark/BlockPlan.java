@@ -1,5 +1,6 @@
 package dev.sparklinear.spark;
 
+import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.Module;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -69,8 +70,7 @@ record BlockPlan(
       case NULL_VECTOR -> featureDescription + " is null";
       case NULL_ELEMENT -> featureDescription + " holds a null value";
       case WRONG_WIDTH -> featureDescription + " has " + reader.foundWidth + " values, expected in_features="
-          + inFeatures + " (mat1 and mat2 shapes cannot be multiplied (1x" + reader.foundWidth + " and " + inFeatures
-          + "x" + outFeatures + "))";
+          + inFeatures + " (" + Linear.shapeMismatch(1, reader.foundWidth, inFeatures, outFeatures) + ")";
       case NON_FINITE -> featureDescription + " holds NaN or infinity, which the nan-guard pre-hook refuses";
     };
     String advice = reader.problem == FeatureReader.Problem.WRONG_WIDTH

@@ -1,12 +1,10 @@
 package dev.sparklinear.spark;
 
-import java.util.Locale;
-
 /**
  * What happens to a row whose features the module cannot take: a null vector, a null element, the wrong width, or
  * (when a {@code nan-guard} pre-hook asks to fail) a NaN or infinite value.
  */
-public enum InvalidRows {
+public enum InvalidRows implements ConfigEnum {
   /** Fail the job, naming the row, the file and the reason (the default). */
   ERROR,
   /** Leave the row out of the output and count it. */
@@ -15,11 +13,6 @@ public enum InvalidRows {
   NULL,
   /** Leave the row out of the output and write it, with a {@code reason} column, to the quarantine path. */
   QUARANTINE;
-
-  /** The spelling used in config files and Spark ML params. */
-  public String configValue() {
-    return name().toLowerCase(Locale.ROOT);
-  }
 
   /** True when invalid rows do not reach the main output at all. */
   public boolean dropsRows() {

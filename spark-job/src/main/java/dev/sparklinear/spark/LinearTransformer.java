@@ -331,11 +331,10 @@ public class LinearTransformer extends Transformer {
     if (!single && featureColumns.size() != inFeatures) {
       throw new IllegalArgumentException(
           "inputCols names " + featureColumns.size() + " columns " + featureColumns + ", but the module takes in_features="
-              + inFeatures + " (mat1 and mat2 shapes cannot be multiplied (1x" + featureColumns.size() + " and "
-              + inFeatures + "x" + outFeatures + "))");
+              + inFeatures + " (" + Linear.shapeMismatch(1, featureColumns.size(), inFeatures, outFeatures) + ")");
     }
-    OutputLayout layout = OutputLayout.parse($(outputLayout));
-    InvalidRows policy = InvalidRows.valueOf($(invalidRows).toUpperCase(java.util.Locale.ROOT));
+    OutputLayout layout = ConfigEnum.parse(OutputLayout.class, $(outputLayout), "output layout");
+    InvalidRows policy = ConfigEnum.parse(InvalidRows.class, $(invalidRows), "invalid-row policy");
     reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
     BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRows.NULL);
     List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));

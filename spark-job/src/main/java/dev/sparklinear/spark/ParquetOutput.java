@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.spark.sql.SparkSession;
@@ -42,7 +41,7 @@ public final class ParquetOutput {
   }
 
   /** How Parquet stores a list column. */
-  public enum ParquetLists {
+  public enum ParquetLists implements ConfigEnum {
     /**
      * A repeated field of the element type, no group per element (Spark with {@code writeLegacyFormat}, and what Hive
      * and Impala write); for lists whose elements are never null. Readers follow the Parquet format's
@@ -51,11 +50,6 @@ public final class ParquetOutput {
     TWO_LEVEL,
     /** The Parquet format's standard LIST: a repeated group {@code list} holding one {@code element} field. */
     THREE_LEVEL;
-
-    /** The spelling used in config files. */
-    public String configValue() {
-      return name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
   }
 
   /**

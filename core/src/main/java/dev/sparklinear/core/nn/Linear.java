@@ -127,6 +127,16 @@ public class Linear extends Module {
   }
 
   /**
+   * PyTorch's message for an input of {@code rows x cols} given to a layer {@code in_features -> out_features}:
+   * {@code mat1 and mat2 shapes cannot be multiplied (1x5 and 4x3)}. Every place that finds a width mismatch (a block
+   * here, a row or a column list in the job) words it through this method, so PyTorch users recognise it.
+   */
+  public static String shapeMismatch(long rows, long cols, int inFeatures, int outFeatures) {
+    return "mat1 and mat2 shapes cannot be multiplied (" + rows + "x" + cols + " and " + inFeatures + "x"
+        + outFeatures + ")";
+  }
+
+  /**
    * {@code x W^T + b} for a block {@code [n, in_features]}.
    *
    * @throws IllegalArgumentException worded as PyTorch's, when {@code input} does not have {@code in_features} columns
@@ -134,9 +144,7 @@ public class Linear extends Module {
   @Override
   protected FloatBlock forward(FloatBlock input, CallContext context) {
     if (input.cols() != inFeatures) {
-      throw new IllegalArgumentException(String.format(
-          "mat1 and mat2 shapes cannot be multiplied (%dx%d and %dx%d)",
-          input.rows(), input.cols(), inFeatures, outFeatures));
+      throw new IllegalArgumentException(shapeMismatch(input.rows(), input.cols(), inFeatures, outFeatures));
     }
     FloatBlock output = FloatBlock.allocateUninitialized(context.allocator(), input.rows(), outFeatures);
     try {

@@ -1,6 +1,7 @@
 package dev.sparklinear.core.nn;
 
 import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.block.ProgramAllocator;
 import dev.sparklinear.core.tensor.Tensor;
 import java.io.IOException;
 import java.io.NotSerializableException;
@@ -17,7 +18,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 
 /**
  * The base of every module, after PyTorch's {@code torch.nn.Module}.
@@ -88,7 +88,7 @@ public abstract class Module implements Serializable {
    * the whole pipeline. Meant for examples and tests; a job calls blocks.
    */
   public final float[] call(float... vector) {
-    try (BufferAllocator allocator = new RootAllocator();
+    try (BufferAllocator allocator = ProgramAllocator.newChild("Module.call(float...)");
         FloatBlock input = FloatBlock.ofRow(allocator, vector);
         FloatBlock output = call(input)) {
       return output.row(0);

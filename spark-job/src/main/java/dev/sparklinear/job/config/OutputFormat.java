@@ -1,14 +1,9 @@
 package dev.sparklinear.job.config;
 
-import java.util.Locale;
+import dev.sparklinear.spark.ConfigEnum;
 
 /** The Spark file format the job writes ({@code output.format}). */
-public enum OutputFormat {
+public enum OutputFormat implements ConfigEnum {
   PARQUET,
   JSON;
-
-  /** The spelling used in config files, which is also the Spark source name. */
-  public String configValue() {
-    return name().toLowerCase(Locale.ROOT);
-  }
 }

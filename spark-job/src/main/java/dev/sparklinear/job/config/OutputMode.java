@@ -1,16 +1,11 @@
 package dev.sparklinear.job.config;
 
-import java.util.Locale;
+import dev.sparklinear.spark.ConfigEnum;
 
 /** What the job does when {@code output.path} already exists ({@code output.mode}); Spark's save modes. */
-public enum OutputMode {
+public enum OutputMode implements ConfigEnum {
   /** Fail, leaving the existing output untouched. */
   ERRORIFEXISTS,
   /** Replace the existing output. */
   OVERWRITE;
-
-  /** The spelling used in config files, which is also Spark's save-mode name. */
-  public String configValue() {
-    return name().toLowerCase(Locale.ROOT);
-  }
 }

@@ -1,9 +1,9 @@
 package dev.sparklinear.job.config;
 
-import java.util.Locale;
+import dev.sparklinear.spark.ConfigEnum;
 
 /** Which writer writes Parquet output ({@code output.parquet-writer}). */
-public enum ParquetWriterKind {
+public enum ParquetWriterKind implements ConfigEnum {
   /**
    * spark-linear's {@code ColumnarParquetWriter}: float columns a page at a time; the same files Spark's writer
    * writes. Outputs with a kept column of a type it does not write go to Spark's writer instead.
@@ -11,9 +11,4 @@ public enum ParquetWriterKind {
   COLUMNAR,
   /** Spark's own Parquet writer, value at a time. */
   SPARK;
-
-  /** The spelling used in config files. */
-  public String configValue() {
-    return name().toLowerCase(Locale.ROOT);
-  }
 }
