@@ -7,7 +7,7 @@ import dev.sparklinear.job.config.HookType;
 import dev.sparklinear.job.config.OutputFormat;
 import dev.sparklinear.job.config.OutputMode;
 import dev.sparklinear.job.config.ParquetWriterKind;
-import dev.sparklinear.spark.InvalidRows;
+import dev.sparklinear.spark.InvalidRowPolicy;
 import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.BlockCounters;
 import dev.sparklinear.spark.LinearTransformer;
@@ -96,7 +96,7 @@ public final class LinearJob {
       transformer = transformerFor(loaded).setKeepCols(keptColumns(input).toArray(new String[0]));
       try {
         transformer.transformSchema(input.schema());
-        if (config.invalidRows() == InvalidRows.ERROR) {
+        if (config.invalidRows() == InvalidRowPolicy.ERROR) {
           // Under another policy a first row of the wrong width is just an invalid row.
           checkSampleWidth(input, problems);
         }
@@ -128,7 +128,7 @@ public final class LinearJob {
           return null;
         });
       }
-      if (config.invalidRows() == InvalidRows.QUARANTINE) {
+      if (config.invalidRows() == InvalidRowPolicy.QUARANTINE) {
         writeQuarantine(transformer, input, hadoop);
       }
       double seconds = (System.nanoTime() - start) / 1e9;

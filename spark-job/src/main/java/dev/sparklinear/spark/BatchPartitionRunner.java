@@ -58,7 +58,7 @@ final class BatchPartitionRunner implements Iterator<InternalRow>, AutoCloseable
     this.kept = plan.keptSchema().size();
     this.inputColumns = new ColumnVector[ordinals.length];
     this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
-        plan.invalidRows() == InvalidRows.NULL);
+        plan.invalidRows() == InvalidRowPolicy.NULL);
     List<? extends ColumnVector> outputs = outputColumns.vectors();
     this.outputRowColumns = new ColumnVector[kept + outputs.size()];
     for (int i = 0; i < outputs.size(); i++) {

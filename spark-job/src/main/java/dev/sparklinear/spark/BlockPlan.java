@@ -28,7 +28,7 @@ record BlockPlan(
     String outputColumn,
     String moduleRepr,
     BlockCounters counters,
-    InvalidRows invalidRows)
+    InvalidRowPolicy invalidRows)
     implements Serializable {
 
   /** Counts a block when the job asked for counts. */
@@ -50,13 +50,13 @@ record BlockPlan(
    * reason. Returns whether the row still goes to the output (with a null result).
    */
   boolean keepInvalid(InternalRow row, long rowIndex, int partitionId, String file) {
-    if (invalidRows == InvalidRows.ERROR) {
+    if (invalidRows == InvalidRowPolicy.ERROR) {
       throw rowError(row, rowIndex, partitionId, file);
     }
     if (counters != null) {
       counters.addInvalid(reader.problem);
     }
-    return invalidRows == InvalidRows.NULL;
+    return invalidRows == InvalidRowPolicy.NULL;
   }
 
   /** Bytes a row's features and outputs take in a block; passed-through columns add their own size. */

@@ -167,7 +167,7 @@ public class LinearTransformer extends Transformer {
    * {@link #setRejectNonFinite} a NaN or infinite value): fail (the default), skip it, give it a null output, or
    * leave it out for {@link #invalidRowsOf} (quarantine).
    */
-  public LinearTransformer setInvalidRows(InvalidRows value) {
+  public LinearTransformer setInvalidRows(InvalidRowPolicy value) {
     set(invalidRows, value.configValue());
     return this;
   }
@@ -334,9 +334,9 @@ public class LinearTransformer extends Transformer {
               + inFeatures + " (" + Linear.shapeMismatch(1, featureColumns.size(), inFeatures, outFeatures) + ")");
     }
     OutputLayout layout = ConfigEnum.parse(OutputLayout.class, $(outputLayout), "output layout");
-    InvalidRows policy = ConfigEnum.parse(InvalidRows.class, $(invalidRows), "invalid-row policy");
+    InvalidRowPolicy policy = ConfigEnum.parse(InvalidRowPolicy.class, $(invalidRows), "invalid-row policy");
     reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
-    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRows.NULL);
+    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL);
     List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
     for (StructField field : outputColumns.fields()) {
       if (kept.contains(field.name())) {

@@ -57,7 +57,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     }
     this.keptRoot = root;
     this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
-        plan.invalidRows() == InvalidRows.NULL);
+        plan.invalidRows() == InvalidRowPolicy.NULL);
     this.blockRowOf = new int[plan.blockRows()];
     List<ColumnVector> vectors = new ArrayList<>();
     keptRoot.getFieldVectors().forEach(v -> vectors.add(new ArrowColumnVector(v)));

@@ -153,9 +153,9 @@ class InvalidRowsJobTest extends LocalSpark {
     String yaml = "module: {in-features: 4, out-features: 3}\ninput: {path: in, column: features}\n"
         + "output: {path: out}\ninvalid-rows: null\n";
     assertThat(JobConfig.parse(yaml, "conf/n.yaml", List.of()).invalidRows())
-        .isEqualTo(dev.sparklinear.spark.InvalidRows.NULL);
+        .isEqualTo(dev.sparklinear.spark.InvalidRowPolicy.NULL);
     assertThat(JobConfig.parse(yaml.replace("invalid-rows: null", "invalid-rows: skip"), "conf/n.yaml",
-        List.of("invalid-rows=null")).invalidRows()).isEqualTo(dev.sparklinear.spark.InvalidRows.NULL);
+        List.of("invalid-rows=null")).invalidRows()).isEqualTo(dev.sparklinear.spark.InvalidRowPolicy.NULL);
   }
 
   @Test

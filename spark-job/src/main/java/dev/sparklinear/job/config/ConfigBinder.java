@@ -19,7 +19,7 @@ import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_PREFIX;
 import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_WEIGHT;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PATH;
 
-import dev.sparklinear.spark.InvalidRows;
+import dev.sparklinear.spark.InvalidRowPolicy;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -153,7 +153,7 @@ final class ConfigBinder {
   }
 
   private void checkInvalidRows() {
-    boolean quarantine = values.get(ConfigKey.INVALID_ROWS) == InvalidRows.QUARANTINE;
+    boolean quarantine = values.get(ConfigKey.INVALID_ROWS) == InvalidRowPolicy.QUARANTINE;
     Object path = values.get(ConfigKey.OUTPUT_QUARANTINE_PATH);
     if (quarantine && path == null && !invalid.contains(ConfigKey.OUTPUT_QUARANTINE_PATH)) {
       problems.add("Missing key 'output.quarantine-path' in " + raw.source() + ": invalid-rows is quarantine, so"

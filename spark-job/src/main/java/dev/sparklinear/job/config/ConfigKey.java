@@ -1,6 +1,6 @@
 package dev.sparklinear.job.config;
 
-import dev.sparklinear.spark.InvalidRows;
+import dev.sparklinear.spark.InvalidRowPolicy;
 import dev.sparklinear.spark.OutputLayout;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.util.Arrays;
@@ -110,7 +110,7 @@ public enum ConfigKey {
       "Forward hooks: run on each block of outputs after the layer, in order, as `hooks.pre` does on inputs;"
           + " a class must implement `ForwardHook`. Vectors have `out_features` values here. `stats` adds"
           + " per-output statistics to the run summary."),
-  INVALID_ROWS("invalid-rows", Type.ENUM, InvalidRows.class, InvalidRows.ERROR,
+  INVALID_ROWS("invalid-rows", Type.ENUM, InvalidRowPolicy.class, InvalidRowPolicy.ERROR,
       "What to do with a row whose features are null, hold a null, have the wrong width, or (with a `nan-guard`"
           + " pre-hook whose action is `fail`) hold NaN or infinity: `error` fails the job naming the row, `skip`"
           + " drops and counts it, `null` writes a null output, `quarantine` writes it with a `reason` column to"

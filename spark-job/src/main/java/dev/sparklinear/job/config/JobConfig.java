@@ -30,7 +30,7 @@ import static dev.sparklinear.job.config.ConfigKey.OUTPUT_MODE;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_QUARANTINE_PATH;
 import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PATH;
 
-import dev.sparklinear.spark.InvalidRows;
+import dev.sparklinear.spark.InvalidRowPolicy;
 import dev.sparklinear.spark.OutputLayout;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.io.IOException;
@@ -92,7 +92,7 @@ public final class JobConfig implements Serializable {
   private final ParquetLists parquetLists;
   private final ParquetWriterKind parquetWriter;
   private final OutputMode outputMode;
-  private final InvalidRows invalidRows;
+  private final InvalidRowPolicy invalidRows;
   private final String quarantinePath;
   private final List<String> outputKeep;
   private final int blockMaxRows;
@@ -129,7 +129,7 @@ public final class JobConfig implements Serializable {
     this.parquetLists = (ParquetLists) values.get(OUTPUT_PARQUET_LISTS);
     this.parquetWriter = (ParquetWriterKind) values.get(OUTPUT_PARQUET_WRITER);
     this.outputMode = (OutputMode) values.get(OUTPUT_MODE);
-    this.invalidRows = (InvalidRows) values.get(INVALID_ROWS);
+    this.invalidRows = (InvalidRowPolicy) values.get(INVALID_ROWS);
     this.quarantinePath = (String) values.get(OUTPUT_QUARANTINE_PATH);
     List<String> keep = (List<String>) values.get(OUTPUT_KEEP);
     this.outputKeep = keep == null ? null : List.copyOf(keep);
@@ -289,7 +289,7 @@ public final class JobConfig implements Serializable {
   }
 
   /** What to do with rows the module cannot take ({@code invalid-rows}). */
-  public InvalidRows invalidRows() {
+  public InvalidRowPolicy invalidRows() {
     return invalidRows;
   }
 

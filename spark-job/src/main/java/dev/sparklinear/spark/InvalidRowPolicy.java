@@ -4,7 +4,7 @@ package dev.sparklinear.spark;
  * What happens to a row whose features the module cannot take: a null vector, a null element, the wrong width, or
  * (when a {@code nan-guard} pre-hook asks to fail) a NaN or infinite value.
  */
-public enum InvalidRows implements ConfigEnum {
+public enum InvalidRowPolicy implements ConfigEnum {
   /** Fail the job, naming the row, the file and the reason (the default). */
   ERROR,
   /** Leave the row out of the output and count it. */
