@@ -12,22 +12,21 @@ import org.apache.arrow.memory.BufferAllocator;
  * <p>Immutable, so a hook can keep it or hand it to another thread. Hooks use it to do per-block work (counting,
  * statistics keyed by partition) without global state.
  */
-public final class CallContext {
+public record CallContext(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
   /** The partition id and block index of a call made outside a Spark job. */
   public static final int UNKNOWN = -1;
 
-  private final int rows;
-  private final int partitionId;
-  private final long blockIndex;
-  private final long firstRow;
-  private final BufferAllocator allocator;
-
-  private CallContext(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
-    this.rows = rows;
-    this.partitionId = partitionId;
-    this.blockIndex = blockIndex;
-    this.firstRow = firstRow;
-    this.allocator = Objects.requireNonNull(allocator, "allocator");
+  /**
+   * @param rows rows in the block the call was made with
+   * @param partitionId the Spark partition id, or {@link #UNKNOWN}
+   * @param blockIndex the block's index within its partition (0, 1, ...), or {@link #UNKNOWN}
+   * @param firstRow the index within its partition of the block's first row (0, ...), or {@link #UNKNOWN}: row
+   *     {@code r} of the block is row {@code firstRow + r} of the partition. Blocks end at a row or a byte limit, so
+   *     this is not {@code blockIndex * rows}.
+   * @param allocator where modules and hooks allocate the blocks they return; the caller of {@code call} closes those
+   */
+  public CallContext {
+    Objects.requireNonNull(allocator, "allocator");
   }
 
   /** A context for a call on {@code input} outside a job: outputs come from the input's allocator. */
@@ -46,35 +45,6 @@ public final class CallContext {
    */
   public static CallContext of(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
     return new CallContext(rows, partitionId, blockIndex, firstRow, allocator);
-  }
-
-  /** Rows in the block the call was made with. */
-  public int rows() {
-    return rows;
-  }
-
-  /** The Spark partition id, or {@link #UNKNOWN}. */
-  public int partitionId() {
-    return partitionId;
-  }
-
-  /** The block's index within its partition (0, 1, ...), or {@link #UNKNOWN}. */
-  public long blockIndex() {
-    return blockIndex;
-  }
-
-  /**
-   * The index within its partition of the block's first row (0, ...), or {@link #UNKNOWN}: row {@code r} of the block
-   * is row {@code firstRow() + r} of the partition. Blocks end at a row or a byte limit, so this is not
-   * {@code blockIndex * rows}.
-   */
-  public long firstRow() {
-    return firstRow;
-  }
-
-  /** Where modules and hooks allocate the blocks they return; the caller of {@code call} closes those. */
-  public BufferAllocator allocator() {
-    return allocator;
   }
 
   @Override

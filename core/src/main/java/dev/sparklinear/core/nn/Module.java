@@ -172,17 +172,12 @@ public abstract class Module implements Serializable {
 
   /** Registers a hook run before {@code forward}, after those already registered. */
   public final RemovableHandle registerForwardPreHook(ForwardPreHook hook, HookOption... options) {
-    Set<HookOption> set = options(options);
-    if (set.contains(HookOption.ALWAYS_CALL)) {
-      throw new IllegalArgumentException("ALWAYS_CALL applies to forward hooks only, not to forward pre-hooks");
-    }
-    return preHooks.add(hook, set.contains(HookOption.PREPEND), false);
+    return addPreHook(preHooks, hook, options);
   }
 
   /** Registers a hook run after {@code forward}, after those already registered. */
   public final RemovableHandle registerForwardHook(ForwardHook hook, HookOption... options) {
-    Set<HookOption> set = options(options);
-    return forwardHooks.add(hook, set.contains(HookOption.PREPEND), set.contains(HookOption.ALWAYS_CALL));
+    return addForwardHook(forwardHooks, hook, options);
   }
 
   /**
@@ -190,11 +185,7 @@ public abstract class Module implements Serializable {
    * Global hooks run before each module's own.
    */
   public static RemovableHandle registerGlobalForwardPreHook(ForwardPreHook hook, HookOption... options) {
-    Set<HookOption> set = options(options);
-    if (set.contains(HookOption.ALWAYS_CALL)) {
-      throw new IllegalArgumentException("ALWAYS_CALL applies to forward hooks only, not to forward pre-hooks");
-    }
-    return GLOBAL_PRE_HOOKS.add(hook, set.contains(HookOption.PREPEND), false);
+    return addPreHook(GLOBAL_PRE_HOOKS, hook, options);
   }
 
   /**
@@ -202,8 +193,20 @@ public abstract class Module implements Serializable {
    * hooks run before each module's own.
    */
   public static RemovableHandle registerGlobalForwardHook(ForwardHook hook, HookOption... options) {
+    return addForwardHook(GLOBAL_FORWARD_HOOKS, hook, options);
+  }
+
+  private static RemovableHandle addPreHook(HookList<ForwardPreHook> list, ForwardPreHook hook, HookOption... options) {
     Set<HookOption> set = options(options);
-    return GLOBAL_FORWARD_HOOKS.add(hook, set.contains(HookOption.PREPEND), set.contains(HookOption.ALWAYS_CALL));
+    if (set.contains(HookOption.ALWAYS_CALL)) {
+      throw new IllegalArgumentException("ALWAYS_CALL applies to forward hooks only, not to forward pre-hooks");
+    }
+    return list.add(hook, set.contains(HookOption.PREPEND), false);
+  }
+
+  private static RemovableHandle addForwardHook(HookList<ForwardHook> list, ForwardHook hook, HookOption... options) {
+    Set<HookOption> set = options(options);
+    return list.add(hook, set.contains(HookOption.PREPEND), set.contains(HookOption.ALWAYS_CALL));
   }
 
   private static Set<HookOption> options(HookOption... options) {
