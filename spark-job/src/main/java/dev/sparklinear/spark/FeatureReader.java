@@ -53,6 +53,9 @@ abstract class FeatureReader implements Serializable {
 
   int foundWidth;
 
+  /** The feature column(s) as errors name them: {@code column 'features'} or {@code columns [a, b]}. */
+  String description;
+
   /**
    * Writes {@code width} floats for {@code row} at {@code address}. Returns false, with {@link #problem} set, when the
    * row cannot give them.
@@ -83,8 +86,22 @@ abstract class FeatureReader implements Serializable {
     return true;
   }
 
-  /** The reader for the feature column(s) of {@code schema}, or an error naming the column and its type. */
+  /**
+   * The element type of a feature array that a column batch can hand over in bulk ({@code float} or {@code double}),
+   * or null.
+   */
+  DataType bulkElementType() {
+    return null;
+  }
+
+  /** The reader for the feature column of {@code schema}, or an error naming the column and its type. */
   static FeatureReader forColumn(StructType schema, String column, int ordinal) {
+    FeatureReader reader = readerFor(schema, column, ordinal);
+    reader.description = "column '" + column + "'";
+    return reader;
+  }
+
+  private static FeatureReader readerFor(StructType schema, String column, int ordinal) {
     DataType type = schema.apply(column).dataType();
     if (type instanceof ArrayType array) {
       if (array.elementType() instanceof FloatType) {
@@ -115,7 +132,9 @@ abstract class FeatureReader implements Serializable {
       StructField field = schema.apply(columns.get(i));
       kinds[i] = ScalarColumnsReader.kindOf(field);
     }
-    return new ScalarColumnsReader(first, kinds);
+    FeatureReader reader = new ScalarColumnsReader(first, kinds);
+    reader.description = "columns " + columns;
+    return reader;
   }
 
   /** An array column: the null and width checks shared by every element type. */
@@ -183,6 +202,11 @@ abstract class FeatureReader implements Serializable {
     float element(ArrayData array, int i) {
       return array.getFloat(i);
     }
+
+    @Override
+    DataType bulkElementType() {
+      return DataTypes.FloatType;
+    }
   }
 
   /** {@code array<double>}: narrowed to float32 as PyTorch's {@code .float()} does (round to nearest). */
@@ -209,6 +233,11 @@ abstract class FeatureReader implements Serializable {
     @Override
     float element(ArrayData array, int i) {
       return (float) array.getDouble(i);
+    }
+
+    @Override
+    DataType bulkElementType() {
+      return DataTypes.DoubleType;
     }
   }
 

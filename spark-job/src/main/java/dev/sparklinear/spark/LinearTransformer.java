@@ -73,6 +73,7 @@ public class LinearTransformer extends Transformer {
   private final LongParam blockMaxBytes;
   private final BooleanParam columnarInput;
   private final Param<String> invalidRows;
+  private final Param<String> handleInvalid;
   private final BooleanParam rejectNonFinite;
 
   public LinearTransformer(Linear linear) {
@@ -103,9 +104,14 @@ public class LinearTransformer extends Transformer {
     invalidRows = new Param<>(this, "invalidRows",
         "what to do with a row the module cannot take: error, skip, null or quarantine",
         ParamValidators.inArray(new String[] {"error", "skip", "null", "quarantine"}));
+    handleInvalid = new Param<>(this, "handleInvalid", "how to handle invalid rows (a null vector or element, the"
+        + " wrong width, or a refused NaN): 'error' (throw an error), 'skip' (filter out such rows) or 'keep' (write"
+        + " them with a null output); sets invalidRows too", ParamValidators.inArray(new String[] {"error", "skip",
+            "keep"}));
     rejectNonFinite = new BooleanParam(this, "rejectNonFinite",
         "whether a NaN or infinite feature makes a row invalid");
     setDefault(invalidRows, "error");
+    setDefault(handleInvalid, "error");
     setDefault(rejectNonFinite, (Object) false);
     setDefault(outputCol, "output");
     setDefault(columnarInput, (Object) true);
@@ -158,6 +164,14 @@ public class LinearTransformer extends Transformer {
     return invalidRows;
   }
 
+  public Param<String> handleInvalid() {
+    return handleInvalid;
+  }
+
+  public String getHandleInvalid() {
+    return $(handleInvalid);
+  }
+
   public BooleanParam rejectNonFinite() {
     return rejectNonFinite;
   }
@@ -169,7 +183,38 @@ public class LinearTransformer extends Transformer {
    */
   public LinearTransformer setInvalidRows(InvalidRowPolicy value) {
     set(invalidRows, value.configValue());
+    set(handleInvalid, value.handleInvalid);
     return this;
+  }
+
+  /**
+   * Spark ML's spelling of {@link #setInvalidRows}: {@code error}, {@code skip}, or {@code keep} (a null output).
+   * Both setters set both params, so the last one called wins; after {@code setInvalidRows(QUARANTINE)},
+   * {@link #getHandleInvalid} says {@code skip}, which is what {@code transform} does with those rows.
+   */
+  public LinearTransformer setHandleInvalid(String value) {
+    set(handleInvalid, value);
+    set(invalidRows, InvalidRowPolicy.ofHandleInvalid(value).configValue());
+    return this;
+  }
+
+  /**
+   * The invalid-row policy. Only a param map or {@code set(param, value)} can set the two params apart: then the one
+   * set decides, and two that disagree are an error.
+   */
+  private InvalidRowPolicy invalidRowPolicy() {
+    InvalidRowPolicy policy = ConfigEnum.parse(InvalidRowPolicy.class, $(invalidRows), "invalid-row policy");
+    if (policy.handleInvalid.equals($(handleInvalid))) {
+      return policy;
+    }
+    if (!isSet(invalidRows)) {
+      return InvalidRowPolicy.ofHandleInvalid($(handleInvalid));
+    }
+    if (!isSet(handleInvalid)) {
+      return policy;
+    }
+    throw new IllegalArgumentException("Params handleInvalid=" + $(handleInvalid) + " and invalidRows="
+        + $(invalidRows) + " disagree: set the invalid-row policy with setHandleInvalid or setInvalidRows");
   }
 
   public LinearTransformer setRejectNonFinite(boolean value) {
@@ -244,26 +289,30 @@ public class LinearTransformer extends Transformer {
 
     SparkSession session = (SparkSession) dataset.sparkSession();
     Broadcast<Module> broadcast = JavaSparkContext.fromSparkContext(session.sparkContext()).broadcast(module);
-    BlockPlan blockPlan = plan.blockPlan;
+    PartitionPlan partitionPlan = plan.partitionPlan;
     Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
     JavaRDD<InternalRow> output;
     if (columnar.isPresent()) {
       int[] ordinals = columnar.get().ordinals();
-      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches ->
-          BatchPartitionRunner.start(batches, partitionModule(broadcast, blockPlan), blockPlan, ordinals);
+      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches -> PartitionRunner.overBatches(
+          batches, partitionModule(broadcast, partitionPlan), partitionPlan, ordinals);
       output = columnar.get().batches().toJavaRDD().mapPartitions(runPartition);
     } else {
       FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition = rows ->
-          PartitionRunner.start(rows, partitionModule(broadcast, blockPlan), blockPlan);
+          PartitionRunner.overRows(rows, partitionModule(broadcast, partitionPlan), partitionPlan);
       output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
     }
     StructType schema = new StructType(plan.outputFields().toArray(new StructField[0]));
     return session.internalCreateDataFrame(output.rdd(), schema, false);
   }
 
-  /** On an executor, at the start of a partition: this JVM's copy of the module, its kernel counted. */
-  private static Module partitionModule(Broadcast<Module> broadcast, BlockPlan plan) {
-    Module module = ExecutorModules.get(broadcast);
+  /**
+   * On an executor, at the start of a partition: the module, its kernel counted. Spark deserializes a broadcast once
+   * per executor JVM and hands every task that instance (its block manager holds the value), so concurrent tasks share
+   * one module and its kernel is packed once per executor.
+   */
+  private static Module partitionModule(Broadcast<Module> broadcast, PartitionPlan plan) {
+    Module module = broadcast.value();
     plan.countPartition(module);
     return module;
   }
@@ -334,9 +383,10 @@ public class LinearTransformer extends Transformer {
               + inFeatures + " (" + Linear.shapeMismatch(1, featureColumns.size(), inFeatures, outFeatures) + ")");
     }
     OutputLayout layout = ConfigEnum.parse(OutputLayout.class, $(outputLayout), "output layout");
-    InvalidRowPolicy policy = ConfigEnum.parse(InvalidRowPolicy.class, $(invalidRows), "invalid-row policy");
+    InvalidRowPolicy policy = invalidRowPolicy();
     reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
-    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL);
+    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL,
+        new BlockRowMap(0));
     List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
     for (StructField field : outputColumns.fields()) {
       if (kept.contains(field.name())) {
@@ -348,12 +398,9 @@ public class LinearTransformer extends Transformer {
     long rowBytes = 4L * (inFeatures + outFeatures);
     long maxBytes = (Long) $(blockMaxBytes);
     int rows = (int) Math.max(1, Math.min((Integer) $(blockMaxRows), maxBytes / rowBytes));
-    String description = single ? "column '" + featureColumns.get(0) + "'" : "columns " + featureColumns;
-    DataType featureType = single ? schema.apply(featureColumns.get(0)).dataType() : null;
-    BlockPlan blockPlan = new BlockPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, featureType,
-        description,
-        layout, $(outputCol), module.toString(), counters, policy);
-    return new Plan(featureColumns, kept, outputFields, blockPlan);
+    PartitionPlan partitionPlan = new PartitionPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, layout,
+        $(outputCol), module.toString(), policy, counters);
+    return new Plan(featureColumns, kept, outputFields, partitionPlan);
   }
 
   private static void requireColumn(Set<String> available, String column, String role) {
@@ -364,11 +411,18 @@ public class LinearTransformer extends Transformer {
   }
 
   private record Plan(List<String> featureColumns, List<String> kept, List<StructField> outputFields,
-      BlockPlan blockPlan) {}
+      PartitionPlan partitionPlan) {}
 
   @Override
   public LinearTransformer copy(ParamMap extra) {
-    return copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra).setCounters(counters);
+    LinearTransformer copy = copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra);
+    // A param map that sets one of the two invalid-row params sets the other as the setters do.
+    if (extra.contains(handleInvalid) && !extra.contains(invalidRows)) {
+      copy.setHandleInvalid(extra.apply(handleInvalid));
+    } else if (extra.contains(invalidRows) && !extra.contains(handleInvalid)) {
+      copy.setInvalidRows(ConfigEnum.parse(InvalidRowPolicy.class, extra.apply(invalidRows), "invalid-row policy"));
+    }
+    return copy.setCounters(counters);
   }
 
   @Override

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * line run in-process, a notebook, a service) must not hand a later job the module an earlier context broadcast
  * under the same id.
  */
-class ExecutorModulesTest {
+class BroadcastModuleTest {
   @Test
   void aLaterSparkContextGetsItsOwnModuleForTheSameBroadcastId() {
     assertThat(firstOutputWithWeight(2f)).containsExactly(2f);

@@ -11,13 +11,13 @@ import org.apache.spark.sql.util.ArrowUtils;
 import org.apache.spark.util.TaskCompletionListener;
 
 /**
- * The part of a partition's work that does not depend on how rows arrive: a named child allocator, one feature block
- * reused for every block of the partition, and the call of the module on it. Closing it frees all of that; it is
- * closed by its runner when the input ends and by a task-completion listener however the task ends.
+ * What a partition holds while it runs: a named child allocator, one feature block reused for every block of the
+ * partition, and the module's output for the current block. Closing it frees all of that; it is closed by its runner
+ * when the input ends and by a task-completion listener however the task ends.
  */
-final class BlockCall implements AutoCloseable {
+final class PartitionScope implements AutoCloseable {
   private final Module module;
-  private final BlockPlan plan;
+  private final PartitionPlan plan;
   private final int partitionId;
   private final BufferAllocator allocator;
   private final FloatBlock features;
@@ -26,7 +26,7 @@ final class BlockCall implements AutoCloseable {
   private long blockIndex;
   private boolean closed;
 
-  private BlockCall(Module module, BlockPlan plan, int partitionId, long taskAttemptId) {
+  private PartitionScope(Module module, PartitionPlan plan, int partitionId, long taskAttemptId) {
     this.module = module;
     this.plan = plan;
     this.partitionId = partitionId;
@@ -41,21 +41,21 @@ final class BlockCall implements AutoCloseable {
     this.featuresAddress = features.buffer().memoryAddress();
   }
 
-  /** A call for the current task, closed by a task-completion listener whatever happens to the task. */
-  static BlockCall forCurrentTask(Module module, BlockPlan plan, AutoCloseable runner) {
+  /** The scope of the current task, whose {@code runner} a task-completion listener closes however the task ends. */
+  static PartitionScope forCurrentTask(Module module, PartitionPlan plan, AutoCloseable runner) {
     TaskContext task = TaskContext.get();
-    BlockCall call = new BlockCall(module, plan, task == null ? -1 : task.partitionId(),
+    PartitionScope scope = new PartitionScope(module, plan, task == null ? -1 : task.partitionId(),
         task == null ? -1 : task.taskAttemptId());
     if (task != null) {
       task.addTaskCompletionListener((TaskCompletionListener) context -> {
         try {
           runner.close();
         } catch (Exception e) {
-          throw new IllegalStateException("Cannot release the memory of partition " + call.partitionId, e);
+          throw new IllegalStateException("Cannot release the memory of partition " + scope.partitionId, e);
         }
       });
     }
-    return call;
+    return scope;
   }
 
   int partitionId() {
