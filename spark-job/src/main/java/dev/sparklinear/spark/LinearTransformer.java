@@ -49,7 +49,9 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * ({@link #setInputCols}) a list of numeric scalar columns. Doubles are computed in float32, as PyTorch does after
  * {@code .float()}. Output: by {@link #setOutputLayout}, {@code array<float>}, a dense vector, or one float column per
  * output. The other columns pass through unchanged and in order (all of them by default, as Spark ML transformers
- * do; {@link #setKeepCols} narrows them); each partition's row order is kept.
+ * do; {@link #setKeepCols} narrows them); each partition's row order is kept. A row the module cannot take fails
+ * the transform, is skipped, or gets a null output, by Spark ML's {@code handleInvalid} ({@code error}, {@code skip},
+ * {@code keep}) or the job's {@link #setInvalidRows}, which also has {@code quarantine}.
  *
  * <p>The module is broadcast once per {@code transform} and shared by the tasks of each executor. Hooks registered on
  * it travel with it when they are {@link java.io.Serializable}.
@@ -336,7 +338,7 @@ public class LinearTransformer extends Transformer {
         ? FeatureReader.forColumn(schema, plan.featureColumns.get(0), n)
         : FeatureReader.forScalarColumns(schema, plan.featureColumns, n);
     reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
-    DataType[] types = java.util.Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
+    DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
     int width = inFeatures;
     FlatMapFunction<Iterator<InternalRow>, InternalRow> filter = rows -> InvalidRowFilter.over(rows, reader, types,
         width);
