@@ -4,6 +4,7 @@ import dev.sparklinear.core.block.FloatBlock;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.sql.execution.vectorized.ConstantColumnVector;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Decimal;
@@ -258,13 +259,18 @@ final class BlockColumns {
    * layout of {@code VectorUDT}.
    */
   private static final class VectorColumn extends BlockColumn {
-    private final ConstantByte type = new ConstantByte((byte) 1);
-    private final NullColumn size = new NullColumn(DataTypes.IntegerType);
-    private final NullColumn indices = new NullColumn(DataTypes.createArrayType(DataTypes.IntegerType, false));
+    // Constants answer for any row id; the row count they are made with is only what numNulls() reports.
+    private final ConstantColumnVector type = new ConstantColumnVector(1, DataTypes.ByteType);
+    private final ConstantColumnVector size = new ConstantColumnVector(1, DataTypes.IntegerType);
+    private final ConstantColumnVector indices =
+        new ConstantColumnVector(1, DataTypes.createArrayType(DataTypes.IntegerType, false));
     private final ArrayColumn values;
 
     VectorColumn(BlockRowMap rows, int width) {
       super(rows, SQLDataTypes.VectorType());
+      type.setByte((byte) 1);
+      size.setNull();
+      indices.setNull();
       // The values are read through the same row map; the struct itself answers for null rows.
       this.values = new ArrayColumn(rows, width, true) {
         @Override
@@ -294,36 +300,6 @@ final class BlockColumns {
         case 3 -> values;
         default -> throw new IndexOutOfBoundsException("A vector struct has 4 fields, asked for " + ordinal);
       };
-    }
-  }
-
-  private static final class ConstantByte extends BlockColumn {
-    private final byte value;
-
-    ConstantByte(byte value) {
-      super(NO_NULLS, DataTypes.ByteType);
-      this.value = value;
-    }
-
-    @Override
-    public byte getByte(int rowId) {
-      return value;
-    }
-  }
-
-  private static final class NullColumn extends BlockColumn {
-    NullColumn(DataType type) {
-      super(NO_NULLS, type);
-    }
-
-    @Override
-    public boolean hasNull() {
-      return true;
-    }
-
-    @Override
-    public boolean isNullAt(int rowId) {
-      return true;
     }
   }
 }

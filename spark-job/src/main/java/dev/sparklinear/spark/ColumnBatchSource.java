@@ -23,7 +23,6 @@ final class ColumnBatchSource implements PartitionRunner.Source {
   private final Iterator<ColumnarBatch> input;
   private final PartitionPlan plan;
   private final int[] ordinals;
-  private final PartitionScope scope;
   private final int kept;
   private final ColumnVector[] inputColumns;
   private final ColumnVector[] outputRowColumns;
@@ -36,19 +35,18 @@ final class ColumnBatchSource implements PartitionRunner.Source {
   private int nextRow;
   private float[] staging = new float[0];
 
-  ColumnBatchSource(Iterator<ColumnarBatch> input, PartitionPlan plan, int[] ordinals, PartitionScope scope,
+  ColumnBatchSource(Iterator<ColumnarBatch> input, PartitionPlan plan, int[] ordinals,
       List<? extends ColumnVector> outputColumns) {
     this.input = input;
     this.plan = plan;
     this.ordinals = ordinals;
-    this.scope = scope;
     this.kept = plan.keptSchema().size();
     this.inputColumns = new ColumnVector[ordinals.length];
     this.outputRowColumns = new ColumnVector[kept + outputColumns.size()];
     for (int i = 0; i < outputColumns.size(); i++) {
       outputRowColumns[kept + i] = outputColumns.get(i);
     }
-    this.bulkType = plan.reader().bulkElementType();
+    this.bulkType = plan.reader().bulkElementType;
     this.bulkFloats = DataTypes.FloatType.equals(bulkType);
   }
 
@@ -63,7 +61,7 @@ final class ColumnBatchSource implements PartitionRunner.Source {
     int start = nextRow;
     int count = Math.min(plan.blockRows(), batchRows - start);
     runner.startBlock(start);
-    if (copyInBulk(start, count)) {
+    if (copyInBulk(runner, start, count)) {
       runner.readInBulk(count);
     } else {
       for (int r = 0; r < count; r++) {
@@ -94,7 +92,7 @@ final class ColumnBatchSource implements PartitionRunner.Source {
    * Copies the features of rows {@code [start, start + count)} with one bulk read when the column is an array of
    * floats or doubles whose rows are all present, of the right width and contiguous. False when it cannot.
    */
-  private boolean copyInBulk(int start, int count) {
+  private boolean copyInBulk(PartitionRunner runner, int start, int count) {
     if (bulkType == null || !(inputColumns[kept] instanceof WritableColumnVector column)) {
       return false;
     }
@@ -120,7 +118,7 @@ final class ColumnBatchSource implements PartitionRunner.Source {
       int offset = first + r * width;
       int n = rows * width;
       if (bulkFloats) {
-        scope.features().writeRows(r, rows, values.getFloats(offset, n), 0);
+        runner.features().writeRows(r, rows, values.getFloats(offset, n), 0);
       } else {
         double[] doubles = values.getDoubles(offset, n);
         if (staging.length < n) {
@@ -129,11 +127,11 @@ final class ColumnBatchSource implements PartitionRunner.Source {
         for (int i = 0; i < n; i++) {
           staging[i] = (float) doubles[i];
         }
-        scope.features().writeRows(r, rows, staging, 0);
+        runner.features().writeRows(r, rows, staging, 0);
       }
     }
     // A row holding NaN or infinity, when a nan-guard asks, needs the row-by-row path's invalid-rows policy.
-    return !plan.reader().rejectNonFinite || FeatureReader.allFinite(scope.featureAddress(0), (long) count * width);
+    return !plan.reader().rejectNonFinite || FeatureReader.allFinite(runner.featureAddress(0), (long) count * width);
   }
 
   /** Nothing to free: the batches belong to the reader that made them. */

@@ -206,14 +206,8 @@ public class LinearTransformer extends Transformer {
    */
   private InvalidRowPolicy invalidRowPolicy() {
     InvalidRowPolicy policy = ConfigEnum.parse(InvalidRowPolicy.class, $(invalidRows), "invalid-row policy");
-    if (policy.handleInvalid.equals($(handleInvalid))) {
-      return policy;
-    }
-    if (!isSet(invalidRows)) {
-      return InvalidRowPolicy.ofHandleInvalid($(handleInvalid));
-    }
-    if (!isSet(handleInvalid)) {
-      return policy;
+    if (!isSet(invalidRows) || !isSet(handleInvalid) || policy.handleInvalid.equals($(handleInvalid))) {
+      return isSet(invalidRows) ? policy : InvalidRowPolicy.ofHandleInvalid($(handleInvalid));
     }
     throw new IllegalArgumentException("Params handleInvalid=" + $(handleInvalid) + " and invalidRows="
         + $(invalidRows) + " disagree: set the invalid-row policy with setHandleInvalid or setInvalidRows");
@@ -333,11 +327,7 @@ public class LinearTransformer extends Transformer {
     }
     plan.featureColumns.forEach(name -> selected.add(functions.col(quote(name))));
     Dataset<Row> projected = dataset.select(selected.toArray(new Column[0]));
-    int n = schema.size();
-    FeatureReader reader = plan.featureColumns.size() == 1 && isSet(inputCol)
-        ? FeatureReader.forColumn(schema, plan.featureColumns.get(0), n)
-        : FeatureReader.forScalarColumns(schema, plan.featureColumns, n);
-    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
+    FeatureReader reader = readerFor(schema, plan.featureColumns, schema.size());
     DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
     int width = inFeatures;
     FlatMapFunction<Iterator<InternalRow>, InternalRow> filter = rows -> InvalidRowFilter.over(rows, reader, types,
@@ -374,19 +364,15 @@ public class LinearTransformer extends Transformer {
     } else {
       kept = new ArrayList<>(available);
     }
-    int k = kept.size();
     StructType keptSchema = new StructType(kept.stream().map(schema::apply).toArray(StructField[]::new));
-    FeatureReader reader = single
-        ? FeatureReader.forColumn(schema, featureColumns.get(0), k)
-        : FeatureReader.forScalarColumns(schema, featureColumns, k);
+    FeatureReader reader = readerFor(schema, featureColumns, kept.size());
     if (!single && featureColumns.size() != inFeatures) {
       throw new IllegalArgumentException(
-          "inputCols names " + featureColumns.size() + " columns " + featureColumns + ", but the module takes in_features="
-              + inFeatures + " (" + Linear.shapeMismatch(1, featureColumns.size(), inFeatures, outFeatures) + ")");
+          "inputCols names " + featureColumns.size() + " columns " + featureColumns + ", but the module takes"
+              + " in_features=" + inFeatures + " (" + Linear.shapeMismatch(1, featureColumns.size(), inFeatures, outFeatures) + ")");
     }
     OutputLayout layout = ConfigEnum.parse(OutputLayout.class, $(outputLayout), "output layout");
     InvalidRowPolicy policy = invalidRowPolicy();
-    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
     BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL,
         new BlockRowMap(0));
     List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
@@ -403,6 +389,14 @@ public class LinearTransformer extends Transformer {
     PartitionPlan partitionPlan = new PartitionPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, layout,
         $(outputCol), module.toString(), policy, counters);
     return new Plan(featureColumns, kept, outputFields, partitionPlan);
+  }
+
+  /** The reader of the feature columns, which the rows handed to it hold from ordinal {@code first} on. */
+  private FeatureReader readerFor(StructType schema, List<String> featureColumns, int first) {
+    FeatureReader reader = isSet(inputCol) ? FeatureReader.forColumn(schema, featureColumns.get(0), first)
+        : FeatureReader.forScalarColumns(schema, featureColumns, first);
+    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
+    return reader;
   }
 
   private static void requireColumn(Set<String> available, String column, String role) {

@@ -1,12 +1,18 @@
 package dev.sparklinear.spark;
 
+import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.hooks.NonFiniteValueException;
+import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.Module;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
-import java.util.function.IntFunction;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.util.ArrowUtils;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Runs a module over one partition, block by block, and hands out the output rows. A {@link Source} takes each block
@@ -14,8 +20,9 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * {@link #read}, which applies the invalid-row policy) and shows the rows in a batch whose first columns are the
  * passed-through ones and whose last are the module's output, read in place.
  *
- * <p>Everything is allocated once per partition and reused block after block. Rows it hands out are views, valid
- * until the next call to {@code next()}.
+ * <p>Everything is allocated once per partition, from a named child allocator, and reused block after block; closing
+ * the runner frees it all, which it does when the input ends and a task-completion listener does however the task
+ * ends. Rows it hands out are views, valid until the next call to {@code next()}.
  */
 final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
   /** Where a partition's rows come from: Spark rows copied into Arrow, or column batches read in place. */
@@ -34,18 +41,22 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     void close();
   }
 
+  private final Module module;
   private final PartitionPlan plan;
   private final FeatureReader reader;
   private final int inFeatures;
+  private final int partitionId;
+  private final BufferAllocator allocator;
+  private final FloatBlock features;
+  private final long featuresAddress;
   private final BlockRowMap rows;
   private final BlockColumns outputColumns;
-  private final PartitionScope scope;
   private final Source source;
-  /** Describes the row showing a feature row, for a nan-guard failure; made once, not per block. */
-  private final IntFunction<String> rowKey = this::describeRowOf;
 
   /** The source's view of the current block's rows. */
   private ColumnarBatch view;
+  private FloatBlock output;
+  private long blockIndex;
   private long firstRow;
   private int valid;
   private int dropped;
@@ -54,31 +65,40 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
   private boolean closed;
 
   private PartitionRunner(Module module, PartitionPlan plan, Function<PartitionRunner, Source> openSource) {
+    this.module = module;
     this.plan = plan;
     this.reader = plan.reader();
     this.inFeatures = plan.inFeatures();
     this.rows = new BlockRowMap(plan.blockRows());
     this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
         plan.invalidRows() == InvalidRowPolicy.NULL, rows);
-    this.scope = PartitionScope.forCurrentTask(module, plan, this);
+    TaskContext task = TaskContext.get();
+    this.partitionId = task == null ? -1 : task.partitionId();
+    this.allocator = ArrowUtils.rootAllocator().newChildAllocator("spark-linear partition " + partitionId + " task "
+        + (task == null ? -1 : task.taskAttemptId()), 0, Long.MAX_VALUE);
     try {
+      this.features = FloatBlock.allocate(allocator, plan.blockRows(), inFeatures);
+      this.featuresAddress = features.buffer().memoryAddress();
       this.source = openSource.apply(this);
     } catch (RuntimeException | Error e) {
-      scope.close();
+      close();
       throw e;
+    }
+    if (task != null) {
+      task.addTaskCompletionListener((TaskCompletionListener) context -> close());
     }
   }
 
-  /** A runner for the current task over a partition of rows; it is closed however the task ends. */
+  /** A runner for the current task over a partition of rows. */
   static PartitionRunner overRows(Iterator<InternalRow> input, Module module, PartitionPlan plan) {
-    return new PartitionRunner(module, plan, runner -> new ArrowRowSource(input, plan, runner.scope.allocator(),
+    return new PartitionRunner(module, plan, runner -> new ArrowRowSource(input, plan, runner.allocator,
         runner.outputColumns.vectors()));
   }
 
   /** A runner for the current task over a partition of column batches, of which it reads columns {@code ordinals}. */
   static PartitionRunner overBatches(Iterator<ColumnarBatch> input, Module module, PartitionPlan plan,
       int[] ordinals) {
-    return new PartitionRunner(module, plan, runner -> new ColumnBatchSource(input, plan, ordinals, runner.scope,
+    return new PartitionRunner(module, plan, runner -> new ColumnBatchSource(input, plan, ordinals,
         runner.outputColumns.vectors()));
   }
 
@@ -101,7 +121,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
       }
       rows.rows = count;
       view = source.view();
-      outputColumns.show(scope.run(valid, firstRow, rowKey));
+      outputColumns.show(run());
       plan.count(count, count - dropped);
       firstRow += count;
       nextRow = rows.first;
@@ -125,6 +145,16 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     dropped = 0;
   }
 
+  /** Where feature row {@code row} of the block goes. */
+  long featureAddress(int row) {
+    return featuresAddress + (long) row * inFeatures * FloatBlock.BYTES;
+  }
+
+  /** The feature block, for a source that writes whole rows of it in bulk; then it calls {@link #readInBulk}. */
+  FloatBlock features() {
+    return features;
+  }
+
   /** The source has put the features of all {@code count} rows of the block into the feature block. */
   void readInBulk(int count) {
     valid = count;
@@ -135,23 +165,46 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
    * applies the invalid-row policy when the reader refuses them.
    */
   void read(InternalRow row, int r) {
-    if (reader.readChecked(row, scope.featureAddress(valid), inFeatures)) {
+    if (reader.readChecked(row, featureAddress(valid), inFeatures)) {
       rows.blockRowOf[r] = valid++;
       return;
     }
     plan.countInvalid(reader.problem);
-    boolean kept = plan.invalidRows().keepsInvalidRow(plan, row, firstRow + r, scope.partitionId());
+    boolean kept = plan.invalidRows().keepsInvalidRow(plan, row, firstRow + r, partitionId);
     rows.blockRowOf[r] = kept ? BlockRowMap.NULL_OUTPUT : BlockRowMap.DROPPED;
     rows.mapped = true;
     dropped += kept ? 0 : 1;
   }
 
-  /** The key of the row that shows feature row {@code blockRow}. */
-  private String describeRowOf(int blockRow) {
-    return plan.describeKey(view.getRow(rows.rowIdOf(blockRow)));
+  /**
+   * Runs the module on the block's valid feature rows. A nan-guard failure is given the key of the offending row; an
+   * output of the wrong shape is refused.
+   */
+  private FloatBlock run() {
+    releaseOutput();
+    CallContext context = CallContext.of(valid, partitionId, blockIndex++, firstRow, allocator);
+    try (FloatBlock x = FloatBlock.wrap(features.buffer(), valid, inFeatures)) {
+      output = module.call(x, context);
+    } catch (NonFiniteValueException e) {
+      throw e.withRowKey(plan.describeKey(view.getRow(rows.rowIdOf(e.rowInBlock()))));
+    }
+    if (output.rows() != valid || output.cols() != plan.outFeatures()) {
+      String shape = output.rows() + "x" + output.cols();
+      releaseOutput();
+      throw new IllegalStateException("Module " + plan.moduleRepr() + " returned a " + shape + " block for a block of "
+          + valid + " rows; expected " + valid + "x" + plan.outFeatures() + " (does a hook change the output width?)");
+    }
+    return output;
   }
 
-  /** Frees every buffer of the partition and closes its allocator. Idempotent. */
+  private void releaseOutput() {
+    if (output != null) {
+      output.close();
+      output = null;
+    }
+  }
+
+  /** Frees every buffer of the partition and closes its allocator; a leak makes the allocator throw. Idempotent. */
   @Override
   public void close() {
     if (closed) {
@@ -160,13 +213,15 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     closed = true;
     nextRow = 0;
     blockEnd = 0;
-    try {
-      // Null when the constructor failed; the task-completion listener may still call this.
+    try (allocator) {
+      releaseOutput();
+      // Null when the constructor failed part way.
       if (source != null) {
         source.close();
       }
-    } finally {
-      scope.close();
+      if (features != null) {
+        features.close();
+      }
     }
   }
 }

@@ -94,7 +94,7 @@ class FeatureReaderTest {
 
     assertThat(reader.read(row, out.memoryAddress(), AWKWARD.length)).isTrue();
     assertSameBits(written(AWKWARD.length), AWKWARD);
-    assertThat(reader.bulkElementType()).isEqualTo(DataTypes.FloatType);
+    assertThat(reader.bulkElementType).isEqualTo(DataTypes.FloatType);
     assertThat(reader.description).isEqualTo("column 'features'");
   }
 
@@ -114,7 +114,7 @@ class FeatureReaderTest {
     assertThat(reader.read(row(schema, unsafe, new GenericArrayData(boxed)), out.memoryAddress(), values.length))
         .isTrue();
     assertSameBits(written(values.length), expected);
-    assertThat(reader.bulkElementType()).isEqualTo(DataTypes.DoubleType);
+    assertThat(reader.bulkElementType).isEqualTo(DataTypes.DoubleType);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -138,7 +138,7 @@ class FeatureReaderTest {
 
     assertThat(reader.read(row(schema, true, new GenericArrayData(boxed)), out.memoryAddress(), 4)).isTrue();
     assertSameBits(written(4), expected);
-    assertThat(reader.bulkElementType()).isNull();
+    assertThat(reader.bulkElementType).isNull();
   }
 
   @Test
@@ -267,7 +267,7 @@ class FeatureReaderTest {
     assertThat(reader.read(row, out.memoryAddress(), 6)).isTrue();
     assertSameBits(written(6), new float[] {-0.0f, (float) 0.1, -7f, (float) (1L << 40), 300f, -2f});
     assertThat(reader.description).isEqualTo("columns [a, b, c, d, e, f]");
-    assertThat(reader.bulkElementType()).isNull();
+    assertThat(reader.bulkElementType).isNull();
 
     assertThat(reader.read(new GenericInternalRow(new Object[] {1L, 1f, null, 1, 1L, (short) 1, (byte) 1}),
         out.memoryAddress(), 6)).isFalse();
