@@ -108,8 +108,8 @@ public class LinearTransformer extends Transformer {
         ParamValidators.inArray(new String[] {"error", "skip", "null", "quarantine"}));
     handleInvalid = new Param<>(this, "handleInvalid", "how to handle invalid rows (a null vector or element, the"
         + " wrong width, or a refused NaN): 'error' (throw an error), 'skip' (filter out such rows) or 'keep' (write"
-        + " them with a null output); sets invalidRows too", ParamValidators.inArray(new String[] {"error", "skip",
-            "keep"}));
+        + " them with a null output); sets invalidRows too",
+        ParamValidators.inArray(new String[] {"error", "skip", "keep"}));
     rejectNonFinite = new BooleanParam(this, "rejectNonFinite",
         "whether a NaN or infinite feature makes a row invalid");
     setDefault(invalidRows, "error");
@@ -201,8 +201,8 @@ public class LinearTransformer extends Transformer {
   }
 
   /**
-   * The invalid-row policy. Only a param map or {@code set(param, value)} can set the two params apart: then the one
-   * set decides, and two that disagree are an error.
+   * The invalid-row policy. Only {@code set(param, value)}, or a param map naming both, can set the two params apart:
+   * then the one set decides, and two that disagree are an error.
    */
   private InvalidRowPolicy invalidRowPolicy() {
     InvalidRowPolicy policy = ConfigEnum.parse(InvalidRowPolicy.class, $(invalidRows), "invalid-row policy");
