@@ -46,12 +46,29 @@ class BlockColumnsTest {
     assertThat(Float.floatToRawIntBits(actual)).as(what).isEqualTo(Float.floatToRawIntBits(expected));
   }
 
+  /**
+   * A map for a block of {@code blockRowOf.length} rows shown from row id {@code first} on; when {@code mapped}, row
+   * {@code r} of the block shows feature row {@code blockRowOf[r]}, else feature row {@code r}.
+   */
+  private static BlockRowMap rowMap(int first, boolean mapped, int... blockRowOf) {
+    BlockRowMap rows = new BlockRowMap(blockRowOf.length);
+    System.arraycopy(blockRowOf, 0, rows.blockRowOf, 0, blockRowOf.length);
+    rows.first = first;
+    rows.rows = blockRowOf.length;
+    rows.mapped = mapped;
+    return rows;
+  }
+
+  /** Output columns of {@code layout} showing {@code block}, every row of it at row ids 0 on, none null. */
+  private static BlockColumns showing(OutputLayout layout, FloatBlock block) {
+    BlockColumns columns = BlockColumns.of(layout, "y", block.cols(), false, rowMap(0, false, new int[block.rows()]));
+    columns.show(block);
+    return columns;
+  }
+
   @Test
   void arrayColumnShowsEachBlockRowAtItsRowIdFromTheFirstOn() {
-    BlockRowMap rows = new BlockRowMap(4);
-    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, false, rows);
-    rows.first = 10;
-    rows.rows = 4;
+    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, false, rowMap(10, false, new int[4]));
     try (FloatBlock block = FloatBlock.copyOf(allocator, ROWS)) {
       columns.show(block);
       ColumnVector column = columns.vectors().get(0);
@@ -74,16 +91,9 @@ class BlockColumnsTest {
 
   @Test
   void aMappedBlockShowsNullOutputsAndTheFeatureRowOfEveryOtherRow() {
-    BlockRowMap rows = new BlockRowMap(4);
-    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, true, rows);
     // Block rows 0..3 show feature rows 1, null, 0, (dropped): the feature block holds two rows only.
-    rows.first = 0;
-    rows.rows = 4;
-    rows.mapped = true;
-    rows.blockRowOf[0] = 1;
-    rows.blockRowOf[1] = BlockRowMap.NULL_OUTPUT;
-    rows.blockRowOf[2] = 0;
-    rows.blockRowOf[3] = BlockRowMap.DROPPED;
+    BlockRowMap rows = rowMap(0, true, 1, BlockRowMap.NULL_OUTPUT, 0, BlockRowMap.DROPPED);
+    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, true, rows);
     try (FloatBlock block = FloatBlock.copyOf(allocator, new float[][] {ROWS[2], ROWS[3]})) {
       columns.show(block);
       ColumnVector column = columns.vectors().get(0);
@@ -103,11 +113,8 @@ class BlockColumnsTest {
 
   @Test
   void getFloatsCopiesWholeRowsInBulkAndPartialRowsValueByValue() {
-    BlockRowMap rows = new BlockRowMap(4);
-    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, false, rows);
-    rows.rows = 4;
     try (FloatBlock block = FloatBlock.copyOf(allocator, ROWS)) {
-      columns.show(block);
+      BlockColumns columns = showing(OutputLayout.ARRAY, block);
       // Whole rows (rows 1 and 2, from flat index 3) and a run that starts and ends inside rows.
       float[] bulk = flatValues(columns).getFloats(3, 6);
       float[] partial = flatValues(columns).getFloats(2, 5);
@@ -138,11 +145,8 @@ class BlockColumnsTest {
 
   @Test
   void columnsLayoutGivesOneFloatColumnPerOutput() {
-    BlockRowMap rows = new BlockRowMap(4);
-    BlockColumns columns = BlockColumns.of(OutputLayout.COLUMNS, "y", 3, false, rows);
-    rows.rows = 4;
     try (FloatBlock block = FloatBlock.copyOf(allocator, ROWS)) {
-      columns.show(block);
+      BlockColumns columns = showing(OutputLayout.COLUMNS, block);
 
       assertThat(columns.fields()).extracting(StructField::name).containsExactly("y_0", "y_1", "y_2");
       assertThat(columns.fields()).extracting(StructField::dataType).containsOnly(DataTypes.FloatType);
@@ -156,12 +160,8 @@ class BlockColumnsTest {
 
   @Test
   void vectorLayoutIsADenseSparkMlVectorOfDoubles() {
-    BlockRowMap rows = new BlockRowMap(4);
-    BlockColumns columns = BlockColumns.of(OutputLayout.VECTOR, "y", 3, true, rows);
-    rows.rows = 2;
-    rows.mapped = true;
-    rows.blockRowOf[0] = BlockRowMap.NULL_OUTPUT;
-    rows.blockRowOf[1] = 0;
+    BlockColumns columns = BlockColumns.of(OutputLayout.VECTOR, "y", 3, true,
+        rowMap(0, true, BlockRowMap.NULL_OUTPUT, 0));
     try (FloatBlock block = FloatBlock.copyOf(allocator, new float[][] {ROWS[0]})) {
       columns.show(block);
       ColumnVector vector = columns.vectors().get(0);
@@ -186,9 +186,7 @@ class BlockColumnsTest {
 
   @Test
   void aBlockOverASliceOfALargerBufferIsReadFromTheSlice() {
-    BlockRowMap rows = new BlockRowMap(2);
-    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, false, rows);
-    rows.rows = 2;
+    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, false, rowMap(0, false, 0, 1));
     try (ArrowBuf larger = allocator.buffer(4L * 20)) {
       for (int i = 0; i < 20; i++) {
         larger.setFloat(4L * i, 1000 + i);
@@ -215,10 +213,8 @@ class BlockColumnsTest {
 
   @Test
   void anEmptyBlockShowsNoRows() {
-    BlockRowMap rows = new BlockRowMap(4);
-    BlockColumns columns = BlockColumns.of(OutputLayout.ARRAY, "y", 3, false, rows);
     try (FloatBlock block = FloatBlock.allocate(allocator, 0, 3)) {
-      columns.show(block);
+      BlockColumns columns = showing(OutputLayout.ARRAY, block);
       assertThat(columns.vectors().get(0).numNulls()).isZero();
       assertThat(flatValues(columns).getFloats(0, 0)).isEmpty();
     }
@@ -226,7 +222,7 @@ class BlockColumnsTest {
 
   @Test
   void gettersOfAnotherTypeFailNamingTheGetterAndTheType() {
-    BlockRowMap rows = new BlockRowMap(1);
+    BlockRowMap rows = rowMap(0, false, 0);
     List<? extends ColumnVector> vectors = BlockColumns.of(OutputLayout.ARRAY, "y", 3, false, rows).vectors();
     assertThatThrownBy(() -> vectors.get(0).getInt(0))
         .isInstanceOf(IllegalStateException.class)

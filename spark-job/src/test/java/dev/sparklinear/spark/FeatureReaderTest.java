@@ -56,6 +56,12 @@ class FeatureReaderTest {
     return values;
   }
 
+  /** Checks that {@code reader} refuses {@code row} at {@code width}, for {@code problem}. */
+  private void assertRefused(FeatureReader reader, InternalRow row, int width, FeatureReader.Problem problem) {
+    assertThat(reader.read(row, out.memoryAddress(), width)).as("read").isFalse();
+    assertThat(reader.problem).isEqualTo(problem);
+  }
+
   private static void assertSameBits(float[] actual, float[] expected) {
     assertThat(actual).hasSameSizeAs(expected);
     for (int i = 0; i < expected.length; i++) {
@@ -157,8 +163,7 @@ class FeatureReaderTest {
     StructType schema = arrayOf(DataTypes.FloatType);
     FeatureReader reader = FeatureReader.forColumn(schema, "features", 1);
 
-    assertThat(reader.read(row(schema, unsafe, null), out.memoryAddress(), 3)).isFalse();
-    assertThat(reader.problem).isEqualTo(FeatureReader.Problem.NULL_VECTOR);
+    assertRefused(reader, row(schema, unsafe, null), 3, FeatureReader.Problem.NULL_VECTOR);
   }
 
   @ParameterizedTest(name = "{0}, unsafe={1}")
@@ -177,8 +182,7 @@ class FeatureReaderTest {
     java.util.Arrays.fill(values, one);
     values[69] = null;
 
-    assertThat(reader.read(row(schema, unsafe, new GenericArrayData(values)), out.memoryAddress(), 70)).isFalse();
-    assertThat(reader.problem).isEqualTo(FeatureReader.Problem.NULL_ELEMENT);
+    assertRefused(reader, row(schema, unsafe, new GenericArrayData(values)), 70, FeatureReader.Problem.NULL_ELEMENT);
   }
 
   @ParameterizedTest(name = "unsafe={0}")
@@ -187,9 +191,8 @@ class FeatureReaderTest {
     StructType schema = arrayOf(DataTypes.FloatType);
     FeatureReader reader = FeatureReader.forColumn(schema, "features", 1);
 
-    assertThat(reader.read(row(schema, unsafe, new GenericArrayData(new Object[] {1f, 2f})), out.memoryAddress(), 3))
-        .isFalse();
-    assertThat(reader.problem).isEqualTo(FeatureReader.Problem.WRONG_WIDTH);
+    assertRefused(reader, row(schema, unsafe, new GenericArrayData(new Object[] {1f, 2f})), 3,
+        FeatureReader.Problem.WRONG_WIDTH);
     assertThat(reader.foundWidth).isEqualTo(2);
   }
 
@@ -246,9 +249,8 @@ class FeatureReaderTest {
     StructType schema = new StructType().add("id", DataTypes.LongType).add("features", SQLDataTypes.VectorType());
     FeatureReader reader = FeatureReader.forColumn(schema, "features", 1);
 
-    assertThat(reader.read(vectorRow(schema, false, 9, new int[] {0}, new double[] {1}), out.memoryAddress(), 5))
-        .isFalse();
-    assertThat(reader.problem).isEqualTo(FeatureReader.Problem.WRONG_WIDTH);
+    assertRefused(reader, vectorRow(schema, false, 9, new int[] {0}, new double[] {1}), 5,
+        FeatureReader.Problem.WRONG_WIDTH);
     assertThat(reader.foundWidth).isEqualTo(9);
     assertThat(reader.read(vectorRow(schema, true, 0, new int[0], new double[] {1, 2}), out.memoryAddress(), 5))
         .isFalse();
@@ -272,8 +274,7 @@ class FeatureReaderTest {
     assertThat(reader.read(new GenericInternalRow(new Object[] {1L, 1f, null, 1, 1L, (short) 1, (byte) 1}),
         out.memoryAddress(), 6)).isFalse();
     assertThat(reader.problem).isEqualTo(FeatureReader.Problem.NULL_ELEMENT);
-    assertThat(reader.read(row, out.memoryAddress(), 5)).isFalse();
-    assertThat(reader.problem).isEqualTo(FeatureReader.Problem.WRONG_WIDTH);
+    assertRefused(reader, row, 5, FeatureReader.Problem.WRONG_WIDTH);
     assertThat(reader.foundWidth).isEqualTo(6);
   }
 
