@@ -4,6 +4,7 @@ import dev.sparklinear.core.block.FloatBlock;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.sql.execution.vectorized.ConstantColumnVector;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Decimal;
@@ -18,13 +19,13 @@ import org.apache.spark.unsafe.types.UTF8String;
 /**
  * Spark column vectors that read a module's output block in place, so that turning the output back into rows is a
  * view, not a copy. The block is swapped in per block with {@link #show(FloatBlock)}; the vectors never own it.
+ * Which block row a row id shows is the partition's {@link BlockRowMap}.
  */
 final class BlockColumns {
   static final DataType ARRAY_TYPE = DataTypes.createArrayType(DataTypes.FloatType, false);
 
   private final List<BlockColumn> columns = new ArrayList<>();
   private final List<StructField> fields = new ArrayList<>();
-  private final RowMap rows = new RowMap();
   private final boolean nullable;
 
   private BlockColumns(boolean nullable) {
@@ -32,17 +33,17 @@ final class BlockColumns {
   }
 
   /**
-   * The output columns for {@code layout}: one for array and vector, {@code width} for columns. With
-   * {@code nullable}, a row can have a null output (invalid-rows: null).
+   * The output columns for {@code layout}: one for array and vector, {@code width} for columns, reading the block row
+   * that {@code rows} gives for each row id. With {@code nullable}, a row can have a null output (invalid-rows: null).
    */
-  static BlockColumns of(OutputLayout layout, String name, int width, boolean nullable) {
+  static BlockColumns of(OutputLayout layout, String name, int width, boolean nullable, BlockRowMap rows) {
     BlockColumns out = new BlockColumns(nullable);
     switch (layout) {
-      case ARRAY -> out.add(name, ARRAY_TYPE, new ArrayColumn(out.rows, width, false));
-      case VECTOR -> out.add(name, SQLDataTypes.VectorType(), new VectorColumn(out.rows, width));
+      case ARRAY -> out.add(name, ARRAY_TYPE, new ArrayColumn(rows, width, false));
+      case VECTOR -> out.add(name, SQLDataTypes.VectorType(), new VectorColumn(rows, width));
       case COLUMNS -> {
         for (int j = 0; j < width; j++) {
-          out.add(name + "_" + j, DataTypes.FloatType, new DimensionColumn(out.rows, width, j));
+          out.add(name + "_" + j, DataTypes.FloatType, new DimensionColumn(rows, width, j));
         }
       }
     }
@@ -54,19 +55,6 @@ final class BlockColumns {
     columns.add(column);
   }
 
-  /**
-   * Which block row each batch row shows: {@code firstRowId + r} shows block row {@code r}, unless a map gives, per
-   * batch row id, the block row or -1 for a row whose output is null.
-   */
-  static final class RowMap {
-    private int[] map;
-    private int firstRowId;
-
-    int blockRow(int rowId) {
-      return map == null ? rowId - firstRowId : map[rowId];
-    }
-  }
-
   List<StructField> fields() {
     return fields;
   }
@@ -75,18 +63,8 @@ final class BlockColumns {
     return columns;
   }
 
-  /** Shows {@code block}: block row {@code r} is read at batch row id {@code firstRowId + r}. */
-  void show(FloatBlock block, int firstRowId) {
-    show(block, null, firstRowId);
-  }
-
-  /**
-   * Shows {@code block} through {@code map} (batch row id to block row, -1 for a null output), or, when it is null,
-   * block row {@code r} at batch row id {@code firstRowId + r}.
-   */
-  void show(FloatBlock block, int[] map, int firstRowId) {
-    rows.map = map;
-    rows.firstRowId = firstRowId;
+  /** Shows {@code block}, through the row map the columns were made with. */
+  void show(FloatBlock block) {
     for (BlockColumn column : columns) {
       column.show(block);
     }
@@ -94,10 +72,10 @@ final class BlockColumns {
 
   /** A read-only view of the current block; getters that do not apply to its type fail loudly. */
   private abstract static class BlockColumn extends ColumnVector {
-    final RowMap rows;
+    final BlockRowMap rows;
     FloatBlock block;
 
-    BlockColumn(RowMap rows, DataType type) {
+    BlockColumn(BlockRowMap rows, DataType type) {
       super(type instanceof UserDefinedType<?> udt ? udt.sqlType() : type);
       this.rows = rows;
     }
@@ -115,23 +93,21 @@ final class BlockColumns {
 
     @Override
     public boolean hasNull() {
-      return rows.map != null;
+      return rows.mapped;
     }
 
     @Override
     public int numNulls() {
       int nulls = 0;
-      if (rows.map != null) {
-        for (int blockRow : rows.map) {
-          nulls += blockRow < 0 ? 1 : 0;
-        }
+      for (int r = 0; rows.mapped && r < rows.rows; r++) {
+        nulls += rows.blockRowOf[r] < 0 ? 1 : 0;
       }
       return nulls;
     }
 
     @Override
     public boolean isNullAt(int rowId) {
-      return rows.map != null && rows.map[rowId] < 0;
+      return rows.isNull(rowId);
     }
 
     private IllegalStateException notThisType(String getter) {
@@ -205,7 +181,7 @@ final class BlockColumns {
   }
 
   /** For columns inside a row's value (array elements, struct fields): they have no null rows of their own. */
-  private static final RowMap NO_NULLS = new RowMap();
+  private static final BlockRowMap NO_NULLS = new BlockRowMap(0);
 
   /** All values of the block in row-major order, as float or (widened) double: the elements of the array columns. */
   private static final class FlatValues extends BlockColumn {
@@ -243,7 +219,7 @@ final class BlockColumns {
     private final int width;
     private final FlatValues values;
 
-    ArrayColumn(RowMap rows, int width, boolean asDouble) {
+    ArrayColumn(BlockRowMap rows, int width, boolean asDouble) {
       super(rows, DataTypes.createArrayType(asDouble ? DataTypes.DoubleType : DataTypes.FloatType, false));
       this.width = width;
       this.values = new FlatValues(asDouble);
@@ -266,7 +242,7 @@ final class BlockColumns {
     private final int width;
     private final int j;
 
-    DimensionColumn(RowMap rows, int width, int j) {
+    DimensionColumn(BlockRowMap rows, int width, int j) {
       super(rows, DataTypes.FloatType);
       this.width = width;
       this.j = j;
@@ -283,13 +259,18 @@ final class BlockColumns {
    * layout of {@code VectorUDT}.
    */
   private static final class VectorColumn extends BlockColumn {
-    private final ConstantByte type = new ConstantByte((byte) 1);
-    private final NullColumn size = new NullColumn(DataTypes.IntegerType);
-    private final NullColumn indices = new NullColumn(DataTypes.createArrayType(DataTypes.IntegerType, false));
+    // Constants answer for any row id; the row count they are made with is only what numNulls() reports.
+    private final ConstantColumnVector type = new ConstantColumnVector(1, DataTypes.ByteType);
+    private final ConstantColumnVector size = new ConstantColumnVector(1, DataTypes.IntegerType);
+    private final ConstantColumnVector indices =
+        new ConstantColumnVector(1, DataTypes.createArrayType(DataTypes.IntegerType, false));
     private final ArrayColumn values;
 
-    VectorColumn(RowMap rows, int width) {
+    VectorColumn(BlockRowMap rows, int width) {
       super(rows, SQLDataTypes.VectorType());
+      type.setByte((byte) 1);
+      size.setNull();
+      indices.setNull();
       // The values are read through the same row map; the struct itself answers for null rows.
       this.values = new ArrayColumn(rows, width, true) {
         @Override
@@ -319,36 +300,6 @@ final class BlockColumns {
         case 3 -> values;
         default -> throw new IndexOutOfBoundsException("A vector struct has 4 fields, asked for " + ordinal);
       };
-    }
-  }
-
-  private static final class ConstantByte extends BlockColumn {
-    private final byte value;
-
-    ConstantByte(byte value) {
-      super(NO_NULLS, DataTypes.ByteType);
-      this.value = value;
-    }
-
-    @Override
-    public byte getByte(int rowId) {
-      return value;
-    }
-  }
-
-  private static final class NullColumn extends BlockColumn {
-    NullColumn(DataType type) {
-      super(NO_NULLS, type);
-    }
-
-    @Override
-    public boolean hasNull() {
-      return true;
-    }
-
-    @Override
-    public boolean isNullAt(int rowId) {
-      return true;
     }
   }
 }

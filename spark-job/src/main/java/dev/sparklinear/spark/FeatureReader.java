@@ -53,6 +53,12 @@ abstract class FeatureReader implements Serializable {
 
   int foundWidth;
 
+  /** The feature column(s) as errors name them: {@code column 'features'} or {@code columns [a, b]}. */
+  String description;
+
+  /** The element type of a feature array that column batches hand over in bulk ({@code float}, {@code double}). */
+  DataType bulkElementType;
+
   /**
    * Writes {@code width} floats for {@code row} at {@code address}. Returns false, with {@link #problem} set, when the
    * row cannot give them.
@@ -83,15 +89,18 @@ abstract class FeatureReader implements Serializable {
     return true;
   }
 
-  /** The reader for the feature column(s) of {@code schema}, or an error naming the column and its type. */
+  /** The reader for the feature column of {@code schema}, or an error naming the column and its type. */
   static FeatureReader forColumn(StructType schema, String column, int ordinal) {
+    FeatureReader reader = readerFor(schema, column, ordinal);
+    reader.description = "column '" + column + "'";
+    return reader;
+  }
+
+  private static FeatureReader readerFor(StructType schema, String column, int ordinal) {
     DataType type = schema.apply(column).dataType();
     if (type instanceof ArrayType array) {
-      if (array.elementType() instanceof FloatType) {
-        return new FloatArrayReader(ordinal);
-      }
-      if (array.elementType() instanceof DoubleType) {
-        return new DoubleArrayReader(ordinal);
+      if (array.elementType() instanceof FloatType || array.elementType() instanceof DoubleType) {
+        return new FloatingPointArrayReader(ordinal, array.elementType() instanceof DoubleType);
       }
       DataType element = array.elementType();
       if (element instanceof IntegerType || element instanceof LongType || element instanceof ShortType
@@ -115,7 +124,9 @@ abstract class FeatureReader implements Serializable {
       StructField field = schema.apply(columns.get(i));
       kinds[i] = ScalarColumnsReader.kindOf(field);
     }
-    return new ScalarColumnsReader(first, kinds);
+    FeatureReader reader = new ScalarColumnsReader(first, kinds);
+    reader.description = "columns " + columns;
+    return reader;
   }
 
   /** An array column: the null and width checks shared by every element type. */
@@ -123,8 +134,9 @@ abstract class FeatureReader implements Serializable {
     private static final long serialVersionUID = 1L;
     private final int ordinal;
 
-    ArrayReader(int ordinal) {
+    ArrayReader(int ordinal, DataType bulkElementType) {
       this.ordinal = ordinal;
+      this.bulkElementType = bulkElementType;
     }
 
     @Override
@@ -158,39 +170,17 @@ abstract class FeatureReader implements Serializable {
     abstract float element(ArrayData array, int i);
   }
 
-  /** {@code array<float>}: one memory copy from the row's own array bytes when it is an UnsafeArrayData. */
-  private static final class FloatArrayReader extends ArrayReader {
+  /**
+   * {@code array<float>}, taken with one memory copy from Spark's own array bytes, and {@code array<double>}, narrowed
+   * to float32 as PyTorch's {@code .float()} does (round to nearest).
+   */
+  private static final class FloatingPointArrayReader extends ArrayReader {
     private static final long serialVersionUID = 1L;
+    private final boolean doubles;
 
-    FloatArrayReader(int ordinal) {
-      super(ordinal);
-    }
-
-    @Override
-    boolean copy(ArrayData array, long address, int n) {
-      if (!(array instanceof UnsafeArrayData unsafe)) {
-        return super.copy(array, address, n);
-      }
-      if (UnsafeArrays.hasNull(unsafe)) {
-        problem = Problem.NULL_ELEMENT;
-        return false;
-      }
-      Platform.copyMemory(unsafe.getBaseObject(), UnsafeArrays.dataOffset(unsafe), null, address, (long) n * 4);
-      return true;
-    }
-
-    @Override
-    float element(ArrayData array, int i) {
-      return array.getFloat(i);
-    }
-  }
-
-  /** {@code array<double>}: narrowed to float32 as PyTorch's {@code .float()} does (round to nearest). */
-  private static final class DoubleArrayReader extends ArrayReader {
-    private static final long serialVersionUID = 1L;
-
-    DoubleArrayReader(int ordinal) {
-      super(ordinal);
+    FloatingPointArrayReader(int ordinal, boolean doubles) {
+      super(ordinal, doubles ? DataTypes.DoubleType : DataTypes.FloatType);
+      this.doubles = doubles;
     }
 
     @Override
@@ -200,6 +190,10 @@ abstract class FeatureReader implements Serializable {
       }
       Object base = unsafe.getBaseObject();
       long offset = UnsafeArrays.dataOffset(unsafe);
+      if (!doubles) {
+        Platform.copyMemory(base, offset, null, address, 4L * n);
+        return true;
+      }
       for (int i = 0; i < n; i++) {
         Platform.putFloat(null, address + 4L * i, (float) Platform.getDouble(base, offset + 8L * i));
       }
@@ -208,7 +202,7 @@ abstract class FeatureReader implements Serializable {
 
     @Override
     float element(ArrayData array, int i) {
-      return (float) array.getDouble(i);
+      return doubles ? (float) array.getDouble(i) : array.getFloat(i);
     }
   }
 
@@ -218,7 +212,7 @@ abstract class FeatureReader implements Serializable {
     private final byte kind;
 
     IntegralArrayReader(int ordinal, byte kind) {
-      super(ordinal);
+      super(ordinal, null);
       this.kind = kind;
     }
 

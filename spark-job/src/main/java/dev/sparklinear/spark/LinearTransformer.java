@@ -49,7 +49,9 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  * ({@link #setInputCols}) a list of numeric scalar columns. Doubles are computed in float32, as PyTorch does after
  * {@code .float()}. Output: by {@link #setOutputLayout}, {@code array<float>}, a dense vector, or one float column per
  * output. The other columns pass through unchanged and in order (all of them by default, as Spark ML transformers
- * do; {@link #setKeepCols} narrows them); each partition's row order is kept.
+ * do; {@link #setKeepCols} narrows them); each partition's row order is kept. A row the module cannot take fails
+ * the transform, is skipped, or gets a null output, by Spark ML's {@code handleInvalid} ({@code error}, {@code skip},
+ * {@code keep}) or the job's {@link #setInvalidRows}, which also has {@code quarantine}.
  *
  * <p>The module is broadcast once per {@code transform} and shared by the tasks of each executor. Hooks registered on
  * it travel with it when they are {@link java.io.Serializable}.
@@ -73,6 +75,7 @@ public class LinearTransformer extends Transformer {
   private final LongParam blockMaxBytes;
   private final BooleanParam columnarInput;
   private final Param<String> invalidRows;
+  private final Param<String> handleInvalid;
   private final BooleanParam rejectNonFinite;
 
   public LinearTransformer(Linear linear) {
@@ -103,9 +106,14 @@ public class LinearTransformer extends Transformer {
     invalidRows = new Param<>(this, "invalidRows",
         "what to do with a row the module cannot take: error, skip, null or quarantine",
         ParamValidators.inArray(new String[] {"error", "skip", "null", "quarantine"}));
+    handleInvalid = new Param<>(this, "handleInvalid", "how to handle invalid rows (a null vector or element, the"
+        + " wrong width, or a refused NaN): 'error' (throw an error), 'skip' (filter out such rows) or 'keep' (write"
+        + " them with a null output); sets invalidRows too",
+        ParamValidators.inArray(new String[] {"error", "skip", "keep"}));
     rejectNonFinite = new BooleanParam(this, "rejectNonFinite",
         "whether a NaN or infinite feature makes a row invalid");
     setDefault(invalidRows, "error");
+    setDefault(handleInvalid, "error");
     setDefault(rejectNonFinite, (Object) false);
     setDefault(outputCol, "output");
     setDefault(columnarInput, (Object) true);
@@ -158,6 +166,14 @@ public class LinearTransformer extends Transformer {
     return invalidRows;
   }
 
+  public Param<String> handleInvalid() {
+    return handleInvalid;
+  }
+
+  public String getHandleInvalid() {
+    return $(handleInvalid);
+  }
+
   public BooleanParam rejectNonFinite() {
     return rejectNonFinite;
   }
@@ -169,7 +185,32 @@ public class LinearTransformer extends Transformer {
    */
   public LinearTransformer setInvalidRows(InvalidRowPolicy value) {
     set(invalidRows, value.configValue());
+    set(handleInvalid, value.handleInvalid);
     return this;
+  }
+
+  /**
+   * Spark ML's spelling of {@link #setInvalidRows}: {@code error}, {@code skip}, or {@code keep} (a null output).
+   * Both setters set both params, so the last one called wins; after {@code setInvalidRows(QUARANTINE)},
+   * {@link #getHandleInvalid} says {@code skip}, which is what {@code transform} does with those rows.
+   */
+  public LinearTransformer setHandleInvalid(String value) {
+    set(handleInvalid, value);
+    set(invalidRows, InvalidRowPolicy.ofHandleInvalid(value).configValue());
+    return this;
+  }
+
+  /**
+   * The invalid-row policy. Only {@code set(param, value)}, or a param map naming both, can set the two params apart:
+   * then the one set decides, and two that disagree are an error.
+   */
+  private InvalidRowPolicy invalidRowPolicy() {
+    InvalidRowPolicy policy = ConfigEnum.parse(InvalidRowPolicy.class, $(invalidRows), "invalid-row policy");
+    if (!isSet(invalidRows) || !isSet(handleInvalid) || policy.handleInvalid.equals($(handleInvalid))) {
+      return isSet(invalidRows) ? policy : InvalidRowPolicy.ofHandleInvalid($(handleInvalid));
+    }
+    throw new IllegalArgumentException("Params handleInvalid=" + $(handleInvalid) + " and invalidRows="
+        + $(invalidRows) + " disagree: set the invalid-row policy with setHandleInvalid or setInvalidRows");
   }
 
   public LinearTransformer setRejectNonFinite(boolean value) {
@@ -244,26 +285,30 @@ public class LinearTransformer extends Transformer {
 
     SparkSession session = (SparkSession) dataset.sparkSession();
     Broadcast<Module> broadcast = JavaSparkContext.fromSparkContext(session.sparkContext()).broadcast(module);
-    BlockPlan blockPlan = plan.blockPlan;
+    PartitionPlan partitionPlan = plan.partitionPlan;
     Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
     JavaRDD<InternalRow> output;
     if (columnar.isPresent()) {
       int[] ordinals = columnar.get().ordinals();
-      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches ->
-          BatchPartitionRunner.start(batches, partitionModule(broadcast, blockPlan), blockPlan, ordinals);
+      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches -> PartitionRunner.overBatches(
+          batches, partitionModule(broadcast, partitionPlan), partitionPlan, ordinals);
       output = columnar.get().batches().toJavaRDD().mapPartitions(runPartition);
     } else {
       FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition = rows ->
-          PartitionRunner.start(rows, partitionModule(broadcast, blockPlan), blockPlan);
+          PartitionRunner.overRows(rows, partitionModule(broadcast, partitionPlan), partitionPlan);
       output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
     }
     StructType schema = new StructType(plan.outputFields().toArray(new StructField[0]));
     return session.internalCreateDataFrame(output.rdd(), schema, false);
   }
 
-  /** On an executor, at the start of a partition: this JVM's copy of the module, its kernel counted. */
-  private static Module partitionModule(Broadcast<Module> broadcast, BlockPlan plan) {
-    Module module = ExecutorModules.get(broadcast);
+  /**
+   * On an executor, at the start of a partition: the module, its kernel counted. Spark deserializes a broadcast once
+   * per executor JVM and hands every task that instance (its block manager holds the value), so concurrent tasks share
+   * one module and its kernel is packed once per executor.
+   */
+  private static Module partitionModule(Broadcast<Module> broadcast, PartitionPlan plan) {
+    Module module = broadcast.value();
     plan.countPartition(module);
     return module;
   }
@@ -282,12 +327,8 @@ public class LinearTransformer extends Transformer {
     }
     plan.featureColumns.forEach(name -> selected.add(functions.col(quote(name))));
     Dataset<Row> projected = dataset.select(selected.toArray(new Column[0]));
-    int n = schema.size();
-    FeatureReader reader = plan.featureColumns.size() == 1 && isSet(inputCol)
-        ? FeatureReader.forColumn(schema, plan.featureColumns.get(0), n)
-        : FeatureReader.forScalarColumns(schema, plan.featureColumns, n);
-    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
-    DataType[] types = java.util.Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
+    FeatureReader reader = readerFor(schema, plan.featureColumns, schema.size());
+    DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
     int width = inFeatures;
     FlatMapFunction<Iterator<InternalRow>, InternalRow> filter = rows -> InvalidRowFilter.over(rows, reader, types,
         width);
@@ -323,20 +364,17 @@ public class LinearTransformer extends Transformer {
     } else {
       kept = new ArrayList<>(available);
     }
-    int k = kept.size();
     StructType keptSchema = new StructType(kept.stream().map(schema::apply).toArray(StructField[]::new));
-    FeatureReader reader = single
-        ? FeatureReader.forColumn(schema, featureColumns.get(0), k)
-        : FeatureReader.forScalarColumns(schema, featureColumns, k);
+    FeatureReader reader = readerFor(schema, featureColumns, kept.size());
     if (!single && featureColumns.size() != inFeatures) {
       throw new IllegalArgumentException(
-          "inputCols names " + featureColumns.size() + " columns " + featureColumns + ", but the module takes in_features="
-              + inFeatures + " (" + Linear.shapeMismatch(1, featureColumns.size(), inFeatures, outFeatures) + ")");
+          "inputCols names " + featureColumns.size() + " columns " + featureColumns + ", but the module takes"
+              + " in_features=" + inFeatures + " (" + Linear.shapeMismatch(1, featureColumns.size(), inFeatures, outFeatures) + ")");
     }
     OutputLayout layout = ConfigEnum.parse(OutputLayout.class, $(outputLayout), "output layout");
-    InvalidRowPolicy policy = ConfigEnum.parse(InvalidRowPolicy.class, $(invalidRows), "invalid-row policy");
-    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
-    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL);
+    InvalidRowPolicy policy = invalidRowPolicy();
+    BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL,
+        new BlockRowMap(0));
     List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
     for (StructField field : outputColumns.fields()) {
       if (kept.contains(field.name())) {
@@ -348,12 +386,17 @@ public class LinearTransformer extends Transformer {
     long rowBytes = 4L * (inFeatures + outFeatures);
     long maxBytes = (Long) $(blockMaxBytes);
     int rows = (int) Math.max(1, Math.min((Integer) $(blockMaxRows), maxBytes / rowBytes));
-    String description = single ? "column '" + featureColumns.get(0) + "'" : "columns " + featureColumns;
-    DataType featureType = single ? schema.apply(featureColumns.get(0)).dataType() : null;
-    BlockPlan blockPlan = new BlockPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, featureType,
-        description,
-        layout, $(outputCol), module.toString(), counters, policy);
-    return new Plan(featureColumns, kept, outputFields, blockPlan);
+    PartitionPlan partitionPlan = new PartitionPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, layout,
+        $(outputCol), module.toString(), policy, counters);
+    return new Plan(featureColumns, kept, outputFields, partitionPlan);
+  }
+
+  /** The reader of the feature columns, which the rows handed to it hold from ordinal {@code first} on. */
+  private FeatureReader readerFor(StructType schema, List<String> featureColumns, int first) {
+    FeatureReader reader = isSet(inputCol) ? FeatureReader.forColumn(schema, featureColumns.get(0), first)
+        : FeatureReader.forScalarColumns(schema, featureColumns, first);
+    reader.rejectNonFinite = (Boolean) $(rejectNonFinite);
+    return reader;
   }
 
   private static void requireColumn(Set<String> available, String column, String role) {
@@ -364,11 +407,18 @@ public class LinearTransformer extends Transformer {
   }
 
   private record Plan(List<String> featureColumns, List<String> kept, List<StructField> outputFields,
-      BlockPlan blockPlan) {}
+      PartitionPlan partitionPlan) {}
 
   @Override
   public LinearTransformer copy(ParamMap extra) {
-    return copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra).setCounters(counters);
+    LinearTransformer copy = copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra);
+    // A param map that sets one of the two invalid-row params sets the other as the setters do.
+    if (extra.contains(handleInvalid) && !extra.contains(invalidRows)) {
+      copy.setHandleInvalid(extra.apply(handleInvalid));
+    } else if (extra.contains(invalidRows) && !extra.contains(handleInvalid)) {
+      copy.setInvalidRows(ConfigEnum.parse(InvalidRowPolicy.class, extra.apply(invalidRows), "invalid-row policy"));
+    }
+    return copy.setCounters(counters);
   }
 
   @Override

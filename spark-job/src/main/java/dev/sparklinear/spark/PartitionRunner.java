@@ -1,86 +1,132 @@
 package dev.sparklinear.spark;
 
+import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.hooks.NonFiniteValueException;
+import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.Module;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
-import java.util.List;
 import java.util.NoSuchElementException;
-import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.spark.rdd.InputFileBlockHolder;
+import java.util.function.Function;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
-import org.apache.spark.sql.execution.arrow.ArrowWriter;
 import org.apache.spark.sql.util.ArrowUtils;
-import org.apache.spark.sql.vectorized.ArrowColumnVector;
-import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.util.TaskCompletionListener;
 
 /**
- * Runs one partition that arrives as rows: groups rows into blocks, copies each block's features into Arrow memory
- * and its passed-through columns into Arrow vectors, runs {@code module.call()} on the block, and hands out the output
- * rows as views over those vectors and the module's output block.
+ * Runs a module over one partition, block by block, and hands out the output rows. A {@link Source} takes each block
+ * of input rows: it puts their features into the partition's feature block (in bulk, or a row at a time through
+ * {@link #read}, which applies the invalid-row policy) and shows the rows in a batch whose first columns are the
+ * passed-through ones and whose last are the module's output, read in place.
  *
- * <p>Everything is allocated once per partition and reused block after block. Rows it hands out are views, valid
- * until the next call to {@code next()}.
+ * <p>Everything is allocated once per partition, from a named child allocator, and reused block after block; closing
+ * the runner frees it all, which it does when the input ends and a task-completion listener does however the task
+ * ends. Rows it hands out are views, valid until the next call to {@code next()}.
  */
 final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
-  private final Iterator<InternalRow> input;
-  private final BlockPlan plan;
-  private final BlockCall call;
-  private final VectorSchemaRoot keptRoot;
-  private final ArrowWriter keptWriter;
-  private final BlockColumns outputColumns;
-  private final ColumnarBatch batch;
+  /** Where a partition's rows come from: Spark rows copied into Arrow, or column batches read in place. */
+  interface Source extends AutoCloseable {
+    /**
+     * Takes the next block of input rows: calls {@link #startBlock}, then puts the rows' features into the feature
+     * block, in bulk ({@link #readInBulk}) or row by row ({@link #read}). Returns the rows taken, 0 once the input
+     * is done.
+     */
+    int nextBlock(PartitionRunner runner);
 
-  /** Per output row of the block, the block row it shows, or -1 for a null output. */
-  private final int[] blockRowOf;
-  private Iterator<InternalRow> rows = Collections.emptyIterator();
-  private long rowIndex;
-  private boolean closed;
+    /** The rows of the current block, at row ids {@code first .. first + rows - 1} of {@link BlockRowMap}. */
+    ColumnarBatch view();
 
-  private PartitionRunner(Iterator<InternalRow> input, Module module, BlockPlan plan) {
-    this.input = input;
-    this.plan = plan;
-    this.call = BlockCall.forCurrentTask(module, plan, this);
-    VectorSchemaRoot root = null;
-    try {
-      root = VectorSchemaRoot.create(
-          ArrowUtils.toArrowSchema(plan.keptSchema(), "UTC", true, false), call.allocator());
-      this.keptWriter = ArrowWriter.create(root);
-    } catch (RuntimeException | Error e) {
-      if (root != null) {
-        root.close();
-      }
-      call.close();
-      throw e;
-    }
-    this.keptRoot = root;
-    this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
-        plan.invalidRows() == InvalidRowPolicy.NULL);
-    this.blockRowOf = new int[plan.blockRows()];
-    List<ColumnVector> vectors = new ArrayList<>();
-    keptRoot.getFieldVectors().forEach(v -> vectors.add(new ArrowColumnVector(v)));
-    vectors.addAll(outputColumns.vectors());
-    this.batch = new ColumnarBatch(vectors.toArray(new ColumnVector[0]));
+    @Override
+    void close();
   }
 
-  /** Starts a runner for the current task; it is closed however the task ends. */
-  static PartitionRunner start(Iterator<InternalRow> input, Module module, BlockPlan plan) {
-    return new PartitionRunner(input, module, plan);
+  private final Module module;
+  private final PartitionPlan plan;
+  private final FeatureReader reader;
+  private final int inFeatures;
+  private final int partitionId;
+  private final BufferAllocator allocator;
+  private final FloatBlock features;
+  private final long featuresAddress;
+  private final BlockRowMap rows;
+  private final BlockColumns outputColumns;
+  private final Source source;
+
+  /** The source's view of the current block's rows. */
+  private ColumnarBatch view;
+  private FloatBlock output;
+  private long blockIndex;
+  private long firstRow;
+  private int valid;
+  private int dropped;
+  private int nextRow;
+  private int blockEnd;
+  private boolean closed;
+
+  private PartitionRunner(Module module, PartitionPlan plan, Function<PartitionRunner, Source> openSource) {
+    this.module = module;
+    this.plan = plan;
+    this.reader = plan.reader();
+    this.inFeatures = plan.inFeatures();
+    this.rows = new BlockRowMap(plan.blockRows());
+    this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
+        plan.invalidRows() == InvalidRowPolicy.NULL, rows);
+    TaskContext task = TaskContext.get();
+    this.partitionId = task == null ? -1 : task.partitionId();
+    this.allocator = ArrowUtils.rootAllocator().newChildAllocator("spark-linear partition " + partitionId + " task "
+        + (task == null ? -1 : task.taskAttemptId()), 0, Long.MAX_VALUE);
+    try {
+      this.features = FloatBlock.allocate(allocator, plan.blockRows(), inFeatures);
+      this.featuresAddress = features.buffer().memoryAddress();
+      this.source = openSource.apply(this);
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+    if (task != null) {
+      task.addTaskCompletionListener((TaskCompletionListener) context -> close());
+    }
+  }
+
+  /** A runner for the current task over a partition of rows. */
+  static PartitionRunner overRows(Iterator<InternalRow> input, Module module, PartitionPlan plan) {
+    return new PartitionRunner(module, plan, runner -> new ArrowRowSource(input, plan, runner.allocator,
+        runner.outputColumns.vectors()));
+  }
+
+  /** A runner for the current task over a partition of column batches, of which it reads columns {@code ordinals}. */
+  static PartitionRunner overBatches(Iterator<ColumnarBatch> input, Module module, PartitionPlan plan,
+      int[] ordinals) {
+    return new PartitionRunner(module, plan, runner -> new ColumnBatchSource(input, plan, ordinals,
+        runner.outputColumns.vectors()));
   }
 
   @Override
   public boolean hasNext() {
-    while (!rows.hasNext()) {
-      call.releaseOutput();
-      if (closed || !input.hasNext()) {
+    while (true) {
+      while (nextRow < blockEnd) {
+        if (!rows.isDropped(nextRow)) {
+          return true;
+        }
+        nextRow++;
+      }
+      if (closed) {
+        return false;
+      }
+      int count = source.nextBlock(this);
+      if (count == 0) {
         close();
         return false;
       }
-      runNextBlock();
+      rows.rows = count;
+      view = source.view();
+      outputColumns.show(run());
+      plan.count(count, count - dropped);
+      firstRow += count;
+      nextRow = rows.first;
+      blockEnd = rows.first + count;
     }
-    return true;
   }
 
   @Override
@@ -88,90 +134,94 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     if (!hasNext()) {
       throw new NoSuchElementException();
     }
-    return rows.next();
+    return view.getRow(nextRow++);
   }
 
-  private void runNextBlock() {
-    keptWriter.reset();
-    long rowBytes = plan.fixedRowBytes();
-    long bytes = 0;
-    int count = 0;
-    int valid = 0;
-    boolean anyNull = false;
-    long firstRow = rowIndex;
-    while (count < plan.blockRows() && input.hasNext()) {
-      InternalRow row = input.next();
-      long index = rowIndex++;
-      if (plan.reader().readChecked(row, call.featureAddress(valid), plan.inFeatures())) {
-        blockRowOf[count] = valid++;
-      } else if (plan.keepInvalid(row, index, call.partitionId(), currentFile())) {
-        blockRowOf[count] = -1;
-        anyNull = true;
-      } else {
-        continue;
-      }
-      keptWriter.write(row);
-      count++;
-      bytes += rowBytes + (row instanceof UnsafeRow unsafe ? unsafe.getSizeInBytes() : 0);
-      if (bytes >= plan.maxBlockBytes()) {
-        break;
-      }
-    }
-    keptWriter.finish();
-    int rowsInBlock = count;
-    outputColumns.show(call.run(valid, firstRow, r -> describeKeptRow(outputRowOf(r, rowsInBlock))),
-        anyNull ? blockRowOf : null, 0);
-    plan.count((int) (rowIndex - firstRow), count);
-    batch.setNumRows(count);
-    rows = batch.rowIterator();
+  /** Starts a block whose rows the source's view shows from row id {@code firstRowId} on. */
+  void startBlock(int firstRowId) {
+    rows.first = firstRowId;
+    rows.mapped = false;
+    valid = 0;
+    dropped = 0;
   }
 
-  /** The output row showing block row {@code blockRow} (rows with a null output take no block row). */
-  private int outputRowOf(int blockRow, int count) {
-    for (int i = 0; i < count; i++) {
-      if (blockRowOf[i] == blockRow) {
-        return i;
-      }
-    }
-    return blockRow;
+  /** Where feature row {@code row} of the block goes. */
+  long featureAddress(int row) {
+    return featuresAddress + (long) row * inFeatures * FloatBlock.BYTES;
+  }
+
+  /** The feature block, for a source that writes whole rows of it in bulk; then it calls {@link #readInBulk}. */
+  FloatBlock features() {
+    return features;
+  }
+
+  /** The source has put the features of all {@code count} rows of the block into the feature block. */
+  void readInBulk(int count) {
+    valid = count;
   }
 
   /**
-   * The first passed-through values of a row of the current block: how a user finds the row. (Not its file: the
-   * block is read by now, and its rows may come from more than one file.)
+   * Reads the features of {@code row}, row {@code r} of the block, into the next free row of the feature block, or
+   * applies the invalid-row policy when the reader refuses them.
    */
-  private String describeKeptRow(int row) {
-    List<String> parts = new ArrayList<>();
-    for (org.apache.arrow.vector.FieldVector vector : keptRoot.getFieldVectors()) {
-      if (parts.size() == 3 || row >= vector.getValueCount()) {
-        break;
-      }
-      String text = String.valueOf(vector.getObject(row));
-      parts.add(vector.getName() + "=" + (text.length() > 40 ? text.substring(0, 40) + "..." : text));
+  void read(InternalRow row, int r) {
+    if (reader.readChecked(row, featureAddress(valid), inFeatures)) {
+      rows.blockRowOf[r] = valid++;
+      return;
     }
-    return parts.isEmpty() ? "" : "(" + String.join(", ", parts) + ")";
+    plan.countInvalid(reader.problem);
+    boolean kept = plan.invalidRows().keepsInvalidRow(plan, row, firstRow + r, partitionId);
+    rows.blockRowOf[r] = kept ? BlockRowMap.NULL_OUTPUT : BlockRowMap.DROPPED;
+    rows.mapped = true;
+    dropped += kept ? 0 : 1;
   }
 
-  static String currentFile() {
-    String file = InputFileBlockHolder.getInputFilePath().toString();
-    return file.isEmpty() ? null : file;
+  /**
+   * Runs the module on the block's valid feature rows. A nan-guard failure is given the key of the offending row; an
+   * output of the wrong shape is refused.
+   */
+  private FloatBlock run() {
+    releaseOutput();
+    CallContext context = CallContext.of(valid, partitionId, blockIndex++, firstRow, allocator);
+    try (FloatBlock x = FloatBlock.wrap(features.buffer(), valid, inFeatures)) {
+      output = module.call(x, context);
+    } catch (NonFiniteValueException e) {
+      throw e.withRowKey(plan.describeKey(view.getRow(rows.rowIdOf(e.rowInBlock()))));
+    }
+    if (output.rows() != valid || output.cols() != plan.outFeatures()) {
+      String shape = output.rows() + "x" + output.cols();
+      releaseOutput();
+      throw new IllegalStateException("Module " + plan.moduleRepr() + " returned a " + shape + " block for a block of "
+          + valid + " rows; expected " + valid + "x" + plan.outFeatures() + " (does a hook change the output width?)");
+    }
+    return output;
   }
 
-  /** Frees every buffer of the partition and closes its allocator. Idempotent. */
+  private void releaseOutput() {
+    if (output != null) {
+      output.close();
+      output = null;
+    }
+  }
+
+  /** Frees every buffer of the partition and closes its allocator; a leak makes the allocator throw. Idempotent. */
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    rows = Collections.emptyIterator();
-    try {
-      // Null when the constructor failed; the task-completion listener may still call this.
-      if (keptRoot != null) {
-        keptRoot.close();
+    nextRow = 0;
+    blockEnd = 0;
+    try (allocator) {
+      releaseOutput();
+      // Null when the constructor failed part way.
+      if (source != null) {
+        source.close();
       }
-    } finally {
-      call.close();
+      if (features != null) {
+        features.close();
+      }
     }
   }
 }

@@ -370,4 +370,119 @@ class LinearTransformerTest extends LocalSpark {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("Output column 'name' already exists in the input");
   }
+
+  /** Rows 0..4 of (id, features): row 1's vector is null and row 3's has IN + 1 values, in one partition. */
+  private static Dataset<Row> frameWithInvalidRows(double[][] x) {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < x.length; i++) {
+      List<Float> features = new ArrayList<>();
+      for (double v : x[i]) {
+        features.add((float) v);
+      }
+      if (i == 3) {
+        features.add(1f);
+      }
+      rows.add(RowFactory.create((long) i, i == 1 ? null : features));
+    }
+    StructType schema = new StructType().add("id", DataTypes.LongType, false)
+        .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), true);
+    return spark.createDataFrame(rows, schema).coalesce(1);
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"skip", "keep"})
+  void handleInvalidSkipsInvalidRowsOrKeepsThemWithANullOutput(String handleInvalid) {
+    Linear fc = new Linear(IN, OUT, true, 13);
+    double[][] x = randomFeatures(5, IN, 14);
+    List<Row> rows = new LinearTransformer(fc).setInputCol("features").setKeepCols("id")
+        .setHandleInvalid(handleInvalid).transform(frameWithInvalidRows(x)).collectAsList();
+
+    List<Long> expectedIds = handleInvalid.equals("skip") ? List.of(0L, 2L, 4L) : List.of(0L, 1L, 2L, 3L, 4L);
+    assertThat(rows).extracting(r -> r.getLong(0)).containsExactlyElementsOf(expectedIds);
+    for (Row row : rows) {
+      int i = (int) row.getLong(0);
+      if (i == 1 || i == 3) {
+        assertThat(row.isNullAt(1)).as("output of invalid row %d", i).isTrue();
+        continue;
+      }
+      double[] expected = reference(fc, x[i]);
+      List<Float> y = row.getList(1);
+      for (int j = 0; j < OUT; j++) {
+        assertThat((double) y.get(j)).as("row %d output %d", i, j)
+            .isCloseTo(expected[j], org.assertj.core.data.Offset.offset(tolerance(fc, x[i], j)));
+      }
+    }
+    assertNoArrowMemoryHeld();
+  }
+
+  @Test
+  void handleInvalidErrorFailsOnTheFirstInvalidRow() {
+    Dataset<Row> input = frameWithInvalidRows(randomFeatures(5, IN, 14));
+    LinearTransformer transformer = new LinearTransformer(new Linear(IN, OUT)).setInputCol("features")
+        .setKeepCols("id").setInvalidRows(InvalidRowPolicy.SKIP).setHandleInvalid("error");
+
+    assertThatThrownBy(() -> transformer.transform(input).collectAsList())
+        .rootCause()
+        .isInstanceOf(InvalidRowException.class)
+        .hasMessage("Invalid row 1 of partition 0 (id=1): column 'features' is null. Filter out or repair such rows,"
+            + " or set invalid-rows to skip, null or quarantine.");
+    assertNoArrowMemoryHeld();
+  }
+
+  @Test
+  void handleInvalidAndInvalidRowsSetOnePolicyAndTheLastSetWins() {
+    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT));
+    assertThat(t.getHandleInvalid()).isEqualTo("error");
+    assertThat(t.getOrDefault(t.invalidRows())).isEqualTo("error");
+
+    t.setHandleInvalid("keep");
+    assertThat(t.getOrDefault(t.invalidRows())).isEqualTo("null");
+    t.setInvalidRows(InvalidRowPolicy.QUARANTINE);
+    assertThat(t.getHandleInvalid()).as("quarantine leaves rows out of the output as skip does").isEqualTo("skip");
+    t.setInvalidRows(InvalidRowPolicy.NULL);
+    assertThat(t.getHandleInvalid()).isEqualTo("keep");
+    t.setHandleInvalid("skip");
+    assertThat(t.getOrDefault(t.invalidRows())).isEqualTo("skip");
+  }
+
+  @Test
+  void aParamMapSettingOneInvalidRowParamSetsTheOther() {
+    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT)).setInvalidRows(InvalidRowPolicy.ERROR);
+
+    LinearTransformer keep = t.copy(new org.apache.spark.ml.param.ParamMap().put(t.handleInvalid(), "keep"));
+    assertThat(keep.getOrDefault(keep.invalidRows())).isEqualTo("null");
+    LinearTransformer quarantine = t.copy(new org.apache.spark.ml.param.ParamMap().put(t.invalidRows(),
+        "quarantine"));
+    assertThat(quarantine.getHandleInvalid()).isEqualTo("skip");
+    assertThat(t.getHandleInvalid()).as("the original is left as it was").isEqualTo("error");
+  }
+
+  @Test
+  void invalidRowParamsSetApartAndDisagreeingAreRefused() {
+    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT)).setInputCol("features")
+        .setInvalidRows(InvalidRowPolicy.NULL);
+    t.set(t.handleInvalid(), "skip");
+    Dataset<Row> input = frame(InputType.FLOAT_ARRAY, randomFeatures(2, IN, 1), 1);
+
+    assertThatThrownBy(() -> t.transform(input))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Params handleInvalid=skip and invalidRows=null disagree: set the invalid-row policy with"
+            + " setHandleInvalid or setInvalidRows");
+    LinearTransformer onlyHandleInvalid = new LinearTransformer(new Linear(IN, OUT)).setInputCol("features");
+    onlyHandleInvalid.set(onlyHandleInvalid.handleInvalid(), "keep");
+    assertThat(onlyHandleInvalid.transformSchema(input.schema()).apply("output").nullable())
+        .as("keep makes the output nullable").isTrue();
+  }
+
+  @Test
+  void rejectsAnUnknownHandleInvalidValueAsSparkMlDoes() {
+    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT));
+    assertThatThrownBy(() -> t.setHandleInvalid("null"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(t.uid() + " parameter handleInvalid given invalid value null.");
+    assertThatThrownBy(() -> t.setHandleInvalid("quarantine"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(t.uid() + " parameter handleInvalid given invalid value quarantine.");
+    assertThat(t.getHandleInvalid()).isEqualTo("error");
+  }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The columnar path (features read from Parquet batches in bulk) against the row path on the same files. */
-class BatchPartitionRunnerTest extends LocalSpark {
+class ColumnBatchSourceTest extends LocalSpark {
   private static final int IN = 5;
   private static final int OUT = 4;
 
