@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
 /**
- * Writes {@code docs/config.md} from {@link ConfigKey}, so that the reference cannot drift from the code. Run from the
+ * Writes {@code docs/config.md} from the keys declared on {@link JobConfig}'s records ({@link ConfigKey}), so that the reference cannot drift from the code. Run from the
  * repository root after changing a key:
  *
  * <pre>{@code
@@ -30,7 +32,7 @@ public final class ConfigDocs {
   public static String markdown() {
     StringBuilder md = new StringBuilder();
     md.append("# Job configuration\n\n")
-        .append("<!-- Generated from ConfigKey by dev.sparklinear.job.config.ConfigDocs; do not edit by hand. -->\n\n")
+        .append("<!-- Generated from the JobConfig records by dev.sparklinear.job.config.ConfigDocs; do not edit by hand. -->\n\n")
         .append("The job reads one YAML file and then applies `--set key=value` overrides. A value comes from, in\n")
         .append("order: the last `--set` of its key, then the file, then the default below.\n\n")
         .append("- Keys are kebab-case, with dots for hierarchy. Nested (`module: {in-features: 4}`), dotted\n")
@@ -44,12 +46,12 @@ public final class ConfigDocs {
         .append("## Keys\n\n")
         .append("| Key | Type | Default | Required | Description |\n")
         .append("|---|---|---|---|---|\n");
-    for (ConfigKey key : ConfigKey.values()) {
-      md.append("| `").append(key.key()).append("` | ")
-          .append(cell(key.typeText())).append(" | ")
-          .append(cell(defaultCell(key))).append(" | ")
-          .append(cell(key.requirementText())).append(" | ")
-          .append(cell(key.description())).append(" |\n");
+    for (ConfigKey key : ConfigKey.all()) {
+      md.append("| `").append(key.key()).append("` | ").append(cell(key.typeText())).append(" | ")
+          .append(cell(key.defaultText())).append(" | ").append(cell(key.doc().required())).append(" | ")
+          .append(cell(key.doc().doc()));
+      md.append(key.key().equals("hooks.pre") ? " Types and their parameters: "
+          + hookTypes() + "." : "").append(" |\n");
     }
     md.append("\n## Spark settings\n\n")
         .append("Any key under `spark.` is passed to the Spark session as it is, with its value as a string:\n")
@@ -62,10 +64,12 @@ public final class ConfigDocs {
     return md.toString();
   }
 
-  private static String defaultCell(ConfigKey key) {
-    String text = key.defaultText();
-    boolean literal = key.defaultValue().isPresent();
-    return literal ? "`" + text + "`" : text;
+  /** Each built-in hook type with its parameters: {@code `clamp` (`min`, `max`)}. */
+  private static String hookTypes() {
+    return Hook.types().entrySet().stream().map(type -> "`" + type.getKey() + "`" + (type.getValue()
+            .getRecordComponents().length == 0 ? "" : Arrays.stream(type.getValue().getRecordComponents())
+            .map(c -> "`" + ConfigKey.kebab(c.getName()) + "`").collect(Collectors.joining(", ", " (", ")"))))
+        .collect(Collectors.joining(", "));
   }
 
   private static String cell(String text) {
