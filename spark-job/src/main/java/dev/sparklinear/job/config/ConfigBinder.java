@@ -8,9 +8,8 @@ import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.cfg.CoercionAction;
-import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.jsontype.NamedType;
@@ -19,7 +18,6 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.sparklinear.job.config.JobConfig.WeightsConfig;
 import dev.sparklinear.spark.ConfigEnum;
 import dev.sparklinear.spark.InvalidRowPolicy;
@@ -33,7 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
@@ -51,16 +48,9 @@ final class ConfigBinder {
   static final JsonMapper MAPPER = JsonMapper.builder()
       .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-      .withCoercionConfig(LogicalType.Integer, strict -> strict.setCoercion(CoercionInputShape.String,
-          CoercionAction.Fail).setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
-          .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-      .withCoercionConfig(LogicalType.Float, strict -> strict.setCoercion(CoercionInputShape.String,
-          CoercionAction.Fail).setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
-          .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-      .withCoercionConfig(LogicalType.Boolean, strict -> strict.setCoercion(CoercionInputShape.String,
-          CoercionAction.Fail).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail))
-      .withCoercionConfig(LogicalType.Collection, strict -> strict.setCoercion(CoercionInputShape.EmptyString,
-          CoercionAction.Fail))
+      // Numbers and booleans must be written as such: "4" is not an integer, 1 is not true, " " is not unset.
+      .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      .withCoercionConfigDefaults(strict -> strict.setAcceptBlankAsEmpty(false))
       .addModule(ConfigEnums.module())
       .registerSubtypes(new NamedType(Hook.UserClass.class, "class"))
       .build();
@@ -105,43 +95,50 @@ final class ConfigBinder {
 
   /** Checks every key of {@code node}, a section bound onto {@code section}, removing what cannot be bound. */
   private void walk(ObjectNode node, Class<?> section, String prefix) {
-    for (String name : iterable(node.fieldNames())) {
-      JsonNode value = node.get(name);
+    for (Map.Entry<String, JsonNode> field : new ArrayList<>(node.properties())) {
+      String name = field.getKey();
       String key = prefix + name;
-      Optional<RecordComponent> component = Arrays.stream(section.getRecordComponents())
-          .filter(c -> ConfigKey.kebab(c.getName()).equals(name) && (c.isAnnotationPresent(Key.class)
-              || c.getType().isRecord() || c.getType() == Map.class)).findFirst();
+      Optional<RecordComponent> component = component(section, name).filter(c -> c.isAnnotationPresent(Key.class)
+          || c.getType().isRecord() || c.getType() == Map.class);
       Class<?> type = component.map(RecordComponent::getType).orElse(Void.class);
-      boolean keep;
+      // YAML null leaves a key unset, except where null is one of the values (invalid-rows: null).
+      JsonNode value = field.getValue().isNull() && type == InvalidRowPolicy.class ? TextNode.valueOf("null")
+          : field.getValue();
       if (value.isNull()) {
-        // YAML null leaves a key unset, except where null is one of the values (invalid-rows: null).
-        keep = type == InvalidRowPolicy.class;
-        node.put(name, "null");
-      } else if (component.isEmpty()) {
-        leaves(key, value, (leaf, v) -> problems.add(unknownKey(leaf)));
-        keep = false;
+        node.remove(name);
+        continue;
+      }
+      boolean keep = false;
+      if (component.isEmpty()) {
+        ConfigTree.leaves(key, value, (leaf, v) -> problems.add(unknownKey(leaf)));
       } else if (value instanceof ObjectNode map && type.isRecord()) {
         walk(map, type, key + ".");
         keep = true;
       } else if (value instanceof ObjectNode map && type == Map.class) {
         ObjectNode flat = MAPPER.createObjectNode();
-        leaves("", map, (leaf, v) -> flat.set(leaf, scalar(key + "." + leaf, v)));
-        node.set(name, flat);
+        ConfigTree.leaves("", map, (leaf, v) -> flat.set(leaf, scalar(key + "." + leaf, v)));
+        value = flat;
         keep = true;
       } else if (!component.get().isAnnotationPresent(Key.class)) {
         problems.add("Config section '" + key + "' in " + tree.origin(key) + " must be a map of keys such as '"
             + ConfigKey.keys().stream().filter(k -> k.startsWith(key + ".")).findFirst().orElse("spark.master")
             + "', got " + describe(value));
-        keep = false;
       } else {
-        keep = type == List.class && key.startsWith("hooks.") ? bindHooks(key, value) : bindAlone(key, name, value,
-            section);
+        keep = type == List.class && key.startsWith("hooks.") ? bindHooks(key, value)
+            : bindAlone(key, name, value, section);
         (keep ? given : invalid).add(key);
       }
-      if (!keep) {
+      if (keep) {
+        node.set(name, value);
+      } else {
         node.remove(name);
       }
     }
+  }
+
+  private static Optional<RecordComponent> component(Class<?> record, String name) {
+    return Arrays.stream(record.getRecordComponents()).filter(c -> ConfigKey.kebab(c.getName()).equals(name))
+        .findFirst();
   }
 
   /** Binds one key on its own, so that one bad value does not hide the others. */
@@ -156,7 +153,7 @@ final class ConfigBinder {
     }
   }
 
-  /** A free-form setting's value as the string it is passed on as; null after a problem, for one of another kind. */
+  /** A free-form setting's value as the string it is passed on as; a problem when it is a list or a map. */
   private JsonNode scalar(String key, JsonNode value) {
     if (value.isValueNode()) {
       return TextNode.valueOf(value.asText());
@@ -224,25 +221,28 @@ final class ConfigBinder {
   private ObjectNode entry(String where, JsonNode entry) {
     ObjectNode map = entry.isTextual() ? MAPPER.createObjectNode().put("type", entry.asText())
         : entry instanceof ObjectNode object ? object.deepCopy() : null;
-    String problem = map == null ? " must be a hook name such as relu, or a map with a type or a class, got "
-        + describe(entry)
-        : map.has("type") && map.has("class") ? " has both a type and a class; give the type of a built-in hook, or"
-        + " the class of your own"
-        : !map.has("type") && !map.has("class") ? " needs a type (e.g. {type: clamp, max: 6}) or a class (e.g."
-        + " {class: com.example.MyHook}); got " + describe(entry)
-        : !map.path(map.has("type") ? "type" : "class").isTextual() ? ": " + (map.has("type") ? "type" : "class")
-        + " must be a name, got " + describe(map.path(map.has("type") ? "type" : "class")) : null;
-    if (problem != null) {
-      problems.add(where + problem);
+    String kind = map != null && map.has("class") ? "class" : "type";
+    if (map == null) {
+      problems.add(where + " must be a hook name such as relu, or a map with a type or a class, got "
+          + describe(entry));
+    } else if (map.has("type") && map.has("class")) {
+      problems.add(where + " has both a type and a class; give the type of a built-in hook, or the class of your own");
+    } else if (!map.has(kind)) {
+      problems.add(where + " needs a type (e.g. {type: clamp, max: 6}) or a class (e.g. {class:"
+          + " com.example.MyHook}); got " + describe(entry));
+    } else if (!map.get(kind).isTextual()) {
+      problems.add(where + ": " + kind + " must be a name, got " + describe(map.get(kind)));
+    } else {
+      return map;
     }
-    return problem == null ? map : null;
+    return null;
   }
 
   private JsonNode userClass(String where, String origin, ObjectNode entry) {
     String className = entry.remove("class").asText();
     if (!CLASS_NAME.matcher(className).matches()) {
-      problems.add(where + " in " + origin + ": '" + className + "' is not a Java class name; give the fully qualified name, e.g."
-          + " com.example.MyHook");
+      problems.add(where + " in " + origin + ": '" + className + "' is not a Java class name; give the fully"
+          + " qualified name, e.g. com.example.MyHook");
     }
     ObjectNode params = MAPPER.createObjectNode();
     entry.properties().forEach(param -> {
@@ -276,8 +276,7 @@ final class ConfigBinder {
     int before = problems.size();
     List<String> params = Arrays.stream(type.getRecordComponents()).map(c -> ConfigKey.kebab(c.getName())).toList();
     for (Map.Entry<String, JsonNode> param : entry.properties()) {
-      Optional<RecordComponent> component = Arrays.stream(type.getRecordComponents())
-          .filter(c -> ConfigKey.kebab(c.getName()).equals(param.getKey())).findFirst();
+      Optional<RecordComponent> component = component(type, param.getKey());
       String known = params.isEmpty() ? name + " takes no parameters" : name + " takes " + String.join(", ", params);
       if (component.isEmpty()) {
         problems.add(label + "unknown parameter '" + param.getKey() + "'; " + NearestKey.among(param.getKey(), params)
@@ -449,21 +448,6 @@ final class ConfigBinder {
           .collect(Collectors.joining(", ", "{", "}"));
     }
     return value.asText();
-  }
-
-  /** Calls {@code out} with the dotted path and value of every leaf under {@code node}; a leaf is not a full map. */
-  private static void leaves(String path, JsonNode node, BiConsumer<String, JsonNode> out) {
-    if (node instanceof ObjectNode map && !map.isEmpty()) {
-      map.properties().forEach(e -> leaves(path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), out));
-    } else {
-      out.accept(path, node);
-    }
-  }
-
-  private static <T> Iterable<T> iterable(java.util.Iterator<T> iterator) {
-    List<T> copy = new ArrayList<>();
-    iterator.forEachRemaining(copy::add);
-    return copy;
   }
 
   /** Binds every {@link ConfigEnum} through its config spelling, case-insensitively. */

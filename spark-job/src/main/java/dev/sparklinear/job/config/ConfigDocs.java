@@ -8,12 +8,13 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * Writes {@code docs/config.md} from the keys declared on {@link JobConfig}'s records ({@link ConfigKey}), so that the reference cannot drift from the code. Run from the
- * repository root after changing a key:
+ * Writes {@code docs/config.md} from the keys declared on {@link JobConfig}'s records ({@link ConfigKey}), so that the
+ * reference cannot drift from the code. Run from the repository root after changing a key (the runnable jar holds
+ * Jackson, which reads the declarations):
  *
  * <pre>{@code
- * mvn -q -pl spark-job -am compile
- * java -cp spark-job/target/classes dev.sparklinear.job.config.ConfigDocs docs/config.md
+ * mvn -q -pl spark-job -am package -DskipTests
+ * java -cp spark-job/target/spark-linear-job-0.1.0-SNAPSHOT-local.jar dev.sparklinear.job.config.ConfigDocs docs/config.md
  * }</pre>
  */
 public final class ConfigDocs {
@@ -32,7 +33,8 @@ public final class ConfigDocs {
   public static String markdown() {
     StringBuilder md = new StringBuilder();
     md.append("# Job configuration\n\n")
-        .append("<!-- Generated from the JobConfig records by dev.sparklinear.job.config.ConfigDocs; do not edit by hand. -->\n\n")
+        .append("<!-- Generated from the JobConfig records by dev.sparklinear.job.config.ConfigDocs; do not edit by"
+            + " hand. -->\n\n")
         .append("The job reads one YAML file and then applies `--set key=value` overrides. A value comes from, in\n")
         .append("order: the last `--set` of its key, then the file, then the default below.\n\n")
         .append("- Keys are kebab-case, with dots for hierarchy. Nested (`module: {in-features: 4}`), dotted\n")

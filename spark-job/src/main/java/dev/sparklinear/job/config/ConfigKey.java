@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
 public record ConfigKey(String key, List<RecordComponent> path, Key doc) {
   /** Keys under this prefix are free-form Spark settings, kept as strings with the prefix. */
   public static final String SPARK_PREFIX = "spark.";
-  private static final PropertyNamingStrategies.KebabCaseStrategy KEBAB = new PropertyNamingStrategies.KebabCaseStrategy();
+  private static final PropertyNamingStrategies.NamingBase KEBAB = new PropertyNamingStrategies.KebabCaseStrategy();
   private static final List<ConfigKey> ALL = collect(JobConfig.class, "", List.of(), new ArrayList<>());
 
   private static List<ConfigKey> collect(Class<?> section, String prefix, List<RecordComponent> parents,
@@ -73,7 +73,7 @@ public record ConfigKey(String key, List<RecordComponent> path, Key doc) {
     if (type instanceof Class<?> c && c.isEnum() && ConfigEnum.class.isAssignableFrom(c)) {
       return "one of [" + ConfigEnum.spellings((Class) c) + "]";
     }
-    if (type instanceof ParameterizedType list) {
+    if (type instanceof ParameterizedType) {
       return "a list of numbers, e.g. [0.5, 1.5]";
     }
     return type == Float.class ? "a number" : type == Integer.class ? "an integer" : "a path";

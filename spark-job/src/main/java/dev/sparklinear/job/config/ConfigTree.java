@@ -13,27 +13,27 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
- * The config file and its {@code --set} overrides as one YAML tree, before any type is checked. Dotted keys are
- * expanded into nested maps, so {@code module: {in-features: 4}}, {@code module.in-features: 4} and mixed forms are
- * one tree; a key given twice in the file is a problem. Each override, its value read as YAML, replaces what is at
- * its dotted path. Remembers where each override put its value, for messages.
+ * The config file and its {@code --set} overrides as one YAML tree, before any type is checked. The file is read as
+ * dotted paths to values, so {@code module: {in-features: 4}}, {@code module.in-features: 4} and mixed forms are one
+ * key, and a key given twice is a problem; each override, its value read as YAML, replaces what is at and below its
+ * path. Lists are values. Remembers where each key was set, for messages.
  */
 final class ConfigTree {
   static final String OVERRIDE_FLAG = "--set";
-  static final YAMLMapper YAML = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
+  static final YAMLMapper YAML = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   final String source;
-  final ObjectNode root;
+  final ObjectNode root = YAML.createObjectNode();
   final List<String> problems = new ArrayList<>();
-  /** The override behind each dotted path an override set. */
+  /** Each dotted path to a value, in the order set, and where it was set: the file or an override. */
+  private final Map<String, JsonNode> values = new LinkedHashMap<>();
   private final Map<String, String> origins = new LinkedHashMap<>();
 
-  private ConfigTree(String source, ObjectNode root) {
+  private ConfigTree(String source) {
     this.source = source;
-    this.root = root;
   }
 
   /**
@@ -53,13 +53,14 @@ final class ConfigTree {
     } catch (IOException e) {
       throw new ConfigException(source, List.of("Cannot parse " + source + ": " + e));
     }
-    if (!(tree instanceof ObjectNode map)) {
+    if (!(tree instanceof ObjectNode)) {
       throw new ConfigException(source, List.of(source + " must hold a map of config keys (such as 'module:' and"
           + " 'input:'), got " + ConfigBinder.describe(tree)));
     }
-    ConfigTree config = new ConfigTree(source, YAML.createObjectNode());
-    config.merge(config.root, map, "");
+    ConfigTree config = new ConfigTree(source);
+    leaves("", tree, (path, value) -> config.set(path, value, source));
     overrides.forEach(config::override);
+    config.values.forEach(config::place);
     return config;
   }
 
@@ -68,47 +69,46 @@ final class ConfigTree {
         : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
   }
 
-  /** Where {@code key} was set, for messages: the override that set it or a section above it, else the file. */
-  String origin(String key) {
-    for (String path = key; !path.isEmpty(); path = path.contains(".") ? path.substring(0, path.lastIndexOf('.')) : "") {
-      if (origins.containsKey(path)) {
-        return origins.get(path);
-      }
+  /** Calls {@code out} with the dotted path and value of every leaf under {@code node}: a value that is not a map. */
+  static void leaves(String path, JsonNode node, BiConsumer<String, JsonNode> out) {
+    if (node instanceof ObjectNode map && (!map.isEmpty() || path.isEmpty())) {
+      map.properties().forEach(e -> leaves(path.isEmpty() ? e.getKey() : path + "." + e.getKey(), e.getValue(), out));
+    } else {
+      out.accept(path, node);
     }
-    return source;
   }
 
-  /** Puts every key of {@code from} into {@code into}, its dotted keys expanded; {@code path} names {@code into}. */
-  private void merge(ObjectNode into, ObjectNode from, String path) {
-    from.fields().forEachRemaining(field -> {
-      ObjectNode parent = into;
-      String[] names = segments(field.getKey());
-      String key = path;
-      for (int i = 0; i < names.length; i++) {
-        key = key.isEmpty() ? names[i] : key + "." + names[i];
-        JsonNode existing = parent.get(names[i]);
-        boolean last = i == names.length - 1;
-        if (last && existing == null) {
-          parent.set(names[i], field.getValue() instanceof ObjectNode map ? merge(map, key) : field.getValue());
-        } else if (existing instanceof ObjectNode section && !last) {
-          parent = section;
-        } else if (existing instanceof ObjectNode section && field.getValue() instanceof ObjectNode map) {
-          merge(section, map, key);
-        } else if (existing == null) {
-          parent = parent.putObject(names[i]);
-        } else {
-          problems.add("Config key '" + key + "' is set twice in " + source
-              + " (once nested and once with dots); keep one");
-          return;
-        }
-      }
-    });
+  /** Where {@code key} was set, for messages: the override that set it or a key below it, else the file. */
+  String origin(String key) {
+    return origins.entrySet().stream().filter(e -> e.getKey().equals(key) || e.getKey().startsWith(key + "."))
+        .map(Map.Entry::getValue).findFirst().orElse(source);
   }
 
-  private ObjectNode merge(ObjectNode from, String path) {
-    ObjectNode into = YAML.createObjectNode();
-    merge(into, from, path);
-    return into;
+  private void set(String path, JsonNode value, String origin) {
+    if (values.containsKey(path) && origin.equals(source)) {
+      problems.add("Config key '" + path + "' is set twice in " + source + " (once nested and once with dots); keep"
+          + " one");
+    }
+    values.put(path, value);
+    origins.put(path, origin);
+  }
+
+  /** Puts one value into the tree at its dotted path; a value where a section was given, or the reverse, is twice. */
+  private void place(String path, JsonNode value) {
+    ObjectNode parent = root;
+    String[] names = segments(path);
+    for (int i = 0; i < names.length - 1 && parent != null; i++) {
+      JsonNode child = parent.get(names[i]);
+      parent = child == null ? parent.putObject(names[i]) : child instanceof ObjectNode map ? map : null;
+    }
+    JsonNode existing = parent == null ? null : parent.get(names[names.length - 1]);
+    boolean emptySection = existing instanceof ObjectNode && value instanceof ObjectNode && value.isEmpty();
+    if (parent == null || existing != null && !emptySection) {
+      problems.add("Config key '" + path + "' is set twice in " + origin(path) + " (once as a value and once as a"
+          + " section); keep one");
+    } else if (existing == null) {
+      parent.set(names[names.length - 1], value);
+    }
   }
 
   /** A dotted key's names; a key with an empty name ({@code module.}) is kept whole, to be reported as unknown. */
@@ -126,17 +126,10 @@ final class ConfigTree {
       return;
     }
     String key = override.substring(0, equals).strip();
-    JsonNode value = overrideValue(key, override.substring(equals + 1));
-    String[] names = segments(key);
-    ObjectNode parent = root;
-    for (int i = 0; i < names.length - 1; i++) {
-      parent = parent.get(names[i]) instanceof ObjectNode section ? section : parent.putObject(names[i]);
-    }
-    parent.set(names[names.length - 1], value instanceof ObjectNode map ? merge(map, key) : value);
-    origins.keySet().removeIf(path -> path.startsWith(key + "."));
-    origins.put(key, OVERRIDE_FLAG + " " + override);
+    values.keySet().removeIf(path -> path.equals(key) || path.startsWith(key + "."));
+    leaves(key, overrideValue(key, override.substring(equals + 1)),
+        (path, value) -> set(path, value, OVERRIDE_FLAG + " " + override));
   }
-
   /**
    * Reads an override value as YAML, so that numbers, booleans and flow lists ({@code [a, b]}, {@code [[1, 2]]}) get
    * their types. Keys that take text keep the text as written, unless it is a quoted YAML string or null.

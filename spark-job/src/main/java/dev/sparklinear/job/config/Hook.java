@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
@@ -29,6 +30,7 @@ import java.util.stream.Collectors;
     @JsonSubTypes.Type(value = Hook.NanGuard.class, name = "nan-guard"),
     @JsonSubTypes.Type(value = Hook.Stats.class, name = "stats")})
 public sealed interface Hook extends Serializable {
+  /** What a hook list must be, for messages and the docs. */
   String EXPECT = "a list of hooks, e.g. [relu, {type: clamp, min: 0}]";
   /** The most histogram bins a stats hook may have. */
   int MAX_BINS = 10_000;
@@ -45,7 +47,7 @@ public sealed interface Hook extends Serializable {
               + " use std 1 for it");
         }
       }
-      Hook.require(problems);
+      Hook.require(problems.toArray(String[]::new));
     }
 
     private static List<Float> oneOf(String name, List<Float> inline, String path, List<String> problems) {
@@ -54,27 +56,27 @@ public sealed interface Hook extends Serializable {
       } else if (inline == null && path == null) {
         problems.add("needs " + name + " (a list of numbers) or " + name + "-path (a .npy file)");
       } else if (path != null && path.isBlank() || inline != null && !finite(inline)) {
-        problems.add("parameter '" + name + (path != null ? "-path' must be a path, got ''"
+        problems.add("parameter '" + name + (path != null ? "-path' must be a path, got '" + path + "'"
             : "' must be a list of finite numbers, got " + inline));
       }
-      return inline == null ? null : List.copyOf(inline);
+      return inline == null || !finite(inline) ? inline : List.copyOf(inline);
     }
   }
 
   /** Each row divided by its Euclidean norm, {@code x / max(||x||, eps)}. */
   record L2Normalize(Float eps) implements Hook {
     public L2Normalize {
-      Hook.require(eps == null || eps > 0 && Float.isFinite(eps) ? List.of()
-          : List.of("parameter 'eps' must be a positive number, got " + eps));
+      Hook.require(eps == null || eps > 0 && Float.isFinite(eps) ? null
+          : "parameter 'eps' must be a positive number, got " + eps);
     }
   }
 
   /** Every value limited to {@code [min, max]}; at least one bound. */
   record Clamp(Float min, Float max) implements Hook {
     public Clamp {
-      Hook.require(min == null && max == null ? List.of("needs min, max or both, e.g. {type: clamp, min: 0, max: 6}")
-          : min != null && max != null && min > max ? List.of("min " + min + " is greater than max " + max
-              + "; swap them") : List.of());
+      Hook.require(min == null && max == null ? "needs min, max or both, e.g. {type: clamp, min: 0, max: 6}" : null,
+          min != null && max != null && min > max ? "min " + min + " is greater than max " + max + "; swap them"
+              : null);
     }
   }
 
@@ -99,9 +101,9 @@ public sealed interface Hook extends Serializable {
         unused.addAll(posinf == null ? List.of() : List.of("posinf"));
         unused.addAll(neginf == null ? List.of() : List.of("neginf"));
       }
-      Hook.require(unused.isEmpty() ? List.of() : List.of(String.join(", ", unused)
-          + (unused.size() == 1 ? " is" : " are") + " only used with action: replace; remove "
-          + (unused.size() == 1 ? "it" : "them") + ", or set action: replace"));
+      Hook.require(unused.isEmpty() ? null : String.join(", ", unused) + (unused.size() == 1 ? " is" : " are")
+          + " only used with action: replace; remove " + (unused.size() == 1 ? "it" : "them")
+          + ", or set action: replace");
     }
 
     @Override
@@ -116,9 +118,9 @@ public sealed interface Hook extends Serializable {
       bins = bins == null ? 20 : bins;
       min = min == null ? -10f : min;
       max = max == null ? 10f : max;
-      Hook.require(bins < 1 || bins > MAX_BINS ? List.of("parameter 'bins' must be an integer from 1 to " + MAX_BINS
-          + ", got " + bins) : !(min < max) ? List.of("the histogram's min " + min + " must be less than its max "
-          + max) : List.of());
+      Hook.require(bins < 1 || bins > MAX_BINS ? "parameter 'bins' must be an integer from 1 to " + MAX_BINS
+          + ", got " + bins : null,
+          min < max ? null : "the histogram's min " + min + " must be less than its max " + max);
     }
   }
 
@@ -154,7 +156,7 @@ public sealed interface Hook extends Serializable {
   /** A short form for the run summary, parameters given and defaulted: vectors show as their length. */
   default String summary() {
     String params = Arrays.stream(getClass().getRecordComponents())
-        .map(component -> ConfigKey.kebab(component.getName()) + ": " + ConfigKey.display(ConfigKey.read(component, this)))
+        .map(c -> ConfigKey.kebab(c.getName()) + ": " + ConfigKey.display(ConfigKey.read(c, this)))
         .filter(text -> !text.endsWith(": null")).collect(Collectors.joining(", "));
     return typeName() + (params.isEmpty() ? "" : " {" + params + "}");
   }
@@ -163,10 +165,11 @@ public sealed interface Hook extends Serializable {
     return !values.isEmpty() && values.stream().allMatch(v -> v != null && Float.isFinite(v));
   }
 
-  /** Throws the problems found in one hook, one a line, for the binder to report with where the hook is. */
-  private static void require(List<String> problems) {
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(String.join("\n", problems));
+  /** Throws the problems found in one hook (null for none), one a line, for the binder to say where the hook is. */
+  private static void require(String... problems) {
+    String found = Arrays.stream(problems).filter(Objects::nonNull).collect(Collectors.joining("\n"));
+    if (!found.isEmpty()) {
+      throw new IllegalArgumentException(found);
     }
   }
 }

@@ -223,7 +223,6 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
     return module.outFeatures();
   }
 
-  /** Whether the layer has a bias parameter. */
   public boolean bias() {
     return module.bias();
   }
@@ -248,17 +247,14 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
     return Optional.ofNullable(module.weights().bias()).map(Values::floats);
   }
 
-  /** The safetensors file, or the npy file of the weight, as written. */
   public Optional<String> weightsPath() {
     return Optional.ofNullable(module.weights().path());
   }
 
-  /** The npy file of the bias, as written. */
   public Optional<String> biasPath() {
     return Optional.ofNullable(module.weights().biasPath());
   }
 
-  /** The state-dict key prefix inside a safetensors file; empty string by default. */
   public String weightsPrefix() {
     return module.weights().prefix();
   }
@@ -267,7 +263,6 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
     return input.path();
   }
 
-  /** The Spark source name to read with, e.g. {@code parquet}. */
   public String inputFormat() {
     return input.format();
   }
@@ -282,7 +277,6 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
     return input.columns() == null ? List.of() : input.columns();
   }
 
-  /** Reader options, in the order given. */
   public Map<String, String> inputOptions() {
     return input.options();
   }

@@ -7,7 +7,8 @@ import java.lang.annotation.Target;
 
 /**
  * Documents a config key where it is declared, on the record component that holds it: what it takes, its default and
- * whether it is required. {@link ConfigKey} reads these to check values, fill defaults and write {@code docs/config.md}.
+ * whether it is required. {@link ConfigKey} reads these to check values, fill defaults and write
+ * {@code docs/config.md}.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.RECORD_COMPONENT)

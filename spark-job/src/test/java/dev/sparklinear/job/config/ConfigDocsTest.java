@@ -16,7 +16,9 @@ class ConfigDocsTest {
     assertThat(docs).exists();
     assertThat(Files.readString(docs, StandardCharsets.UTF_8))
         .as("docs/config.md is out of date; regenerate it from the repository root with"
-            + " java -cp spark-job/target/classes dev.sparklinear.job.config.ConfigDocs docs/config.md")
+            + " mvn -q -pl spark-job -am package -DskipTests && java -cp"
+            + " spark-job/target/spark-linear-job-0.1.0-SNAPSHOT-local.jar dev.sparklinear.job.config.ConfigDocs"
+            + " docs/config.md")
         .isEqualTo(ConfigDocs.markdown());
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.sparklinear.spark.InvalidRowPolicy;
 import dev.sparklinear.spark.OutputLayout;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.io.ByteArrayInputStream;
@@ -303,6 +304,23 @@ class JobConfigTest {
     assertThat(e.problems()).contains(
         "module.in-features in conf/x.yaml must be a positive integer, got 'four'",
         "module.bias in conf/x.yaml must be true or false, got 'yes please'");
+  }
+
+  @Test
+  void blankOrQuotedNumbersAndBooleansAreNotValues() {
+    ConfigException e = problemsOf(MINIMAL + "block.max-rows: \" \"\nmodule.bias: \"true\"\n", "module.in-features=\t");
+
+    assertThat(e.problems()).containsExactly(
+        "module.bias in conf/x.yaml must be true or false, got 'true'",
+        "module.in-features in --set module.in-features=\t must be a positive integer, got '\t'",
+        "block.max-rows in conf/x.yaml must be a positive integer, got ' '");
+  }
+
+  @Test
+  void nullIsAnInvalidRowsPolicyAndElsewhereLeavesAKeyUnset() {
+    assertThat(parse(MINIMAL + "invalid-rows: null\n").invalidRows()).isEqualTo(InvalidRowPolicy.NULL);
+    assertThat(parse(MINIMAL, "invalid-rows=null").invalidRows()).isEqualTo(InvalidRowPolicy.NULL);
+    assertThat(parse(MINIMAL + "module.init-seed: null\n").initSeed()).isEmpty();
   }
 
   @Test
