@@ -14,8 +14,8 @@ import dev.sparklinear.core.nn.Module;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.core.weights.NpyReader;
 import dev.sparklinear.job.config.Hook;
-import dev.sparklinear.job.config.Values;
 import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.job.config.Values;
 import dev.sparklinear.spark.hooks.ConfiguredHook;
 import dev.sparklinear.spark.hooks.DimensionStats;
 import dev.sparklinear.spark.hooks.StatsHook;
@@ -102,9 +102,16 @@ public final class JobHooks {
             orDefault(guard.posinf(), Float.MAX_VALUE), orDefault(guard.neginf(), -Float.MAX_VALUE)) : NanGuard.fail();
       } else if (spec instanceof Hook.Stats s) {
         return StatsHook.register(spark, "spark-linear stats " + where, width, s.bins(), s.min(), s.max());
+      } else if (spec instanceof Hook.Relu) {
+        return new Relu();
+      } else if (spec instanceof Hook.Sigmoid) {
+        return new Sigmoid();
+      } else if (spec instanceof Hook.Tanh) {
+        return new Tanh();
+      } else if (spec instanceof Hook.Softmax) {
+        return new Softmax();
       }
-      return spec instanceof Hook.Relu ? new Relu() : spec instanceof Hook.Sigmoid ? new Sigmoid()
-          : spec instanceof Hook.Tanh ? new Tanh() : new Softmax();
+      throw new IllegalStateException("no hook is built for " + spec);
     } catch (RuntimeException e) {
       problems.add("Cannot build hook " + where + " (" + spec.typeName() + "): " + e.getMessage());
       return null;

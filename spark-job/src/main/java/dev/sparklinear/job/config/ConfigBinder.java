@@ -2,6 +2,7 @@ package dev.sparklinear.job.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.BeanDescription;
 import com.fasterxml.jackson.databind.DeserializationConfig;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -11,13 +12,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.jsontype.NamedType;
 import com.fasterxml.jackson.databind.module.SimpleDeserializers;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.sparklinear.job.config.JobConfig.WeightsConfig;
 import dev.sparklinear.spark.ConfigEnum;
 import dev.sparklinear.spark.InvalidRowPolicy;
@@ -45,7 +46,8 @@ final class ConfigBinder {
   private static final String DOCS = "docs/config.md";
   private static final Pattern CLASS_NAME =
       Pattern.compile("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*");
-  static final JsonMapper MAPPER = JsonMapper.builder()
+  static final YAMLMapper MAPPER = YAMLMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
       // Numbers and booleans must be written as such: "4" is not an integer, 1 is not true, " " is not unset.
@@ -57,9 +59,10 @@ final class ConfigBinder {
 
   private final ConfigTree tree;
   private final List<String> problems;
+  /** Keys given with a value that bound. */
+  private final Set<String> given = new HashSet<>();
   /** Keys given with a value that did not bind: neither missing nor usable. */
   private final Set<String> invalid = new HashSet<>();
-  private final Set<String> given = new HashSet<>();
 
   private ConfigBinder(ConfigTree tree) {
     this.tree = tree;
@@ -173,7 +176,7 @@ final class ConfigBinder {
         .orElse(start + "the known keys are listed in " + DOCS);
   }
 
-  /** Fills the default of a key not given, after noting which keys were given; reports a required key missing. */
+  /** Fills in the default of a key not given, or reports the key missing when it is required. */
   private void fill(ConfigKey key) {
     ObjectNode parent = tree.root;
     List<RecordComponent> path = key.path();
@@ -190,7 +193,7 @@ final class ConfigBinder {
           + ConfigTree.OVERRIDE_FLAG + " " + key.key() + "=<" + key.typeText() + ">");
     } else if (!key.doc().defaultYaml().isEmpty()) {
       try {
-        parent.set(name, ConfigTree.YAML.readTree(key.doc().defaultYaml()));
+        parent.set(name, MAPPER.readTree(key.doc().defaultYaml()));
       } catch (IOException e) {
         throw new IllegalStateException("Default of " + key.key() + " is not YAML", e);
       }

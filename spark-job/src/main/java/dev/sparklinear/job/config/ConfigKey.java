@@ -18,9 +18,9 @@ import java.util.stream.Collectors;
  * {@code spark.} is passed to the Spark session as it is, and any key under {@code input.options.} is one reader
  * option.
  */
-public record ConfigKey(String key, List<RecordComponent> path, Key doc) {
+record ConfigKey(String key, List<RecordComponent> path, Key doc) {
   /** Keys under this prefix are free-form Spark settings, kept as strings with the prefix. */
-  public static final String SPARK_PREFIX = "spark.";
+  static final String SPARK_PREFIX = "spark.";
   private static final PropertyNamingStrategies.NamingBase KEBAB = new PropertyNamingStrategies.KebabCaseStrategy();
   private static final List<ConfigKey> ALL = collect(JobConfig.class, "", List.of(), new ArrayList<>());
 
@@ -40,16 +40,16 @@ public record ConfigKey(String key, List<RecordComponent> path, Key doc) {
   }
 
   /** Every documented key, in documentation order. */
-  public static List<ConfigKey> all() {
+  static List<ConfigKey> all() {
     return ALL;
   }
 
   /** Every documented dotted key, in documentation order. */
-  public static List<String> keys() {
+  static List<String> keys() {
     return ALL.stream().map(ConfigKey::key).toList();
   }
 
-  public static Optional<ConfigKey> byKey(String key) {
+  static Optional<ConfigKey> byKey(String key) {
     return ALL.stream().filter(k -> k.key.equals(key)).findFirst();
   }
 
@@ -63,7 +63,7 @@ public record ConfigKey(String key, List<RecordComponent> path, Key doc) {
   }
 
   /** What a valid value is, for messages: {@code a positive integer}, {@code one of [array, vector, columns]}. */
-  public String expectation() {
+  String expectation() {
     return doc.expect().isEmpty() ? expectation(component().getGenericType()) : doc.expect();
   }
 
@@ -80,16 +80,16 @@ public record ConfigKey(String key, List<RecordComponent> path, Key doc) {
   }
 
   /** The type as the docs and the missing-key messages word it: {@code positive integer}. */
-  public String typeText() {
+  String typeText() {
     return expectation().replaceFirst("^an? ", "");
   }
 
   /** The default as the docs show it: the YAML text in backquotes, or words such as {@code none}. */
-  public String defaultText() {
+  String defaultText() {
     return doc.defaultYaml().isEmpty() ? doc.defaultText() : "`" + doc.defaultYaml() + "`";
   }
 
-  public boolean required() {
+  boolean required() {
     return doc.required().equals("yes");
   }
 

@@ -3,7 +3,6 @@ package dev.sparklinear.job.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -14,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 /**
  * The config file and its {@code --set} overrides as one YAML tree, before any type is checked. The file is read as
@@ -23,7 +23,7 @@ import java.util.function.BiConsumer;
  */
 final class ConfigTree {
   static final String OVERRIDE_FLAG = "--set";
-  static final YAMLMapper YAML = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private static final YAMLMapper YAML = ConfigBinder.MAPPER;
 
   final String source;
   final ObjectNode root = YAML.createObjectNode();
@@ -126,10 +126,13 @@ final class ConfigTree {
       return;
     }
     String key = override.substring(0, equals).strip();
-    values.keySet().removeIf(path -> path.equals(key) || path.startsWith(key + "."));
+    Predicate<String> replaced = path -> path.equals(key) || path.startsWith(key + ".");
+    values.keySet().removeIf(replaced);
+    origins.keySet().removeIf(replaced);
     leaves(key, overrideValue(key, override.substring(equals + 1)),
         (path, value) -> set(path, value, OVERRIDE_FLAG + " " + override));
   }
+
   /**
    * Reads an override value as YAML, so that numbers, booleans and flow lists ({@code [a, b]}, {@code [[1, 2]]}) get
    * their types. Keys that take text keep the text as written, unless it is a quoted YAML string or null.
