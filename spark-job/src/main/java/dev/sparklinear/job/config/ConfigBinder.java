@@ -1,5 +1,6 @@
 package dev.sparklinear.job.config;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -23,6 +24,7 @@ import dev.sparklinear.job.config.JobConfig.WeightsConfig;
 import dev.sparklinear.spark.ConfigEnum;
 import dev.sparklinear.spark.InvalidRowPolicy;
 import java.io.IOException;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -127,8 +129,8 @@ final class ConfigBinder {
             + ConfigKey.keys().stream().filter(k -> k.startsWith(key + ".")).findFirst().orElse("spark.master")
             + "', got " + describe(value));
       } else {
-        keep = type == List.class && key.startsWith("hooks.") ? bindHooks(key, value)
-            : bindAlone(key, name, value, section);
+        Class<?> family = entryFamily(component.get());
+        keep = family != null ? bindEntries(key, value, family) : bindAlone(key, name, value, section);
         (keep ? given : invalid).add(key);
       }
       if (keep) {
@@ -137,6 +139,13 @@ final class ConfigBinder {
         node.remove(name);
       }
     }
+  }
+
+  /** For a list of typed entries such as hooks, the sealed interface of the entries; else null. */
+  private static Class<?> entryFamily(RecordComponent component) {
+    return component.getGenericType() instanceof ParameterizedType list
+        && list.getActualTypeArguments()[0] instanceof Class<?> entry && entry.isAnnotationPresent(JsonSubTypes.class)
+        ? entry : null;
   }
 
   private static Optional<RecordComponent> component(Class<?> record, String name) {
@@ -203,7 +212,7 @@ final class ConfigBinder {
   // ---- hooks ----
 
   /** Checks each entry of a hook list, rewriting it into the form Jackson binds; false after any problem. */
-  private boolean bindHooks(String key, JsonNode value) {
+  private boolean bindEntries(String key, JsonNode value, Class<?> family) {
     String origin = tree.origin(key);
     if (!(value instanceof ArrayNode entries)) {
       problems.add(key + " in " + origin + " must be " + Hook.EXPECT + ", got " + describe(value));
@@ -214,7 +223,8 @@ final class ConfigBinder {
       String where = key + "[" + i + "]";
       ObjectNode entry = entry(where + " in " + origin, entries.get(i));
       if (entry != null) {
-        entries.set(i, entry.has("class") ? userClass(where, origin, entry) : builtIn(where, origin, entry));
+        entries.set(i, entry.has("class") ? userClass(where, origin, entry)
+            : builtIn(where, origin, entry, family));
       }
     }
     return problems.size() == before;
@@ -260,14 +270,15 @@ final class ConfigBinder {
     return MAPPER.createObjectNode().put("type", "class").put("class-name", className).set("params", params);
   }
 
-  private JsonNode builtIn(String where, String origin, ObjectNode entry) {
+  private JsonNode builtIn(String where, String origin, ObjectNode entry, Class<?> family) {
     String given = entry.remove("type").asText();
     String name = given.toLowerCase(Locale.ROOT);
-    Class<?> type = Hook.types().get(name);
+    Map<String, Class<?>> types = ConfigKey.subtypes(family);
+    Class<?> type = types.get(name);
     if (type == null) {
       String start = where + " in " + origin + ": unknown hook type '" + given + "'; ";
-      problems.add(NearestKey.among(name, Hook.types().keySet()).map(nearest -> start + "did you mean '" + nearest
-          + "'?").orElse(start + "the hook types are " + String.join(", ", Hook.types().keySet()) + ", or give"
+      problems.add(NearestKey.among(name, types.keySet()).map(nearest -> start + "did you mean '" + nearest
+          + "'?").orElse(start + "the hook types are " + String.join(", ", types.keySet()) + ", or give"
           + " {class: ...} for a hook class of your own"));
       return entry;
     }
@@ -296,7 +307,7 @@ final class ConfigBinder {
     ObjectNode typed = MAPPER.createObjectNode().put("type", name).setAll(entry);
     if (problems.size() == before) {
       try {
-        MAPPER.treeToValue(typed, Hook.class);
+        MAPPER.treeToValue(typed, family);
       } catch (IOException | IllegalArgumentException e) {
         String reasons = e.getCause() instanceof IllegalArgumentException cause ? cause.getMessage() : e.getMessage();
         reasons.lines().forEach(reason -> problems.add(label + reason));

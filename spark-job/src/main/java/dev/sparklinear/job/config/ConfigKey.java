@@ -1,12 +1,16 @@
 package dev.sparklinear.job.config;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import dev.sparklinear.spark.ConfigEnum;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -51,6 +55,15 @@ record ConfigKey(String key, List<RecordComponent> path, Key doc) {
 
   static Optional<ConfigKey> byKey(String key) {
     return ALL.stream().filter(k -> k.key.equals(key)).findFirst();
+  }
+
+  /**
+   * The records of a family of list entries (the hooks), by the {@code type} that names them in config files, in
+   * documentation order: what {@code @JsonSubTypes} on the family's sealed interface lists.
+   */
+  static Map<String, Class<?>> subtypes(Class<?> family) {
+    return Arrays.stream(family.getAnnotation(JsonSubTypes.class).value()).collect(Collectors.toMap(
+        JsonSubTypes.Type::name, JsonSubTypes.Type::value, (a, b) -> a, LinkedHashMap::new));
   }
 
   /** A Java name as config files spell it: {@code maxRows} is {@code max-rows}. */

@@ -6,7 +6,6 @@ import dev.sparklinear.spark.ConfigEnum;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -141,15 +140,9 @@ public sealed interface Hook extends Serializable {
     return false;
   }
 
-  /** The built-in hook types by config name, in documentation order. */
-  static Map<String, Class<?>> types() {
-    return Arrays.stream(Hook.class.getAnnotation(JsonSubTypes.class).value()).collect(Collectors.toMap(
-        JsonSubTypes.Type::name, JsonSubTypes.Type::value, (a, b) -> a, LinkedHashMap::new));
-  }
-
   /** The config name of this hook's type, e.g. {@code l2-normalize}; {@code class} for a user hook class. */
   default String typeName() {
-    return types().entrySet().stream().filter(type -> type.getValue() == getClass()).map(Map.Entry::getKey)
+    return ConfigKey.subtypes(Hook.class).entrySet().stream().filter(type -> type.getValue() == getClass()).map(Map.Entry::getKey)
         .findFirst().orElse("class");
   }
 

@@ -17,7 +17,7 @@ class ConfigDocsTest {
     assertThat(Files.readString(docs, StandardCharsets.UTF_8))
         .as("docs/config.md is out of date; regenerate it from the repository root with"
             + " mvn -q -pl spark-job -am package -DskipTests && java -cp"
-            + " spark-job/target/spark-linear-job-0.1.0-SNAPSHOT-local.jar dev.sparklinear.job.config.ConfigDocs"
+            + " spark-job/target/spark-linear-job-*-local.jar dev.sparklinear.job.config.ConfigDocs"
             + " docs/config.md")
         .isEqualTo(ConfigDocs.markdown());
   }
