@@ -131,7 +131,8 @@ public sealed interface Hook extends Serializable {
 
     @Override
     public String summary() {
-      return "class " + className + (params.isEmpty() ? "" : " " + params);
+      return "class " + className + (params.isEmpty() ? "" : params.entrySet().stream()
+          .map(param -> param.getKey() + ": " + param.getValue()).collect(Collectors.joining(", ", " {", "}")));
     }
   }
 
@@ -142,8 +143,8 @@ public sealed interface Hook extends Serializable {
 
   /** The config name of this hook's type, e.g. {@code l2-normalize}; {@code class} for a user hook class. */
   default String typeName() {
-    return ConfigKey.subtypes(Hook.class).entrySet().stream().filter(type -> type.getValue() == getClass()).map(Map.Entry::getKey)
-        .findFirst().orElse("class");
+    return ConfigKey.subtypes(Hook.class).entrySet().stream().filter(type -> type.getValue() == getClass())
+        .map(Map.Entry::getKey).findFirst().orElse("class");
   }
 
   /** A short form for the run summary, parameters given and defaulted: vectors show as their length. */

@@ -67,6 +67,8 @@ class HookConfigTest {
 
     assertThat(config.resolved().get("hooks.pre")).isEqualTo(List.of(
         "standardize {mean: vector [4], std: vector [4]}", "nan-guard {action: replace, nan: -1.0}"));
+    assertThat(config.resolved().get("hooks.forward")).isEqualTo(List.of("relu", "clamp {max: 6.0}",
+        "stats {bins: 4, min: 0.0, max: 8.0}", "class com.example.MyHook {factor: 2, label: x}"));
   }
 
   @Test
@@ -138,7 +140,8 @@ class HookConfigTest {
         """)).containsExactly(
         "hooks.forward[0] (clamp) in conf/h.yaml: parameter 'min' must be a number, got 'zero'",
         "hooks.forward[1] (l2-normalize) in conf/h.yaml: parameter 'eps' must be a positive number, got -1.0",
-        "hooks.forward[2] (nan-guard) in conf/h.yaml: parameter 'action' must be one of [fail, replace], got 'ignore'",
+        "hooks.forward[2] (nan-guard) in conf/h.yaml: parameter 'action' must be one of [fail, replace], got"
+            + " 'ignore'",
         "hooks.forward[3] (stats) in conf/h.yaml: parameter 'bins' must be an integer from 1 to 10000, got 0",
         "hooks.forward[4] (standardize) in conf/h.yaml: parameter 'mean' must be a list of numbers, e.g. [0.5, 1.5],"
             + " got [1, x, 2]",
