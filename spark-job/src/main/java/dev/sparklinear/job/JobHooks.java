@@ -13,9 +13,9 @@ import dev.sparklinear.core.nn.ForwardPreHook;
 import dev.sparklinear.core.nn.Module;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.core.weights.NpyReader;
-import dev.sparklinear.job.config.HookSpec;
-import dev.sparklinear.job.config.HookType;
+import dev.sparklinear.job.config.Hook;
 import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.job.config.Values;
 import dev.sparklinear.spark.hooks.ConfiguredHook;
 import dev.sparklinear.spark.hooks.DimensionStats;
 import dev.sparklinear.spark.hooks.StatsHook;
@@ -60,16 +60,19 @@ public final class JobHooks {
     List<ForwardHook> forward = new ArrayList<>();
     Map<String, StatsHook> stats = new LinkedHashMap<>();
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
-    for (HookSpec spec : config.preHooks()) {
-      Object hook = build(spec, ConfiguredHook.Kind.PRE, config.inFeatures(), hadoop, spark, loader, problems);
+    for (int i = 0; i < config.preHooks().size(); i++) {
+      Object hook = build(config.preHooks().get(i), "hooks.pre[" + i + "]", ConfiguredHook.Kind.PRE,
+          config.inFeatures(), hadoop, spark, loader, problems);
       if (hook != null) {
         pre.add((ForwardPreHook) hook);
       }
     }
-    for (HookSpec spec : config.forwardHooks()) {
-      Object hook = build(spec, ConfiguredHook.Kind.FORWARD, config.outFeatures(), hadoop, spark, loader, problems);
+    for (int i = 0; i < config.forwardHooks().size(); i++) {
+      String where = "hooks.forward[" + i + "]";
+      Object hook = build(config.forwardHooks().get(i), where, ConfiguredHook.Kind.FORWARD, config.outFeatures(),
+          hadoop, spark, loader, problems);
       if (hook instanceof StatsHook statsHook) {
-        stats.put(spec.where(), statsHook);
+        stats.put(where, statsHook);
       }
       if (hook != null) {
         forward.add((ForwardHook) hook);
@@ -78,34 +81,39 @@ public final class JobHooks {
     return new JobHooks(pre, forward, stats);
   }
 
-  private static Object build(HookSpec spec, ConfiguredHook.Kind kind, int width, Configuration hadoop,
+  private static Object build(Hook spec, String where, ConfiguredHook.Kind kind, int width, Configuration hadoop,
       SparkContext spark, ClassLoader loader, List<String> problems) {
-    if (spec.className().isPresent()) {
-      ConfiguredHook hook = new ConfiguredHook(spec.className().get(), kind, spec.classParams(), spec.where());
+    if (spec instanceof Hook.UserClass user) {
+      ConfiguredHook hook = new ConfiguredHook(user.className(), kind, user.params(), where);
       var problem = hook.check(loader);
       problem.ifPresent(problems::add);
       return problem.isPresent() ? null : hook;
     }
-    HookType type = spec.type().orElseThrow();
     try {
-      return switch (type) {
-        case STANDARDIZE -> new Standardize(vector(spec, "mean", width, hadoop), vector(spec, "std", width, hadoop));
-        case L2_NORMALIZE -> spec.number("eps") == null ? new L2Normalize() : new L2Normalize(spec.number("eps"));
-        case CLAMP -> new Clamp(spec.number("min"), spec.number("max"));
-        case RELU -> new Relu();
-        case SIGMOID -> new Sigmoid();
-        case TANH -> new Tanh();
-        case SOFTMAX -> new Softmax();
-        case NAN_GUARD -> "replace".equals(spec.text("action"))
-            ? NanGuard.replace(orDefault(spec.number("nan"), 0f), orDefault(spec.number("posinf"), Float.MAX_VALUE),
-                orDefault(spec.number("neginf"), -Float.MAX_VALUE))
-            : NanGuard.fail();
-        case STATS -> StatsHook.register(spark, "spark-linear stats " + spec.where(), width,
-            spec.integer("bins") == null ? 20 : spec.integer("bins"),
-            orDefault(spec.number("min"), -10f), orDefault(spec.number("max"), 10f));
-      };
+      if (spec instanceof Hook.Standardize s) {
+        return new Standardize(vector(s.mean(), s.meanPath(), "mean", where, width, hadoop),
+            vector(s.std(), s.stdPath(), "std", where, width, hadoop));
+      } else if (spec instanceof Hook.L2Normalize l2) {
+        return l2.eps() == null ? new L2Normalize() : new L2Normalize(l2.eps());
+      } else if (spec instanceof Hook.Clamp clamp) {
+        return new Clamp(clamp.min(), clamp.max());
+      } else if (spec instanceof Hook.NanGuard guard) {
+        return guard.action() == Hook.NanAction.REPLACE ? NanGuard.replace(orDefault(guard.nan(), 0f),
+            orDefault(guard.posinf(), Float.MAX_VALUE), orDefault(guard.neginf(), -Float.MAX_VALUE)) : NanGuard.fail();
+      } else if (spec instanceof Hook.Stats s) {
+        return StatsHook.register(spark, "spark-linear stats " + where, width, s.bins(), s.min(), s.max());
+      } else if (spec instanceof Hook.Relu) {
+        return new Relu();
+      } else if (spec instanceof Hook.Sigmoid) {
+        return new Sigmoid();
+      } else if (spec instanceof Hook.Tanh) {
+        return new Tanh();
+      } else if (spec instanceof Hook.Softmax) {
+        return new Softmax();
+      }
+      throw new IllegalStateException("no hook is built for " + spec);
     } catch (RuntimeException e) {
-      problems.add("Cannot build hook " + spec.label() + ": " + e.getMessage());
+      problems.add("Cannot build hook " + where + " (" + spec.typeName() + "): " + e.getMessage());
       return null;
     }
   }
@@ -115,12 +123,11 @@ public final class JobHooks {
   }
 
   /** An inline vector, or one read from its {@code -path} file; either must have {@code width} values. */
-  private static float[] vector(HookSpec spec, String name, int width, Configuration hadoop) {
-    float[] inline = spec.vector(name);
+  private static float[] vector(List<Float> inline, String path, String name, String where, int width,
+      Configuration hadoop) {
     if (inline != null) {
-      return inline;
+      return Values.floats(inline);
     }
-    String path = spec.text(name + "-path");
     try {
       org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(path);
       if (!file.getFileSystem(hadoop).exists(file)) {
@@ -133,7 +140,7 @@ public final class JobHooks {
     Tensor tensor = NpyReader.read(ModuleLoader.readFile(path, hadoop), path);
     if (tensor.dim() != 1 || tensor.numel() != width) {
       throw new IllegalArgumentException(name + "-path " + path + " holds an array of shape " + tensor.shapeString()
-          + ", expected [" + width + "] (" + (spec.where().startsWith("hooks.pre") ? "in_features" : "out_features")
+          + ", expected [" + width + "] (" + (where.startsWith("hooks.pre") ? "in_features" : "out_features")
           + " = " + width + ")");
     }
     return tensor.toArray();

@@ -2,8 +2,7 @@ package dev.sparklinear.job;
 
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.job.config.JobConfig;
-import dev.sparklinear.job.config.HookSpec;
-import dev.sparklinear.job.config.HookType;
+import dev.sparklinear.job.config.Hook;
 import dev.sparklinear.job.config.OutputFormat;
 import dev.sparklinear.job.config.OutputMode;
 import dev.sparklinear.job.config.ParquetWriterKind;
@@ -212,7 +211,7 @@ public final class LinearJob {
   private LinearTransformer transformerFor(LoadedModule loaded) {
     LinearTransformer transformer = new LinearTransformer(loaded.linear())
         .setInvalidRows(config.invalidRows())
-        .setRejectNonFinite(config.preHooks().stream().anyMatch(LinearJob::isFailingNanGuard))
+        .setRejectNonFinite(config.preHooks().stream().anyMatch(Hook::rejectsNonFinite))
         .setOutputCol(config.outputColumn())
         .setOutputLayout(config.outputLayout())
         .setBlockMaxRows(config.blockMaxRows())
@@ -253,11 +252,6 @@ public final class LinearJob {
           + firstLine(e.getMessage()));
       return null;
     }
-  }
-
-  /** A nan-guard pre-hook that fails on NaN/Inf: with it, such rows are invalid rows, found by the readers. */
-  private static boolean isFailingNanGuard(HookSpec spec) {
-    return spec.type().filter(t -> t == HookType.NAN_GUARD).isPresent() && !"replace".equals(spec.text("action"));
   }
 
   /**

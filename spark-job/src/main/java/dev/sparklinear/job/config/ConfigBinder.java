@@ -1,550 +1,492 @@
 package dev.sparklinear.job.config;
 
-import static dev.sparklinear.job.config.ConfigKey.BLOCK_MAX_BYTES;
-import static dev.sparklinear.job.config.ConfigKey.BLOCK_MAX_ROWS;
-import static dev.sparklinear.job.config.ConfigKey.HOOKS_FORWARD;
-import static dev.sparklinear.job.config.ConfigKey.HOOKS_PRE;
-import static dev.sparklinear.job.config.ConfigKey.INPUT_COLUMN;
-import static dev.sparklinear.job.config.ConfigKey.INPUT_COLUMNS;
-import static dev.sparklinear.job.config.ConfigKey.INPUT_OPTIONS;
-import static dev.sparklinear.job.config.ConfigKey.INPUT_PATH;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_BIAS;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_IN_FEATURES;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_OUT_FEATURES;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_BIAS;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_BIAS_PATH;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_FORMAT;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_PATH;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_PREFIX;
-import static dev.sparklinear.job.config.ConfigKey.MODULE_WEIGHTS_WEIGHT;
-import static dev.sparklinear.job.config.ConfigKey.OUTPUT_PATH;
-
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.BeanDescription;
+import com.fasterxml.jackson.databind.DeserializationConfig;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.jsontype.NamedType;
+import com.fasterxml.jackson.databind.module.SimpleDeserializers;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.sparklinear.job.config.JobConfig.WeightsConfig;
+import dev.sparklinear.spark.ConfigEnum;
 import dev.sparklinear.spark.InvalidRowPolicy;
-import java.math.BigInteger;
+import java.io.IOException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
 
 /**
- * Turns a {@link RawConfig} into a {@link JobConfig}: checks every key and its type, applies defaults, then checks
- * the keys against each other (required keys, weight shapes, keys that only make sense together). Every problem is
- * gathered before anything is thrown.
+ * Binds a {@link ConfigTree} onto {@link JobConfig} with Jackson, reporting every problem at once: it first walks the
+ * tree along the records (unknown keys, with the nearest known one), binds each key alone (a value of the wrong type
+ * names the key, the value and what it must be), fills defaults, binds the whole tree, and checks the keys against
+ * each other (required keys, weight shapes, keys that only make sense together).
  */
 final class ConfigBinder {
-  private static final String OPTIONS_PREFIX = INPUT_OPTIONS.key() + ".";
   private static final String DOCS = "docs/config.md";
+  private static final Pattern CLASS_NAME =
+      Pattern.compile("([\\p{L}_$][\\p{L}\\p{N}_$]*\\.)*[\\p{L}_$][\\p{L}\\p{N}_$]*");
+  static final YAMLMapper MAPPER = YAMLMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      // Numbers and booleans must be written as such: "4" is not an integer, 1 is not true, " " is not unset.
+      .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      .withCoercionConfigDefaults(strict -> strict.setAcceptBlankAsEmpty(false))
+      .addModule(ConfigEnums.module())
+      .registerSubtypes(new NamedType(Hook.UserClass.class, "class"))
+      .build();
 
-  private final RawConfig raw;
+  private final ConfigTree tree;
   private final List<String> problems;
-  /** Keys given with a valid value, then defaults for the keys not given. */
-  private final Map<ConfigKey, Object> values = new EnumMap<>(ConfigKey.class);
-  private final Set<ConfigKey> given = EnumSet.noneOf(ConfigKey.class);
-  private final Set<ConfigKey> invalid = EnumSet.noneOf(ConfigKey.class);
-  private final Map<String, String> options = new LinkedHashMap<>();
-  private final Map<String, String> sparkConf = new LinkedHashMap<>();
+  /** Keys given with a value that bound. */
+  private final Set<String> given = new HashSet<>();
+  /** Keys given with a value that did not bind: neither missing nor usable. */
+  private final Set<String> invalid = new HashSet<>();
 
-  private ConfigBinder(RawConfig raw, List<String> problems) {
-    this.raw = raw;
-    this.problems = problems;
+  private ConfigBinder(ConfigTree tree) {
+    this.tree = tree;
+    this.problems = tree.problems;
   }
 
-  /** The bound config, or a {@link ConfigException} listing every problem (including those already in the list). */
-  static JobConfig bind(RawConfig raw, List<String> problems) {
-    ConfigBinder binder = new ConfigBinder(raw, problems);
-    binder.readKeys();
-    binder.applyDefaults();
-    binder.checkRequired();
-    binder.checkInputColumns();
-    binder.checkWeights();
-    binder.checkHooks();
-    binder.checkInvalidRows();
-    if (!problems.isEmpty()) {
-      throw new ConfigException(raw.source(), problems);
+  /** The bound config, or a {@link ConfigException} listing every problem. */
+  static JobConfig bind(ConfigTree tree) {
+    ConfigBinder binder = new ConfigBinder(tree);
+    binder.walk(tree.root, JobConfig.class, "");
+    for (ConfigKey key : ConfigKey.all()) {
+      binder.fill(key);
     }
-    return new JobConfig(raw.source(), binder.values, binder.options, binder.sparkConf);
+    tree.root.put("source", tree.source);
+    JobConfig config;
+    try {
+      config = MAPPER.treeToValue(tree.root, JobConfig.class);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ConfigException(tree.source, List.of("Cannot bind " + tree.source + ": " + e.getMessage()));
+    }
+    binder.checkInputColumns(config);
+    binder.checkWeights(config);
+    binder.checkHookWidths(config.preHooks(), "hooks.pre", config.module().inFeatures(), "in_features");
+    binder.checkHookWidths(config.forwardHooks(), "hooks.forward", config.module().outFeatures(), "out_features");
+    binder.checkInvalidRows(config);
+    if (!binder.problems.isEmpty()) {
+      throw new ConfigException(tree.source, binder.problems);
+    }
+    return config;
   }
 
-  private void readKeys() {
-    Map<String, String> dottedOptions = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> entry : raw.values().entrySet()) {
-      String key = entry.getKey();
-      Object value = entry.getValue();
-      String where = raw.origin(key);
-      if (key.startsWith(ConfigKey.SPARK_PREFIX) && key.length() > ConfigKey.SPARK_PREFIX.length()) {
-        String text = scalarText(key, value, where, "(Spark settings are strings)");
-        if (text != null) {
-          sparkConf.put(key, text);
-        }
-      } else if (key.startsWith(OPTIONS_PREFIX) && key.length() > OPTIONS_PREFIX.length()) {
-        String text = scalarText(key, value, where, "(reader options are strings)");
-        if (text != null) {
-          dottedOptions.put(key, text);
-        }
-      } else if (ConfigKey.byKey(key).isPresent()) {
-        ConfigKey configKey = ConfigKey.byKey(key).get();
-        given.add(configKey);
-        Object converted = convert(configKey, value, where);
-        if (converted == null) {
-          invalid.add(configKey);
-        } else {
-          values.put(configKey, converted);
-        }
-      } else if (isSection(key)) {
-        String example = ConfigKey.keys().stream().filter(k -> k.startsWith(key + ".")).findFirst()
-            .orElse(ConfigKey.SPARK_PREFIX + "master");
-        problems.add("Config section '" + key + "' in " + where + " must be a map of keys such as '" + example
+  // ---- one key at a time ----
+
+  /** Checks every key of {@code node}, a section bound onto {@code section}, removing what cannot be bound. */
+  private void walk(ObjectNode node, Class<?> section, String prefix) {
+    for (Map.Entry<String, JsonNode> field : new ArrayList<>(node.properties())) {
+      String name = field.getKey();
+      String key = prefix + name;
+      Optional<RecordComponent> component = component(section, name).filter(c -> c.isAnnotationPresent(Key.class)
+          || c.getType().isRecord() || c.getType() == Map.class);
+      Class<?> type = component.map(RecordComponent::getType).orElse(Void.class);
+      // YAML null leaves a key unset, except where null is one of the values (invalid-rows: null).
+      JsonNode value = field.getValue().isNull() && type == InvalidRowPolicy.class ? TextNode.valueOf("null")
+          : field.getValue();
+      if (value.isNull()) {
+        node.remove(name);
+        continue;
+      }
+      boolean keep = false;
+      if (component.isEmpty()) {
+        ConfigTree.leaves(key, value, (leaf, v) -> problems.add(unknownKey(leaf)));
+      } else if (value instanceof ObjectNode map && type.isRecord()) {
+        walk(map, type, key + ".");
+        keep = true;
+      } else if (value instanceof ObjectNode map && type == Map.class) {
+        ObjectNode flat = MAPPER.createObjectNode();
+        ConfigTree.leaves("", map, (leaf, v) -> flat.set(leaf, scalar(key + "." + leaf, v)));
+        value = flat;
+        keep = true;
+      } else if (!component.get().isAnnotationPresent(Key.class)) {
+        problems.add("Config section '" + key + "' in " + tree.origin(key) + " must be a map of keys such as '"
+            + ConfigKey.keys().stream().filter(k -> k.startsWith(key + ".")).findFirst().orElse("spark.master")
             + "', got " + describe(value));
       } else {
-        problems.add(unknownKey(key, where));
+        Class<?> family = entryFamily(component.get());
+        keep = family != null ? bindEntries(key, value, family) : bindAlone(key, name, value, section);
+        (keep ? given : invalid).add(key);
+      }
+      if (keep) {
+        node.set(name, value);
+      } else {
+        node.remove(name);
       }
     }
-    mergeOptions(dottedOptions);
   }
 
-  private static boolean isSection(String key) {
-    return (key + ".").equals(ConfigKey.SPARK_PREFIX)
-        || ConfigKey.keys().stream().anyMatch(k -> k.startsWith(key + "."));
+  /** For a list of typed entries such as hooks, the sealed interface of the entries; else null. */
+  private static Class<?> entryFamily(RecordComponent component) {
+    return component.getGenericType() instanceof ParameterizedType list
+        && list.getActualTypeArguments()[0] instanceof Class<?> entry && entry.isAnnotationPresent(JsonSubTypes.class)
+        ? entry : null;
   }
 
-  private static String unknownKey(String key, String where) {
+  private static Optional<RecordComponent> component(Class<?> record, String name) {
+    return Arrays.stream(record.getRecordComponents()).filter(c -> ConfigKey.kebab(c.getName()).equals(name))
+        .findFirst();
+  }
+
+  /** Binds one key on its own, so that one bad value does not hide the others. */
+  private boolean bindAlone(String key, String name, JsonNode value, Class<?> section) {
+    try {
+      MAPPER.treeToValue(MAPPER.createObjectNode().set(name, value), section);
+      return true;
+    } catch (IOException | IllegalArgumentException e) {
+      problems.add(key + " in " + tree.origin(key) + " must be " + ConfigKey.byKey(key).orElseThrow().expectation()
+          + ", got " + describe(value));
+      return false;
+    }
+  }
+
+  /** A free-form setting's value as the string it is passed on as; a problem when it is a list or a map. */
+  private JsonNode scalar(String key, JsonNode value) {
+    if (value.isValueNode()) {
+      return TextNode.valueOf(value.asText());
+    }
+    problems.add(key + " in " + tree.origin(key) + " must be a string, number or boolean, got " + describe(value));
+    return TextNode.valueOf("");
+  }
+
+  private String unknownKey(String key) {
     List<String> candidates = new ArrayList<>(ConfigKey.keys());
     int dot = key.indexOf('.');
     if (dot > 0 && NearestKey.levenshtein(key.substring(0, dot + 1), ConfigKey.SPARK_PREFIX) <= 2) {
       candidates.add(ConfigKey.SPARK_PREFIX + key.substring(dot + 1));
     }
-    return NearestKey.among(key, candidates)
-        .map(nearest -> "Unknown config key '" + key + "' in " + where + "; did you mean '" + nearest + "'?")
-        .orElse("Unknown config key '" + key + "' in " + where + "; the known keys are listed in " + DOCS);
+    String start = "Unknown config key '" + key + "' in " + tree.origin(key) + "; ";
+    return NearestKey.among(key, candidates).map(nearest -> start + "did you mean '" + nearest + "'?")
+        .orElse(start + "the known keys are listed in " + DOCS);
   }
 
-  @SuppressWarnings("unchecked")
-  private void mergeOptions(Map<String, String> dottedOptions) {
-    Object map = values.get(INPUT_OPTIONS);
-    if (map != null) {
-      options.putAll((Map<String, String>) map);
+  /** Fills in the default of a key not given, or reports the key missing when it is required. */
+  private void fill(ConfigKey key) {
+    ObjectNode parent = tree.root;
+    List<RecordComponent> path = key.path();
+    for (RecordComponent section : path.subList(0, path.size() - 1)) {
+      parent = parent.get(ConfigKey.kebab(section.getName())) instanceof ObjectNode map ? map
+          : parent.putObject(ConfigKey.kebab(section.getName()));
     }
-    for (Map.Entry<String, String> entry : dottedOptions.entrySet()) {
-      String name = entry.getKey().substring(OPTIONS_PREFIX.length());
-      String where = raw.origin(entry.getKey());
-      if (options.containsKey(name) && where.equals(raw.source()) && raw.origin(INPUT_OPTIONS.key()).equals(where)) {
-        problems.add("Config key '" + entry.getKey() + "' is set twice in " + where
-            + " (in input.options and as " + entry.getKey() + "); keep one");
-      }
-      options.put(name, entry.getValue());
-    }
-    values.put(INPUT_OPTIONS, Collections.unmodifiableMap(new LinkedHashMap<>(options)));
-  }
-
-  private void applyDefaults() {
-    for (ConfigKey key : ConfigKey.values()) {
-      if (!values.containsKey(key) && !invalid.contains(key)) {
-        key.defaultValue().ifPresent(value -> values.put(key, value));
-      }
-    }
-  }
-
-  private void checkInvalidRows() {
-    boolean quarantine = values.get(ConfigKey.INVALID_ROWS) == InvalidRowPolicy.QUARANTINE;
-    Object path = values.get(ConfigKey.OUTPUT_QUARANTINE_PATH);
-    if (quarantine && path == null && !invalid.contains(ConfigKey.OUTPUT_QUARANTINE_PATH)) {
-      problems.add("Missing key 'output.quarantine-path' in " + raw.source() + ": invalid-rows is quarantine, so"
-          + " the invalid rows need a place to go; add it, or choose invalid-rows error, skip or null");
-    } else if (!quarantine && path != null) {
-      problems.add("output.quarantine-path in " + raw.origin(ConfigKey.OUTPUT_QUARANTINE_PATH.key()) + " is only"
-          + " used with invalid-rows: quarantine; remove it, or set invalid-rows: quarantine");
-    } else if (path != null && path.equals(values.get(ConfigKey.OUTPUT_PATH))) {
-      problems.add("output.quarantine-path in " + raw.origin(ConfigKey.OUTPUT_QUARANTINE_PATH.key()) + " is the same"
-          + " as output.path; choose another folder for the invalid rows");
-    }
-  }
-
-  private void checkRequired() {
-    for (ConfigKey key : ConfigKey.values()) {
-      if (key.requirement() == ConfigKey.Requirement.REQUIRED && !given.contains(key)) {
-        problems.add("Missing required key '" + key.key() + "' in " + raw.source() + "; add it, or pass "
-            + RawConfig.OVERRIDE_FLAG + " " + key.key() + "=<" + key.type().description() + ">");
-      }
-    }
-  }
-
-  private void checkInputColumns() {
-    boolean column = given.contains(INPUT_COLUMN);
-    boolean columns = given.contains(INPUT_COLUMNS);
-    if (column && columns) {
-      problems.add("Both input.column and input.columns are set in " + raw.source()
-          + "; set exactly one: input.column for a vector column, input.columns for a list of scalar columns");
-    } else if (!column && !columns) {
-      problems.add("Missing required key 'input.column' or 'input.columns' in " + raw.source()
-          + "; set exactly one: input.column for a vector column, input.columns for a list of scalar columns");
-    }
-    if (columns && valid(INPUT_COLUMNS) && valid(MODULE_IN_FEATURES)) {
-      int count = stringList(INPUT_COLUMNS).size();
-      int inFeatures = (Integer) values.get(MODULE_IN_FEATURES);
-      if (count != inFeatures) {
-        problems.add("input.columns in " + raw.origin(INPUT_COLUMNS.key()) + " lists " + count + " columns, expected"
-            + " in_features = " + inFeatures + "; list one column per input feature");
-      }
-    }
-  }
-
-  private void checkWeights() {
-    boolean shapeKnown = valid(MODULE_IN_FEATURES) && valid(MODULE_OUT_FEATURES);
-    if (shapeKnown) {
-      long size = (long) (Integer) values.get(MODULE_IN_FEATURES) * (Integer) values.get(MODULE_OUT_FEATURES);
-      if (size > Integer.MAX_VALUE) {
-        problems.add("module.in-features * module.out-features = " + size + " in " + raw.source()
-            + " is too large (must be < 2^31)");
-        shapeKnown = false;
-      }
-    }
-    if (!valid(MODULE_WEIGHTS_FORMAT) || !valid(MODULE_BIAS)) {
+    String name = ConfigKey.kebab(key.component().getName());
+    if (parent.has(name) || invalid.contains(key.key())) {
       return;
     }
-    WeightsFormat format = (WeightsFormat) values.get(MODULE_WEIGHTS_FORMAT);
-    boolean bias = (Boolean) values.get(MODULE_BIAS);
-    String formatText = "module.weights.format is " + format.configValue();
-
-    if (format != WeightsFormat.INLINE) {
-      onlyWith(MODULE_WEIGHTS_WEIGHT, "module.weights.format: inline", formatText);
-      onlyWith(MODULE_WEIGHTS_BIAS, "module.weights.format: inline", formatText);
-      if (!given.contains(MODULE_WEIGHTS_PATH)) {
-        problems.add("Missing key 'module.weights.path' in " + raw.source() + ": " + formatText
-            + ", so the weights file is needed; give its path");
+    if (key.required()) {
+      problems.add("Missing required key '" + key.key() + "' in " + tree.source + "; add it, or pass "
+          + ConfigTree.OVERRIDE_FLAG + " " + key.key() + "=<" + key.typeText() + ">");
+    } else if (!key.doc().defaultYaml().isEmpty()) {
+      try {
+        parent.set(name, MAPPER.readTree(key.doc().defaultYaml()));
+      } catch (IOException e) {
+        throw new IllegalStateException("Default of " + key.key() + " is not YAML", e);
       }
+    }
+  }
+
+  // ---- hooks ----
+
+  /** Checks each entry of a hook list, rewriting it into the form Jackson binds; false after any problem. */
+  private boolean bindEntries(String key, JsonNode value, Class<?> family) {
+    String origin = tree.origin(key);
+    if (!(value instanceof ArrayNode entries)) {
+      problems.add(key + " in " + origin + " must be " + Hook.EXPECT + ", got " + describe(value));
+      return false;
+    }
+    int before = problems.size();
+    for (int i = 0; i < entries.size(); i++) {
+      String where = key + "[" + i + "]";
+      ObjectNode entry = entry(where + " in " + origin, entries.get(i));
+      if (entry != null) {
+        entries.set(i, entry.has("class") ? userClass(where, origin, entry)
+            : builtIn(where, origin, entry, family));
+      }
+    }
+    return problems.size() == before;
+  }
+
+  /** An entry as a map with a type or a class; null after a problem. */
+  private ObjectNode entry(String where, JsonNode entry) {
+    ObjectNode map = entry.isTextual() ? MAPPER.createObjectNode().put("type", entry.asText())
+        : entry instanceof ObjectNode object ? object.deepCopy() : null;
+    String kind = map != null && map.has("class") ? "class" : "type";
+    if (map == null) {
+      problems.add(where + " must be a hook name such as relu, or a map with a type or a class, got "
+          + describe(entry));
+    } else if (map.has("type") && map.has("class")) {
+      problems.add(where + " has both a type and a class; give the type of a built-in hook, or the class of your own");
+    } else if (!map.has(kind)) {
+      problems.add(where + " needs a type (e.g. {type: clamp, max: 6}) or a class (e.g. {class:"
+          + " com.example.MyHook}); got " + describe(entry));
+    } else if (!map.get(kind).isTextual()) {
+      problems.add(where + ": " + kind + " must be a name, got " + describe(map.get(kind)));
     } else {
-      onlyWith(MODULE_WEIGHTS_PATH, "module.weights.format: safetensors or npy", formatText);
-    }
-    if (format != WeightsFormat.NPY) {
-      onlyWith(MODULE_WEIGHTS_BIAS_PATH, "module.weights.format: npy", formatText);
-    } else if (bias && !given.contains(MODULE_WEIGHTS_BIAS_PATH)) {
-      problems.add("Missing key 'module.weights.bias-path' in " + raw.source() + ": module.bias is true and "
-          + formatText + ", so the bias file is needed; give it, or set module.bias: false");
-    }
-    if (format != WeightsFormat.SAFETENSORS && valid(MODULE_WEIGHTS_PREFIX)
-        && !((String) values.get(MODULE_WEIGHTS_PREFIX)).isEmpty()) {
-      onlyWith(MODULE_WEIGHTS_PREFIX, "module.weights.format: safetensors", formatText);
-    }
-    if (!bias) {
-      // With another format these keys are already reported as unused.
-      ConfigKey biasKey = format == WeightsFormat.INLINE ? MODULE_WEIGHTS_BIAS
-          : format == WeightsFormat.NPY ? MODULE_WEIGHTS_BIAS_PATH : null;
-      if (biasKey != null && given.contains(biasKey)) {
-        problems.add(biasKey.key() + " in " + raw.origin(biasKey.key()) + " is set but module.bias is false; remove "
-            + biasKey.key() + ", or set module.bias: true");
-      }
-    }
-    if (format == WeightsFormat.INLINE) {
-      checkInlineWeights(bias, shapeKnown);
-    }
-  }
-
-  private void checkInlineWeights(boolean bias, boolean shapeKnown) {
-    boolean weight = given.contains(MODULE_WEIGHTS_WEIGHT);
-    if (bias && weight && !given.contains(MODULE_WEIGHTS_BIAS)) {
-      problems.add("Missing key 'module.weights.bias' in " + raw.source() + ": module.bias is true and"
-          + " module.weights.weight is given, so the bias is needed too; give it, or set module.bias: false");
-    }
-    if (bias && !weight && given.contains(MODULE_WEIGHTS_BIAS)) {
-      problems.add("module.weights.bias in " + raw.origin(MODULE_WEIGHTS_BIAS.key()) + " is given without"
-          + " module.weights.weight; give both, or neither to initialise the layer from module.init-seed");
-    }
-    if (!shapeKnown) {
-      return;
-    }
-    int in = (Integer) values.get(MODULE_IN_FEATURES);
-    int out = (Integer) values.get(MODULE_OUT_FEATURES);
-    if (valid(MODULE_WEIGHTS_WEIGHT)) {
-      float[][] matrix = (float[][]) values.get(MODULE_WEIGHTS_WEIGHT);
-      if (matrix.length != out || matrix[0].length != in) {
-        problems.add("module.weights.weight has shape [" + matrix.length + ", " + matrix[0].length + "], expected"
-            + " [out_features, in_features] = [" + out + ", " + in + "] (in "
-            + raw.origin(MODULE_WEIGHTS_WEIGHT.key()) + "); give one row of in_features values per output");
-      }
-    }
-    if (bias && valid(MODULE_WEIGHTS_BIAS)) {
-      float[] vector = (float[]) values.get(MODULE_WEIGHTS_BIAS);
-      if (vector.length != out) {
-        problems.add("module.weights.bias has shape [" + vector.length + "], expected [out_features] = [" + out
-            + "] (in " + raw.origin(MODULE_WEIGHTS_BIAS.key()) + ")");
-      }
-    }
-  }
-
-  private void checkHooks() {
-    if (valid(MODULE_IN_FEATURES) && valid(HOOKS_PRE)) {
-      HookListBinder.checkWidths(hooks(HOOKS_PRE), raw.origin(HOOKS_PRE.key()), "in_features",
-          (Integer) values.get(MODULE_IN_FEATURES), problems);
-    }
-    if (valid(MODULE_OUT_FEATURES) && valid(HOOKS_FORWARD)) {
-      HookListBinder.checkWidths(hooks(HOOKS_FORWARD), raw.origin(HOOKS_FORWARD.key()), "out_features",
-          (Integer) values.get(MODULE_OUT_FEATURES), problems);
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private List<HookSpec> hooks(ConfigKey key) {
-    return (List<HookSpec>) values.get(key);
-  }
-
-  private void onlyWith(ConfigKey key, String needed, String actual) {
-    if (given.contains(key)) {
-      problems.add(key.key() + " in " + raw.origin(key.key()) + " is only used with " + needed + ", but "
-          + actual + "; remove " + key.key() + ", or change the format");
-    }
-  }
-
-  private boolean valid(ConfigKey key) {
-    return values.containsKey(key);
-  }
-
-  @SuppressWarnings("unchecked")
-  private List<String> stringList(ConfigKey key) {
-    return (List<String>) values.get(key);
-  }
-
-  // ---- one key at a time: each returns null after adding a problem ----
-
-  private Object convert(ConfigKey key, Object value, String where) {
-    switch (key.type()) {
-      case POSITIVE_INT: {
-        Long number = integer(value);
-        return number != null && number >= 1 && number <= Integer.MAX_VALUE
-            ? (Object) number.intValue() : wrongType(key, value, where);
-      }
-      case POSITIVE_LONG: {
-        Long number = integer(value);
-        return number != null && number >= 1 ? number : wrongType(key, value, where);
-      }
-      case INTEGER: {
-        Long number = integer(value);
-        return number != null ? number : wrongType(key, value, where);
-      }
-      case BOOLEAN:
-        return value instanceof Boolean ? value : wrongType(key, value, where);
-      case STRING:
-        return isScalar(value) ? String.valueOf(value) : wrongType(key, value, where);
-      case NON_EMPTY_STRING:
-        return isScalar(value) && !String.valueOf(value).isBlank() ? String.valueOf(value)
-            : wrongType(key, value, where);
-      case ENUM:
-        return enumValue(key, value, where);
-      case STRING_LIST:
-        return stringList(key, value, where);
-      case STRING_MAP:
-        return stringMap(key, value, where);
-      case FLOAT_VECTOR:
-        return floatVector(key, value, where);
-      case FLOAT_MATRIX:
-        return floatMatrix(key, value, where);
-      case HOOK_LIST:
-        return HookListBinder.bind(key, value, where, problems);
-      default:
-        throw new AssertionError(key.type());
-    }
-  }
-
-  private Object wrongType(ConfigKey key, Object value, String where) {
-    problems.add(key.key() + " in " + where + " must be " + expectation(key) + ", got " + describe(value));
-    return null;
-  }
-
-  private static String expectation(ConfigKey key) {
-    switch (key.type()) {
-      case POSITIVE_INT:
-      case POSITIVE_LONG:
-        return "a positive integer";
-      case INTEGER:
-        return "an integer";
-      case BOOLEAN:
-        return "true or false";
-      case STRING:
-        return "a string";
-      case NON_EMPTY_STRING:
-        return "a non-empty string";
-      case ENUM:
-        return "one of " + key.allowedValues();
-      case STRING_LIST:
-        return "a list of strings, e.g. [a, b]";
-      case STRING_MAP:
-        return "a map of names to values, e.g. {header: \"true\"}";
-      case FLOAT_VECTOR:
-        return "a list of numbers, e.g. [0.1, 0.2]";
-      case FLOAT_MATRIX:
-        return "a list of rows of numbers, e.g. [[1, 2], [3, 4]]";
-      case HOOK_LIST:
-        return "a list of hooks, e.g. [relu, {type: clamp, min: 0}]";
-      default:
-        throw new AssertionError(key.type());
-    }
-  }
-
-  private static Long integer(Object value) {
-    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
-      return ((Number) value).longValue();
-    }
-    if (value instanceof BigInteger && ((BigInteger) value).bitLength() < 64) {
-      return ((BigInteger) value).longValue();
+      return map;
     }
     return null;
   }
 
-  private static boolean isScalar(Object value) {
-    return value instanceof String || value instanceof Number || value instanceof Boolean;
-  }
-
-  private String scalarText(String key, Object value, String where, String why) {
-    if (isScalar(value)) {
-      return String.valueOf(value);
+  private JsonNode userClass(String where, String origin, ObjectNode entry) {
+    String className = entry.remove("class").asText();
+    if (!CLASS_NAME.matcher(className).matches()) {
+      problems.add(where + " in " + origin + ": '" + className + "' is not a Java class name; give the fully"
+          + " qualified name, e.g. com.example.MyHook");
     }
-    problems.add(key + " in " + where + " must be a string, number or boolean " + why + ", got " + describe(value));
-    return null;
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private Object enumValue(ConfigKey key, Object value, String where) {
-    if (value instanceof String && key.allowedValues().contains(((String) value).toLowerCase(Locale.ROOT))) {
-      return Enum.valueOf((Class) key.enumType(), ((String) value).toUpperCase(Locale.ROOT).replace('-', '_'));
-    }
-    return wrongType(key, value, where);
-  }
-
-  private Object stringList(ConfigKey key, Object value, String where) {
-    if (!(value instanceof List<?>)) {
-      return wrongType(key, value, where);
-    }
-    List<String> strings = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
-    List<?> list = (List<?>) value;
-    for (int i = 0; i < list.size(); i++) {
-      Object element = list.get(i);
-      if (!isScalar(element) || String.valueOf(element).isBlank()) {
-        problems.add(key.key() + " in " + where + " must be a list of names, but entry " + i + " is "
-            + describe(element));
-        return null;
+    ObjectNode params = MAPPER.createObjectNode();
+    entry.properties().forEach(param -> {
+      if (param.getValue().isValueNode()) {
+        params.put(param.getKey(), param.getValue().asText());
+      } else {
+        problems.add(where + " (" + className + ") in " + origin + ": parameter '" + param.getKey()
+            + "' must be a string, number or boolean (a hook class gets its parameters as strings), got "
+            + describe(param.getValue()));
       }
-      String name = String.valueOf(element);
-      if (!seen.add(name)) {
-        problems.add(key.key() + " in " + where + " lists '" + name + "' twice; list each column once");
-        return null;
-      }
-      strings.add(name);
-    }
-    if (strings.isEmpty() && key == INPUT_COLUMNS) {
-      problems.add("input.columns in " + where + " must list at least one column");
-      return null;
-    }
-    return List.copyOf(strings);
+    });
+    return MAPPER.createObjectNode().put("type", "class").put("class-name", className).set("params", params);
   }
 
-  private Object stringMap(ConfigKey key, Object value, String where) {
-    if (!(value instanceof Map<?, ?>)) {
-      return wrongType(key, value, where);
+  private JsonNode builtIn(String where, String origin, ObjectNode entry, Class<?> family) {
+    String given = entry.remove("type").asText();
+    String name = given.toLowerCase(Locale.ROOT);
+    Map<String, Class<?>> types = ConfigKey.subtypes(family);
+    Class<?> type = types.get(name);
+    if (type == null) {
+      String start = where + " in " + origin + ": unknown hook type '" + given + "'; ";
+      problems.add(NearestKey.among(name, types.keySet()).map(nearest -> start + "did you mean '" + nearest
+          + "'?").orElse(start + "the hook types are " + String.join(", ", types.keySet()) + ", or give"
+          + " {class: ...} for a hook class of your own"));
+      return entry;
     }
-    Map<String, String> map = new LinkedHashMap<>();
-    boolean ok = true;
-    for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
-      if (entry.getValue() == null) {
+    String label = where + " (" + name + ") in " + origin + ": ";
+    if (type == Hook.Stats.class && where.startsWith("hooks.pre")) {
+      problems.add(label + "stats gathers statistics of the module's outputs; list it under hooks.forward");
+      return entry;
+    }
+    int before = problems.size();
+    List<String> params = Arrays.stream(type.getRecordComponents()).map(c -> ConfigKey.kebab(c.getName())).toList();
+    for (Map.Entry<String, JsonNode> param : entry.properties()) {
+      Optional<RecordComponent> component = component(type, param.getKey());
+      String known = params.isEmpty() ? name + " takes no parameters" : name + " takes " + String.join(", ", params);
+      if (component.isEmpty()) {
+        problems.add(label + "unknown parameter '" + param.getKey() + "'; " + NearestKey.among(param.getKey(), params)
+            .map(nearest -> "did you mean '" + nearest + "'? ").orElse("") + known);
         continue;
       }
-      String text = scalarText(key.key() + "." + entry.getKey(), entry.getValue(), where, "(options are strings)");
-      if (text == null) {
-        ok = false;
-      } else {
-        map.put(String.valueOf(entry.getKey()), text);
+      try {
+        MAPPER.treeToValue(param.getValue(), MAPPER.constructType(component.get().getGenericType()));
+      } catch (IOException | IllegalArgumentException e) {
+        problems.add(label + "parameter '" + param.getKey() + "' must be "
+            + ConfigKey.expectation(component.get().getGenericType()) + ", got " + describe(param.getValue()));
       }
     }
-    return ok ? map : null;
+    ObjectNode typed = MAPPER.createObjectNode().put("type", name).setAll(entry);
+    if (problems.size() == before) {
+      try {
+        MAPPER.treeToValue(typed, family);
+      } catch (IOException | IllegalArgumentException e) {
+        String reasons = e.getCause() instanceof IllegalArgumentException cause ? cause.getMessage() : e.getMessage();
+        reasons.lines().forEach(reason -> problems.add(label + reason));
+      }
+    }
+    return typed;
   }
 
-  private Object floatVector(ConfigKey key, Object value, String where) {
-    if (!(value instanceof List<?>) || ((List<?>) value).isEmpty()) {
-      return wrongType(key, value, where);
-    }
-    List<?> list = (List<?>) value;
-    float[] vector = new float[list.size()];
-    for (int i = 0; i < vector.length; i++) {
-      Float number = finiteFloat(list.get(i));
-      if (number == null) {
-        problems.add(key.key() + " in " + where + " must be a list of finite numbers, but entry " + i + " is "
-            + describe(list.get(i)));
-        return null;
-      }
-      vector[i] = number;
-    }
-    return vector;
+  // ---- keys against each other ----
+
+  private boolean given(String key) {
+    return given.contains(key) || invalid.contains(key);
   }
 
-  private Object floatMatrix(ConfigKey key, Object value, String where) {
-    if (!(value instanceof List<?>) || ((List<?>) value).isEmpty()) {
-      return wrongType(key, value, where);
+  private void checkInputColumns(JobConfig config) {
+    if (given("input.column") == given("input.columns")) {
+      problems.add((given("input.column") ? "Both input.column and input.columns are set in " + tree.source
+          : "Missing required key 'input.column' or 'input.columns' in " + tree.source)
+          + "; set exactly one: input.column for a vector column, input.columns for a list of scalar columns");
     }
-    List<?> rows = (List<?>) value;
-    float[][] matrix = new float[rows.size()][];
-    for (int r = 0; r < matrix.length; r++) {
-      if (!(rows.get(r) instanceof List<?>) || ((List<?>) rows.get(r)).isEmpty()) {
-        problems.add(key.key() + " in " + where + " must be " + expectation(key) + ", but row " + r + " is "
-            + describe(rows.get(r)));
-        return null;
-      }
-      List<?> row = (List<?>) rows.get(r);
-      matrix[r] = new float[row.size()];
-      for (int c = 0; c < matrix[r].length; c++) {
-        Float number = finiteFloat(row.get(c));
-        if (number == null) {
-          problems.add(key.key() + " in " + where + " must hold finite numbers, but row " + r + ", column " + c
-              + " is " + describe(row.get(c)));
-          return null;
-        }
-        matrix[r][c] = number;
-      }
+    Integer inFeatures = config.module().inFeatures();
+    List<String> columns = config.input().columns();
+    if (columns != null && inFeatures != null && columns.size() != inFeatures) {
+      problems.add("input.columns in " + tree.origin("input.columns") + " lists " + columns.size() + " columns,"
+          + " expected in_features = " + inFeatures + "; list one column per input feature");
     }
-    for (int r = 1; r < matrix.length; r++) {
-      if (matrix[r].length != matrix[0].length) {
-        problems.add(key.key() + " in " + where + " is ragged: row " + r + " has " + matrix[r].length
-            + " values but row 0 has " + matrix[0].length + "; every row needs one value per input feature");
-        return null;
-      }
-    }
-    return matrix;
   }
 
-  private static Float finiteFloat(Object value) {
-    if (!(value instanceof Number)) {
-      return null;
+  private void checkWeights(JobConfig config) {
+    Integer in = config.module().inFeatures();
+    Integer out = config.module().outFeatures();
+    boolean shapeKnown = in != null && out != null && (long) in * out <= Integer.MAX_VALUE;
+    if (in != null && out != null && !shapeKnown) {
+      problems.add("module.in-features * module.out-features = " + (long) in * out + " in " + tree.source
+          + " is too large (must be < 2^31)");
     }
-    float number = ((Number) value).floatValue();
-    return Float.isFinite(number) ? number : null;
+    WeightsConfig weights = config.module().weights();
+    Boolean bias = config.module().bias();
+    if (weights.format() == null || bias == null) {
+      return;
+    }
+    String formatText = "module.weights.format is " + weights.format().configValue();
+    boolean inline = weights.format() == WeightsFormat.INLINE;
+    boolean npy = weights.format() == WeightsFormat.NPY;
+    onlyWith("module.weights.weight", !inline, "module.weights.format: inline", formatText);
+    onlyWith("module.weights.bias", !inline, "module.weights.format: inline", formatText);
+    onlyWith("module.weights.path", inline, "module.weights.format: safetensors or npy", formatText);
+    onlyWith("module.weights.bias-path", !npy, "module.weights.format: npy", formatText);
+    if (weights.format() != WeightsFormat.SAFETENSORS && weights.prefix() != null && !weights.prefix().isEmpty()) {
+      onlyWith("module.weights.prefix", true, "module.weights.format: safetensors", formatText);
+    }
+    if (!inline && !given("module.weights.path")) {
+      problems.add("Missing key 'module.weights.path' in " + tree.source + ": " + formatText
+          + ", so the weights file is needed; give its path");
+    }
+    if (npy && bias && !given("module.weights.bias-path")) {
+      problems.add("Missing key 'module.weights.bias-path' in " + tree.source + ": module.bias is true and "
+          + formatText + ", so the bias file is needed; give it, or set module.bias: false");
+    }
+    // With another format these keys are already reported as unused.
+    String biasKey = inline ? "module.weights.bias" : npy ? "module.weights.bias-path" : null;
+    if (!bias && biasKey != null && given(biasKey)) {
+      problems.add(biasKey + " in " + tree.origin(biasKey) + " is set but module.bias is false; remove " + biasKey
+          + ", or set module.bias: true");
+    }
+    if (inline) {
+      checkInlineWeights(weights, bias, shapeKnown ? out : null, in);
+    }
   }
+
+  private void checkInlineWeights(WeightsConfig weights, boolean bias, Integer out, Integer in) {
+    boolean weight = given("module.weights.weight");
+    if (bias && weight && !given("module.weights.bias")) {
+      problems.add("Missing key 'module.weights.bias' in " + tree.source + ": module.bias is true and"
+          + " module.weights.weight is given, so the bias is needed too; give it, or set module.bias: false");
+    }
+    if (bias && !weight && given("module.weights.bias")) {
+      problems.add("module.weights.bias in " + tree.origin("module.weights.bias") + " is given without"
+          + " module.weights.weight; give both, or neither to initialise the layer from module.init-seed");
+    }
+    if (out == null) {
+      return;
+    }
+    List<List<Float>> matrix = weights.weight();
+    if (matrix != null && (matrix.size() != out || matrix.get(0).size() != in)) {
+      problems.add("module.weights.weight has shape [" + matrix.size() + ", " + matrix.get(0).size() + "], expected"
+          + " [out_features, in_features] = [" + out + ", " + in + "] (in " + tree.origin("module.weights.weight")
+          + "); give one row of in_features values per output");
+    }
+    if (bias && weights.bias() != null && weights.bias().size() != out) {
+      problems.add("module.weights.bias has shape [" + weights.bias().size() + "], expected [out_features] = [" + out
+          + "] (in " + tree.origin("module.weights.bias") + ")");
+    }
+  }
+
+  private void onlyWith(String key, boolean unused, String needed, String actual) {
+    if (unused && given(key)) {
+      problems.add(key + " in " + tree.origin(key) + " is only used with " + needed + ", but " + actual + "; remove "
+          + key + ", or change the format");
+    }
+  }
+
+  /** Inline standardize vectors against the width they apply to. */
+  private void checkHookWidths(List<Hook> hooks, String key, Integer width, String widthName) {
+    for (int i = 0; hooks != null && width != null && i < hooks.size(); i++) {
+      if (hooks.get(i) instanceof Hook.Standardize standardize) {
+        checkWidth(key + "[" + i + "]", key, "mean", standardize.mean(), width, widthName);
+        checkWidth(key + "[" + i + "]", key, "std", standardize.std(), width, widthName);
+      }
+    }
+  }
+
+  private void checkWidth(String where, String key, String name, List<Float> vector, int width, String widthName) {
+    if (vector != null && vector.size() != width) {
+      problems.add(where + " (standardize) in " + tree.origin(key) + ": " + name + " has " + vector.size()
+          + " values, expected " + widthName + " = " + width + "; give one value per "
+          + (widthName.startsWith("in") ? "input feature" : "output"));
+    }
+  }
+
+  private void checkInvalidRows(JobConfig config) {
+    boolean quarantine = config.invalidRows() == InvalidRowPolicy.QUARANTINE;
+    String path = config.output().quarantinePath();
+    String origin = tree.origin("output.quarantine-path");
+    if (quarantine && !given("output.quarantine-path")) {
+      problems.add("Missing key 'output.quarantine-path' in " + tree.source + ": invalid-rows is quarantine, so"
+          + " the invalid rows need a place to go; add it, or choose invalid-rows error, skip or null");
+    } else if (!quarantine && path != null) {
+      problems.add("output.quarantine-path in " + origin + " is only used with invalid-rows: quarantine; remove it,"
+          + " or set invalid-rows: quarantine");
+    } else if (path != null && path.equals(config.output().path())) {
+      problems.add("output.quarantine-path in " + origin + " is the same as output.path; choose another folder for"
+          + " the invalid rows");
+    }
+  }
+
+  // ---- values in messages ----
 
   /** A value as a message shows it: text quoted, lists and maps in YAML flow style, long values shortened. */
-  static String describe(Object value) {
-    String text = flow(value, true);
+  static String describe(JsonNode value) {
+    String text = value.isTextual() ? "'" + value.asText() + "'" : flow(value);
     return text.length() > 80 ? text.substring(0, 77) + "..." : text;
   }
 
-  private static String flow(Object value, boolean quote) {
-    if (value instanceof String) {
-      return quote ? "'" + value + "'" : (String) value;
+  private static String flow(JsonNode value) {
+    if (value.isArray()) {
+      return StreamSupport.stream(value.spliterator(), false).map(ConfigBinder::flow)
+          .collect(Collectors.joining(", ", "[", "]"));
     }
-    if (value instanceof List<?>) {
-      return ((List<?>) value).stream().map(v -> flow(v, false)).collect(Collectors.joining(", ", "[", "]"));
+    if (value.isObject()) {
+      return value.properties().stream().map(e -> e.getKey() + ": " + flow(e.getValue()))
+          .collect(Collectors.joining(", ", "{", "}"));
     }
-    if (value instanceof Map<?, ?>) {
-      return ((Map<?, ?>) value).entrySet().stream()
-          .map(e -> e.getKey() + ": " + flow(e.getValue(), false)).collect(Collectors.joining(", ", "{", "}"));
+    return value.asText();
+  }
+
+  /** Binds every {@link ConfigEnum} through its config spelling, case-insensitively. */
+  private static final class ConfigEnums extends SimpleDeserializers {
+    @Override
+    public JsonDeserializer<?> findEnumDeserializer(Class<?> type, DeserializationConfig config,
+        BeanDescription bean) {
+      return !ConfigEnum.class.isAssignableFrom(type) ? null : new StdDeserializer<Object>(type) {
+        @Override
+        public Object deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+          return parser.hasToken(JsonToken.VALUE_STRING) ? parse(type, parser.getText())
+              : context.handleUnexpectedToken(type, parser);
+        }
+      };
     }
-    if (value instanceof float[]) {
-      return Arrays.toString((float[]) value);
+
+    static SimpleModule module() {
+      SimpleModule module = new SimpleModule();
+      module.setDeserializers(new ConfigEnums());
+      return module;
     }
-    return String.valueOf(value);
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Object parse(Class type, String text) {
+      return ConfigEnum.parse(type, text, "value");
+    }
   }
 }

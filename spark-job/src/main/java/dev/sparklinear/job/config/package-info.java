@@ -1,5 +1,5 @@
 /**
- * The job configuration: {@link dev.sparklinear.job.config.JobConfig}, read from a YAML file plus {@code --set}
- * overrides over documented defaults, with every key listed once in {@link dev.sparklinear.job.config.ConfigKey}.
+ * The job configuration: {@link dev.sparklinear.job.config.JobConfig}, a record of section records bound by Jackson
+ * from a YAML file plus {@code --set} overrides, each key declared, typed and documented once on its record component.
  */
 package dev.sparklinear.job.config;

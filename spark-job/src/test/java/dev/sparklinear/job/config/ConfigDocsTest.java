@@ -16,7 +16,9 @@ class ConfigDocsTest {
     assertThat(docs).exists();
     assertThat(Files.readString(docs, StandardCharsets.UTF_8))
         .as("docs/config.md is out of date; regenerate it from the repository root with"
-            + " java -cp spark-job/target/classes dev.sparklinear.job.config.ConfigDocs docs/config.md")
+            + " mvn -q -pl spark-job -am package -DskipTests && java -cp"
+            + " spark-job/target/spark-linear-job-*-local.jar dev.sparklinear.job.config.ConfigDocs"
+            + " docs/config.md")
         .isEqualTo(ConfigDocs.markdown());
   }
 
@@ -24,12 +26,12 @@ class ConfigDocsTest {
   void everyKeyHasARowWithItsDefault() {
     String markdown = ConfigDocs.markdown();
 
-    for (ConfigKey key : ConfigKey.values()) {
+    for (ConfigKey key : ConfigKey.all()) {
       assertThat(markdown).contains("| `" + key.key() + "` | ");
     }
     assertThat(markdown)
         .contains("| `block.max-rows` | positive integer | `4096` | no |")
-        .contains("| `output.mode` | one of `errorifexists`, `overwrite` | `errorifexists` | no |")
+        .contains("| `output.mode` | one of [errorifexists, overwrite] | `errorifexists` | no |")
         .contains("| `module.in-features` | positive integer | none | yes |");
   }
 

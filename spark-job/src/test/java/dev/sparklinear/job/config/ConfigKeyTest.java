@@ -4,38 +4,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
+/** What the records' declarations cannot say by their types: how keys are spelled and documented. */
 class ConfigKeyTest {
   @Test
   void keysAreKebabCaseWithDots() {
-    assertThat(ConfigKey.keys()).allMatch(key -> key.matches("[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*"));
+    assertThat(ConfigKey.keys()).allMatch(key -> key.matches("[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*"))
+        .contains("module.in-features", "module.weights.bias-path", "output.parquet-lists", "invalid-rows");
   }
 
   @Test
   void keysAreUnique() {
-    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(ConfigKey.values().length);
+    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(29);
   }
 
   @Test
   void everyKeyIsDescribed() {
-    for (ConfigKey key : ConfigKey.values()) {
-      assertThat(key.description()).as(key.key()).isNotBlank().endsWith(".");
+    for (ConfigKey key : ConfigKey.all()) {
+      assertThat(key.doc().doc()).as(key.key()).isNotBlank().endsWith(".");
+      assertThat(key.expectation()).as(key.key()).isNotBlank();
     }
   }
 
   @Test
-  void defaultsHaveTheTypeTheConfigHolds() {
-    assertThat(ConfigKey.BLOCK_MAX_ROWS.defaultValue()).hasValue(4096);
-    assertThat(ConfigKey.BLOCK_MAX_BYTES.defaultValue()).hasValue(8L * 1024 * 1024);
-    assertThat(ConfigKey.MODULE_BIAS.defaultValue()).hasValue(true);
-    assertThat(ConfigKey.MODULE_WEIGHTS_FORMAT.defaultValue()).hasValue(WeightsFormat.INLINE);
-    assertThat(ConfigKey.MODULE_WEIGHTS_PREFIX.defaultValue()).hasValue("");
-    assertThat(ConfigKey.MODULE_IN_FEATURES.defaultValue()).isEmpty();
-  }
-
-  @Test
   void enumKeysListTheirValuesInConfigSpelling() {
-    assertThat(ConfigKey.OUTPUT_LAYOUT.allowedValues()).containsExactly("array", "vector", "columns");
-    assertThat(ConfigKey.OUTPUT_LAYOUT.typeText()).isEqualTo("one of `array`, `vector`, `columns`");
-    assertThat(ConfigKey.BLOCK_MAX_ROWS.allowedValues()).isEmpty();
+    assertThat(ConfigKey.byKey("output.layout").orElseThrow().expectation())
+        .isEqualTo("one of [array, vector, columns]");
+    assertThat(ConfigKey.byKey("output.parquet-lists").orElseThrow().typeText())
+        .isEqualTo("one of [two-level, three-level]");
+    assertThat(ConfigKey.byKey("block.max-rows").orElseThrow().typeText()).isEqualTo("positive integer");
   }
 }

@@ -54,33 +54,28 @@ class HookConfigTest {
             - {type: stats, bins: 4, min: 0, max: 8}
             - {class: com.example.MyHook, factor: 2, label: x}
         """);
-    assertThat(config.preHooks()).extracting(HookSpec::where).containsExactly("hooks.pre[0]", "hooks.pre[1]");
-    HookSpec standardize = config.preHooks().get(0);
-    assertThat(standardize.type()).hasValue(HookType.STANDARDIZE);
-    assertThat(standardize.vector("mean")).containsExactly(0f, 1f, 2f, 3f);
-    assertThat(standardize.vector("std")).containsExactly(1f, 2f, 3f, 4f);
-    assertThat(config.preHooks().get(1).text("action")).isEqualTo("replace");
-    assertThat(config.preHooks().get(1).number("nan")).isEqualTo(-1f);
-
-    assertThat(config.forwardHooks()).extracting(h -> h.type().map(HookType::configName).orElse("class"))
-        .containsExactly("relu", "clamp", "stats", "class");
-    assertThat(config.forwardHooks().get(1).number("min")).isNull();
-    assertThat(config.forwardHooks().get(1).number("max")).isEqualTo(6f);
-    assertThat(config.forwardHooks().get(2).integer("bins")).isEqualTo(4);
-    HookSpec user = config.forwardHooks().get(3);
-    assertThat(user.className()).hasValue("com.example.MyHook");
-    assertThat(user.classParams()).containsExactly(Map.entry("factor", "2"), Map.entry("label", "x"));
+    assertThat(config.preHooks()).containsExactly(
+        new Hook.Standardize(List.of(0f, 1f, 2f, 3f), List.of(1f, 2f, 3f, 4f), null, null),
+        new Hook.NanGuard(Hook.NanAction.REPLACE, -1f, null, null));
+    assertThat(config.forwardHooks()).containsExactly(
+        new Hook.Relu(),
+        new Hook.Clamp(null, 6f),
+        new Hook.Stats(4, 0f, 8f),
+        new Hook.UserClass("com.example.MyHook", Map.of("factor", "2", "label", "x")));
+    assertThat(config.forwardHooks().get(3)).isInstanceOfSatisfying(Hook.UserClass.class,
+        user -> assertThat(user.params().keySet()).containsExactly("factor", "label"));
 
     assertThat(config.resolved().get("hooks.pre")).isEqualTo(List.of(
         "standardize {mean: vector [4], std: vector [4]}", "nan-guard {action: replace, nan: -1.0}"));
+    assertThat(config.resolved().get("hooks.forward")).isEqualTo(List.of("relu", "clamp {max: 6.0}",
+        "stats {bins: 4, min: 0.0, max: 8.0}", "class com.example.MyHook {factor: 2, label: x}"));
   }
 
   @Test
   void dottedKeysAndOverridesWork() {
     JobConfig config = parse("hooks.forward: [sigmoid]\n", "hooks.pre=[tanh, {type: l2-normalize, eps: 0.5}]");
-    assertThat(config.forwardHooks()).singleElement().satisfies(h -> assertThat(h.type()).hasValue(HookType.SIGMOID));
-    assertThat(config.preHooks()).hasSize(2);
-    assertThat(config.preHooks().get(1).number("eps")).isEqualTo(0.5f);
+    assertThat(config.forwardHooks()).containsExactly(new Hook.Sigmoid());
+    assertThat(config.preHooks()).containsExactly(new Hook.Tanh(), new Hook.L2Normalize(0.5f));
   }
 
   @Test
@@ -140,15 +135,17 @@ class HookConfigTest {
             - {type: l2-normalize, eps: -1}
             - {type: nan-guard, action: ignore}
             - {type: stats, bins: 0}
-            - {type: standardize, mean: [1, x, 2], std-path: ""}
+            - {type: standardize, mean: [1, x, 2], std: [1, 1, 1]}
+            - {type: standardize, mean: [0, 0, 0], std-path: ""}
         """)).containsExactly(
         "hooks.forward[0] (clamp) in conf/h.yaml: parameter 'min' must be a number, got 'zero'",
-        "hooks.forward[1] (l2-normalize) in conf/h.yaml: parameter 'eps' must be a positive number, got -1",
-        "hooks.forward[2] (nan-guard) in conf/h.yaml: parameter 'action' must be fail or replace, got 'ignore'",
+        "hooks.forward[1] (l2-normalize) in conf/h.yaml: parameter 'eps' must be a positive number, got -1.0",
+        "hooks.forward[2] (nan-guard) in conf/h.yaml: parameter 'action' must be one of [fail, replace], got"
+            + " 'ignore'",
         "hooks.forward[3] (stats) in conf/h.yaml: parameter 'bins' must be an integer from 1 to 10000, got 0",
         "hooks.forward[4] (standardize) in conf/h.yaml: parameter 'mean' must be a list of numbers, e.g. [0.5, 1.5],"
             + " got [1, x, 2]",
-        "hooks.forward[4] (standardize) in conf/h.yaml: parameter 'std-path' must be a path, got ''");
+        "hooks.forward[5] (standardize) in conf/h.yaml: parameter 'std-path' must be a path, got ''");
   }
 
   @Test
@@ -166,8 +163,8 @@ class HookConfigTest {
             - {type: standardize, mean: [0, 0, 0], std: [1, 0, 1]}
         """)).containsExactly(
         "hooks.pre[0] (standardize) in conf/h.yaml: both mean and mean-path are given; give one",
-        "hooks.pre[0] (standardize) in conf/h.yaml needs std (a list of numbers) or std-path (a .npy file)",
-        "hooks.pre[1] (clamp) in conf/h.yaml needs min, max or both, e.g. {type: clamp, min: 0, max: 6}",
+        "hooks.pre[0] (standardize) in conf/h.yaml: needs std (a list of numbers) or std-path (a .npy file)",
+        "hooks.pre[1] (clamp) in conf/h.yaml: needs min, max or both, e.g. {type: clamp, min: 0, max: 6}",
         "hooks.pre[2] (clamp) in conf/h.yaml: min 6.0 is greater than max 0.0; swap them",
         "hooks.pre[3] (nan-guard) in conf/h.yaml: nan, posinf are only used with action: replace; remove them, or set"
             + " action: replace",
@@ -213,9 +210,9 @@ class HookConfigTest {
   void hooksExampleConfigRunsStandardizeThenGuardSigmoidAndStats() {
     JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/hooks-example.yaml"), List.of());
     assertThat(config.inputPath()).isEqualTo("data/seed/features.parquet");
-    assertThat(config.preHooks()).extracting(HookSpec::summary)
+    assertThat(config.preHooks()).extracting(Hook::summary)
         .containsExactly("standardize {mean: vector [4], std: vector [4]}");
-    assertThat(config.forwardHooks()).extracting(HookSpec::summary)
+    assertThat(config.forwardHooks()).extracting(Hook::summary)
         .containsExactly("nan-guard {action: fail}", "sigmoid", "stats {bins: 10, min: 0.0, max: 1.0}");
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.sparklinear.spark.InvalidRowPolicy;
 import dev.sparklinear.spark.OutputLayout;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.io.ByteArrayInputStream;
@@ -306,6 +307,23 @@ class JobConfigTest {
   }
 
   @Test
+  void blankOrQuotedNumbersAndBooleansAreNotValues() {
+    ConfigException e = problemsOf(MINIMAL + "block.max-rows: \" \"\nmodule.bias: \"true\"\n", "module.in-features=\t");
+
+    assertThat(e.problems()).containsExactly(
+        "module.bias in conf/x.yaml must be true or false, got 'true'",
+        "module.in-features in --set module.in-features=\t must be a positive integer, got '\t'",
+        "block.max-rows in conf/x.yaml must be a positive integer, got ' '");
+  }
+
+  @Test
+  void nullIsAnInvalidRowsPolicyAndElsewhereLeavesAKeyUnset() {
+    assertThat(parse(MINIMAL + "invalid-rows: null\n").invalidRows()).isEqualTo(InvalidRowPolicy.NULL);
+    assertThat(parse(MINIMAL, "invalid-rows=null").invalidRows()).isEqualTo(InvalidRowPolicy.NULL);
+    assertThat(parse(MINIMAL + "module.init-seed: null\n").initSeed()).isEmpty();
+  }
+
+  @Test
   void wrongTypeFromAnOverrideNamesTheOverride() {
     assertThat(problemsOf(MINIMAL, "module.out-features=3.5").problems()).containsExactly(
         "module.out-features in --set module.out-features=3.5 must be a positive integer, got 3.5");
@@ -380,8 +398,8 @@ class JobConfigTest {
         + "module.weights.weight: [[1, 2, 3, 4], [2, 3, 4], [3, 4, 5, 6]]\nmodule.bias: false\n");
 
     assertThat(e.problems()).containsExactly(
-        "module.weights.weight in conf/x.yaml is ragged: row 1 has 3 values but row 0 has 4; every row needs one"
-            + " value per input feature");
+        "module.weights.weight in conf/x.yaml must be a list of rows of finite numbers, all of one length, e.g."
+            + " [[1, 2], [3, 4]], got [[1, 2, 3, 4], [2, 3, 4], [3, 4, 5, 6]]");
   }
 
   @Test
@@ -392,9 +410,11 @@ class JobConfigTest {
         + "module.weights.weight: [[1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 1e39]]\nmodule.bias: false\n");
 
     assertThat(e.problems()).containsExactly(
-        "module.weights.weight in conf/x.yaml must hold finite numbers, but row 1, column 1 is 'x'");
+        "module.weights.weight in conf/x.yaml must be a list of rows of finite numbers, all of one length, e.g."
+            + " [[1, 2], [3, 4]], got [[1, 2, 3, 4], [2, x, 4, 5], [3, 4, 5, 6]]");
     assertThat(overflow.problems()).containsExactly(
-        "module.weights.weight in conf/x.yaml must hold finite numbers, but row 2, column 3 is 1.0E39");
+        "module.weights.weight in conf/x.yaml must be a list of rows of finite numbers, all of one length, e.g."
+            + " [[1, 2], [3, 4]], got [[1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 1.0E39]]");
   }
 
   @Test
@@ -541,8 +561,7 @@ class JobConfigTest {
   @Test
   void sparkValuesMustBeScalars() {
     assertThat(problemsOf(MINIMAL + "spark.jars: [a.jar, b.jar]\n").problems()).containsExactly(
-        "spark.jars in conf/x.yaml must be a string, number or boolean (Spark settings are strings), got"
-            + " [a.jar, b.jar]");
+        "spark.jars in conf/x.yaml must be a string, number or boolean, got [a.jar, b.jar]");
   }
 
   @Test
