@@ -159,6 +159,11 @@ final class PartWriter implements AutoCloseable {
     return rows;
   }
 
+  /** Bytes written to the file so far: once closed, its length. */
+  long bytes() throws IOException {
+    return file.getPos();
+  }
+
   private long bufferedBytes() {
     long bytes = keptStore == null ? 0 : keptStore.getBufferedSize();
     for (FloatColumn column : floats) {

@@ -1,0 +1,92 @@
+package dev.sparklinear.job;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Where a run writes its output, so that a failed run never leaves a half-written output where a complete one is
+ * expected, and a failed run that replaces an output keeps the previous one intact.
+ *
+ * <p>A new output is written in place: the writers' commit protocol publishes it at job commit, and a failed run
+ * removes the folder it made. An output that replaces another is written beside it, in a hidden sibling
+ * ({@code .NAME.spark-linear-<id>}) on the same file system, and swapped in by two renames once complete: atomic on
+ * local disks and HDFS, a copy of every file on object stores.
+ */
+final class OutputPlacement {
+  private final FileSystem fs;
+  private final Path target;
+  /** Where the run writes: the target, or its staging sibling. */
+  private final Path written;
+  private final boolean targetExisted;
+
+  private OutputPlacement(FileSystem fs, Path target, Path written, boolean targetExisted) {
+    this.fs = fs;
+    this.target = target;
+    this.written = written;
+    this.targetExisted = targetExisted;
+  }
+
+  /** The placement of {@code output}: in place, or staged beside it when the run may {@code replace} it. */
+  static OutputPlacement begin(String output, boolean replace, Configuration hadoop) {
+    Path path = new Path(output);
+    try {
+      FileSystem fs = path.getFileSystem(hadoop);
+      Path target = fs.makeQualified(path);
+      Path written = !replace ? target : new Path(target.getParent(),
+          "." + target.getName() + ".spark-linear-" + UUID.randomUUID().toString().substring(0, 8));
+      return new OutputPlacement(fs, target, written, fs.exists(target));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot prepare output path " + output + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Where the job writes. */
+  String path() {
+    return written.toString();
+  }
+
+  /** Puts the complete output in place: a staged one replaces the previous output, deleted only afterwards. */
+  void commit() {
+    if (written.equals(target)) {
+      return;
+    }
+    try {
+      Path previous = null;
+      if (fs.exists(target)) {
+        previous = new Path(written.getParent(), written.getName() + "-previous");
+        rename(target, previous);
+      }
+      rename(written, target);
+      if (previous != null) {
+        fs.delete(previous, true);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot move the output from " + written + " to " + target, e);
+    }
+  }
+
+  /**
+   * Deletes what the failed run wrote: the staging folder, or the output folder it made (never one that was there
+   * before). Never throws: it runs while another failure is being reported.
+   */
+  void abort() {
+    if (written.equals(target) && targetExisted) {
+      return;
+    }
+    try {
+      fs.delete(written, true);
+    } catch (IOException | RuntimeException ignored) {
+      // The original failure matters more; a leftover folder is named after the output.
+    }
+  }
+
+  private void rename(Path from, Path to) throws IOException {
+    if (!fs.rename(from, to)) {
+      throw new IOException("rename of " + from + " to " + to + " failed");
+    }
+  }
+}
