@@ -142,11 +142,11 @@ public final class LinearJob {
       if (report) {
         writeText(ReportPage.render(summary), new Path(placement.path(), ReportPage.FILE_NAME), hadoop);
       }
-      placement.commit();
     } catch (Throwable e) { // Spark throws SparkException, a checked exception, without declaring it
       placement.abort();
       throw e;
     }
+    placement.commit();
     return summary;
   }
 
@@ -203,11 +203,11 @@ public final class LinearJob {
             .format(config.outputFormat().configValue()).save(staged.path());
         return null;
       });
-      staged.commit();
     } catch (Throwable e) { // SparkException is checked but thrown undeclared
       staged.abort();
       throw e;
     }
+    staged.commit();
   }
 
   private LinearTransformer transformerFor(LoadedModule loaded) {

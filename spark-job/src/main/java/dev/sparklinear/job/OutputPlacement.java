@@ -13,8 +13,8 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>A new output is written in place: the writers' commit protocol publishes it at job commit, and a failed run
  * removes the folder it made. An output that replaces another is written beside it, in a hidden sibling
- * ({@code .NAME.spark-linear-<id>}) on the same file system, and swapped in by two renames once complete: atomic on
- * local disks and HDFS, a copy of every file on object stores.
+ * ({@code .NAME.spark-linear-<id>}) on the same file system, and renamed into place once complete: atomic on local
+ * disks and HDFS, a copy of every file on object stores.
  */
 final class OutputPlacement {
   private final FileSystem fs;
@@ -49,23 +49,23 @@ final class OutputPlacement {
     return written.toString();
   }
 
-  /** Puts the complete output in place: a staged one replaces the previous output, deleted only afterwards. */
+  /**
+   * Puts the complete output in place: a staged one replaces the previous output, which is deleted first (setting it
+   * aside would be one more rename, and a copy on object stores). Not followed by {@link #abort} when it fails: the
+   * message says where the complete output is.
+   */
   void commit() {
     if (written.equals(target)) {
       return;
     }
     try {
-      Path previous = null;
-      if (fs.exists(target)) {
-        previous = new Path(written.getParent(), written.getName() + "-previous");
-        rename(target, previous);
-      }
-      rename(written, target);
-      if (previous != null) {
-        fs.delete(previous, true);
+      fs.delete(target, true); // false when there was none
+      if (!fs.rename(written, target)) {
+        throw new IOException("rename failed");
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot move the output from " + written + " to " + target, e);
+      throw new UncheckedIOException("Cannot move the output from " + written + " to " + target + ": "
+          + e.getMessage() + ". The complete output is left in " + written + "; move it there by hand.", e);
     }
   }
 
@@ -81,12 +81,6 @@ final class OutputPlacement {
       fs.delete(written, true);
     } catch (IOException | RuntimeException ignored) {
       // The original failure matters more; a leftover folder is named after the output.
-    }
-  }
-
-  private void rename(Path from, Path to) throws IOException {
-    if (!fs.rename(from, to)) {
-      throw new IOException("rename of " + from + " to " + to + " failed");
     }
   }
 }

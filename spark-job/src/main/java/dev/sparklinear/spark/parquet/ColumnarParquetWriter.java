@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -38,6 +37,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetOptions;
 import org.apache.spark.sql.execution.datasources.parquet.SparkToParquetSchemaConverter;
 import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.DataType;
@@ -121,16 +121,20 @@ public final class ColumnarParquetWriter {
     SQLConf sqlConf = spark.sessionState().conf().clone();
     sqlConf.setConfString("spark.sql.parquet.writeLegacyFormat", String.valueOf(lists == ParquetLists.TWO_LEVEL));
     MessageType schema = new SparkToParquetSchemaConverter(sqlConf).convert(sparkSchema);
-    CompressionCodecName codec = codec(options.getOrDefault("compression",
-        spark.conf().get("spark.sql.parquet.compression.codec", "snappy")));
+    CompressionCodecName codec = CompressionCodecName.valueOf(new ParquetOptions(
+        scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(options)), sqlConf)
+        .compressionCodecClassName());
 
     Path target = new Path(path);
     FileSystem fs;
     Job job;
     try {
-      // As Spark's writer: the session's SQL settings (an output committer class among them) in the Hadoop conf.
+      // As Spark's Parquet writer: the session's SQL settings in the Hadoop conf, and its committer setting (for a
+      // cloud committer, BindingParquetOutputCommitter) naming the committer.
       job = Job.getInstance(spark.sessionState().newHadoopConf());
       options.forEach(job.getConfiguration()::set);
+      Optional.ofNullable(job.getConfiguration().get("spark.sql.parquet.output.committer.class"))
+          .ifPresent(committer -> job.getConfiguration().set("spark.sql.sources.outputCommitterClass", committer));
       fs = target.getFileSystem(job.getConfiguration());
       target = fs.makeQualified(target);
       if (fs.exists(target)) {
@@ -142,6 +146,7 @@ public final class ColumnarParquetWriter {
     }
     FileOutputFormat.setOutputPath(job, target);
     String jobId = UUID.randomUUID().toString();
+    job.getConfiguration().set("spark.sql.sources.writeJobUUID", jobId); // as Spark's writer, for S3A's committers
     FileCommitProtocol protocol = FileCommitProtocol.instantiate(
         spark.sessionState().conf().fileCommitProtocolClass(), jobId, target.toString(), false);
     Map<String, String> footer = Map.of(SPARK_VERSION_KEY, spark.version(), SPARK_SCHEMA_KEY, sparkSchema.json());
@@ -164,33 +169,11 @@ public final class ColumnarParquetWriter {
     } catch (Throwable e) { // Spark throws SparkException, a checked exception, without declaring it
       try {
         protocol.abortJob(job);
-      } catch (RuntimeException abortFailure) {
-        e.addSuppressed(abortFailure);
+        fs.delete(target, true);
+      } catch (IOException | RuntimeException cleanupFailure) {
+        e.addSuppressed(cleanupFailure);
       }
-      deleteQuietly(fs, target);
       throw e;
-    }
-  }
-
-  private static CompressionCodecName codec(String name) {
-    String upper = name.toUpperCase(Locale.ROOT);
-    if (upper.equals("NONE")) {
-      return CompressionCodecName.UNCOMPRESSED;
-    }
-    try {
-      return CompressionCodecName.valueOf(upper);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("Unknown Parquet compression codec " + name + "; use one of none, "
-          + String.join(", ", java.util.Arrays.stream(CompressionCodecName.values())
-              .map(c -> c.name().toLowerCase(Locale.ROOT)).toList()), e);
-    }
-  }
-
-  private static void deleteQuietly(FileSystem fs, Path path) {
-    try {
-      fs.delete(path, true);
-    } catch (IOException | RuntimeException ignored) {
-      // The write's own failure is the one to report.
     }
   }
 

@@ -489,6 +489,9 @@ class ColumnarParquetWriterTest extends LocalSpark {
     assertThatThrownBy(() -> ColumnarParquetWriter.write(frame, tmp.resolve("bad").toString(),
         ParquetLists.TWO_LEVEL, Map.of("compression", "zip")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("Unknown Parquet compression codec zip; use one of none, uncompressed, snappy");
+        // Spark's own words for the mistake, as its Parquet writer gives them.
+        .hasMessage("[CODEC_NOT_AVAILABLE.WITH_AVAILABLE_CODECS_SUGGESTION] The codec zip is not available."
+            + " Available codecs are brotli, uncompressed, lzo, snappy, lz4_raw, none, zstd, lz4, gzip."
+            + " SQLSTATE: 56038");
   }
 }
