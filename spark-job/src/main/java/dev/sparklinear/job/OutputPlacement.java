@@ -15,20 +15,11 @@ import org.apache.hadoop.fs.Path;
  * removes the folder it made. An output that replaces another is written beside it, in a hidden sibling
  * ({@code .NAME.spark-linear-<id>}) on the same file system, and renamed into place once complete: atomic on local
  * disks and HDFS, a copy of every file on object stores.
+ *
+ * @param written where the run writes: the target, or its staging sibling
+ * @param targetExisted whether the target was there when the run began
  */
-final class OutputPlacement {
-  private final FileSystem fs;
-  private final Path target;
-  /** Where the run writes: the target, or its staging sibling. */
-  private final Path written;
-  private final boolean targetExisted;
-
-  private OutputPlacement(FileSystem fs, Path target, Path written, boolean targetExisted) {
-    this.fs = fs;
-    this.target = target;
-    this.written = written;
-    this.targetExisted = targetExisted;
-  }
+record OutputPlacement(FileSystem fs, Path target, Path written, boolean targetExisted) {
 
   /** The placement of {@code output}: in place, or staged beside it when the run may {@code replace} it. */
   static OutputPlacement begin(String output, boolean replace, Configuration hadoop) {
