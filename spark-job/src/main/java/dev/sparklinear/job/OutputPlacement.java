@@ -12,7 +12,7 @@ import org.apache.hadoop.fs.Path;
  * expected, and a failed run that replaces an output keeps the previous one intact.
  *
  * <p>A new output is written in place: the writers' commit protocol publishes it at job commit, and a failed run
- * removes the folder it made. An output that replaces another is written beside it, in a hidden sibling
+ * removes the folder it made. An output that replaces an existing one is written beside it, in a hidden sibling
  * ({@code .NAME.spark-linear-<id>}) on the same file system, and renamed into place once complete: atomic on local
  * disks and HDFS, a copy of every file on object stores.
  *
@@ -21,15 +21,16 @@ import org.apache.hadoop.fs.Path;
  */
 record OutputPlacement(FileSystem fs, Path target, Path written, boolean targetExisted) {
 
-  /** The placement of {@code output}: in place, or staged beside it when the run may {@code replace} it. */
+  /** The placement of {@code output}: staged beside it when the run may {@code replace} it and it exists. */
   static OutputPlacement begin(String output, boolean replace, Configuration hadoop) {
     Path path = new Path(output);
     try {
       FileSystem fs = path.getFileSystem(hadoop);
       Path target = fs.makeQualified(path);
-      Path written = !replace ? target : new Path(target.getParent(),
+      boolean exists = fs.exists(target);
+      Path written = !(replace && exists) ? target : new Path(target.getParent(),
           "." + target.getName() + ".spark-linear-" + UUID.randomUUID().toString().substring(0, 8));
-      return new OutputPlacement(fs, target, written, fs.exists(target));
+      return new OutputPlacement(fs, target, written, exists);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot prepare output path " + output + ": " + e.getMessage(), e);
     }

@@ -39,6 +39,9 @@ class CommitProtocolConfigTest {
             + "spark:\n  sql.sources.commitProtocolClass: " + RecordingCommitProtocol.class.getName() + "\n",
         StandardCharsets.UTF_8);
     Path output = tmp.resolve("output");
+    if (mode.equals("overwrite")) { // an existing output: the new one is staged beside it, then moved in
+      Files.writeString(Files.createDirectories(output).resolve("previous.txt"), "an earlier run's");
+    }
     RecordingCommitProtocol.clear();
 
     int exitCode = SparkLinear.execute("run", config.toString(), "--set", "input.path=" + input, "--set",
@@ -55,6 +58,7 @@ class CommitProtocolConfigTest {
     assertThat(RecordingCommitProtocol.jobs()).extracting(CommittedJob::messages, CommittedJob::committedPartitions)
         .containsExactly(tuple(written.size(), everyTask));
     assertThat(output.resolve("_SUCCESS")).isRegularFile();
+    assertThat(output.resolve("previous.txt")).doesNotExist();
     assertThat(new ObjectMapper().readTree(output.resolve(RunSummary.FILE_NAME).toFile()).path("writer").asText())
         .startsWith(writer);
   }

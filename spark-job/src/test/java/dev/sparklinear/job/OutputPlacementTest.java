@@ -10,6 +10,8 @@ import dev.sparklinear.testing.RepositoryRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +25,7 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -44,10 +47,10 @@ class OutputPlacementTest extends LocalSpark {
 
   /** Rows of ids 0.. in one file; each row's features are {@code width} copies of its id. */
   private Path input(String name, int... widths) {
-    List<Row> rows = new java.util.ArrayList<>();
+    List<Row> rows = new ArrayList<>();
     for (int id = 0; id < widths.length; id++) {
       Float[] features = new Float[widths[id]];
-      java.util.Arrays.fill(features, (float) id);
+      Arrays.fill(features, (float) id);
       rows.add(RowFactory.create((long) id, List.of(features)));
     }
     Path path = tmp.resolve(name);
@@ -67,11 +70,11 @@ class OutputPlacementTest extends LocalSpark {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"columnar", "spark"})
-  void aFailedRunLeavesNoOutputFolder(String writer) throws IOException {
+  @CsvSource({"columnar, errorifexists", "spark, errorifexists", "columnar, overwrite", "spark, overwrite"})
+  void aFailedRunLeavesNoOutputFolder(String writer, String mode) throws IOException {
     Path output = tmp.resolve("new-out");
 
-    assertThatThrownBy(() -> job(failingInput(), output, writer, "errorifexists").run())
+    assertThatThrownBy(() -> job(failingInput(), output, writer, mode).run())
         .hasRootCauseInstanceOf(InvalidRowException.class);
 
     assertThat(output).doesNotExist();

@@ -15,6 +15,7 @@ import org.apache.parquet.column.page.DataPageV1;
 import org.apache.parquet.column.page.DictionaryPage;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.page.PageWriter;
+import org.apache.parquet.column.statistics.FloatStatistics;
 import org.apache.parquet.column.statistics.Statistics;
 import org.apache.parquet.io.api.PrimitiveConverter;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -25,6 +26,7 @@ import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.execution.datasources.parquet.SparkToParquetSchemaConverter;
 import org.apache.spark.sql.execution.vectorized.OnHeapColumnVector;
 import org.apache.spark.sql.internal.SQLConf;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -103,7 +105,7 @@ class FloatColumnTest {
   private static List<Page> write(ColumnDescriptor leaf, DataType type, boolean nullable, int pageBytes,
       List<InternalRow> rows) throws IOException {
     boolean list = FloatColumn.isFloatList(type);
-    boolean elementsNullable = list && ((org.apache.spark.sql.types.ArrayType) type).containsNull();
+    boolean elementsNullable = list && ((ArrayType) type).containsNull();
     FloatColumn column = new FloatColumn(0, list, elementsNullable, leaf, nullable, pageBytes,
         new FloatColumn.Scratch());
     PageRecorder recorder = new PageRecorder();
@@ -159,12 +161,11 @@ class FloatColumnTest {
 
   /** Parquet's statistics of the page's entries, each value handed over one by one. */
   private static Statistics<?> reference(ColumnDescriptor leaf, List<String> entries) {
-    Statistics<?> stats = Statistics.createStats(leaf.getPrimitiveType());
+    FloatStatistics stats = (FloatStatistics) Statistics.createStats(leaf.getPrimitiveType());
     for (String entry : entries) {
       String[] parts = entry.split(" ");
       if (parts.length == 3) {
-        ((org.apache.parquet.column.statistics.FloatStatistics) stats).updateStats(
-            Float.intBitsToFloat(Integer.parseUnsignedInt(parts[2], 16)));
+        stats.updateStats(Float.intBitsToFloat(Integer.parseUnsignedInt(parts[2], 16)));
       } else {
         stats.incrementNumNulls();
       }
