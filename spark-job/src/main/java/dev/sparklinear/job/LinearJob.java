@@ -111,19 +111,20 @@ public final class LinearJob {
     hooks.registerOn(loaded.linear());
     BlockCounters counters = BlockCounters.register(spark.sparkContext());
     Dataset<Row> output = withLineage(transformer.setCounters(counters).transform(input), input, loaded);
-    StagedOutput staged = StagedOutput.begin(config.outputPath(), hadoop);
+    OutputPlacement placement = OutputPlacement.begin(config.outputPath(),
+        config.outputMode() == OutputMode.OVERWRITE, hadoop);
     RunSummary summary;
     try {
       Writer writer = writerFor(output.schema());
       if (writer.columnar()) {
-        ColumnarParquetWriter.write(output, staged.stagingPath(), config.parquetLists(), Map.of());
+        ColumnarParquetWriter.write(output, placement.path(), config.parquetLists(), Map.of());
       } else {
         Map<String, String> options = config.outputFormat() == OutputFormat.PARQUET
             ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input), config.parquetLists())
             : Map.of();
         ParquetOutput.withLists(spark, config.parquetLists(), () -> {
           output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue()).options(options)
-              .save(staged.stagingPath());
+              .save(placement.path());
           return null;
         });
       }
@@ -136,15 +137,15 @@ public final class LinearJob {
           spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics(),
           config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel(),
           writer.description());
-      writeText(summary.toJson(), new Path(staged.stagingPath(), RunSummary.FILE_NAME), hadoop);
+      writeText(summary.toJson(), new Path(placement.path(), RunSummary.FILE_NAME), hadoop);
       if (report) {
-        writeText(ReportPage.render(summary), new Path(staged.stagingPath(), ReportPage.FILE_NAME), hadoop);
+        writeText(ReportPage.render(summary), new Path(placement.path(), ReportPage.FILE_NAME), hadoop);
       }
-      staged.commit(config.outputMode() == OutputMode.OVERWRITE);
     } catch (Throwable e) { // Spark throws SparkException, a checked exception, without declaring it
-      staged.abort();
+      placement.abort();
       throw e;
     }
+    placement.commit();
     return summary;
   }
 
@@ -192,20 +193,20 @@ public final class LinearJob {
     return Arrays.stream(output.columns()).filter(column -> !inputColumns.contains(column)).toList();
   }
 
-  /** Writes the invalid rows, with their reason, to output.quarantine-path (replacing it), staged like the output. */
+  /** Writes the invalid rows, with their reason, to output.quarantine-path, replacing it as an overwrite does. */
   private void writeQuarantine(LinearTransformer transformer, Dataset<Row> input, Configuration hadoop) {
-    StagedOutput staged = StagedOutput.begin(config.quarantinePath().orElseThrow(), hadoop);
+    OutputPlacement staged = OutputPlacement.begin(config.quarantinePath().orElseThrow(), true, hadoop);
     try {
       ParquetOutput.withLists(spark, config.parquetLists(), () -> {
         transformer.invalidRowsOf(input).write().mode(SaveMode.ErrorIfExists)
-            .format(config.outputFormat().configValue()).save(staged.stagingPath());
+            .format(config.outputFormat().configValue()).save(staged.path());
         return null;
       });
-      staged.commit(true);
     } catch (Throwable e) { // SparkException is checked but thrown undeclared
       staged.abort();
       throw e;
     }
+    staged.commit();
   }
 
   private LinearTransformer transformerFor(LoadedModule loaded) {

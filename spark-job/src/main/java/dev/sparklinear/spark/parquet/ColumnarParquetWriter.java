@@ -5,27 +5,39 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
+import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.mapreduce.Job;
+import org.apache.hadoop.mapreduce.JobID;
+import org.apache.hadoop.mapreduce.TaskAttemptContext;
+import org.apache.hadoop.mapreduce.TaskAttemptID;
+import org.apache.hadoop.mapreduce.TaskID;
+import org.apache.hadoop.mapreduce.TaskType;
+import org.apache.hadoop.mapreduce.lib.output.FileOutputFormat;
+import org.apache.hadoop.mapreduce.task.TaskAttemptContextImpl;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.executor.OutputMetrics;
+import org.apache.spark.internal.io.FileCommitProtocol;
+import org.apache.spark.internal.io.FileCommitProtocol.TaskCommitMessage;
+import org.apache.spark.internal.io.FileNameSpec;
+import org.apache.spark.internal.io.SparkHadoopWriterUtils;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetOptions;
 import org.apache.spark.sql.execution.datasources.parquet.SparkToParquetSchemaConverter;
 import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.DataType;
@@ -33,6 +45,8 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.UserDefinedType;
 import org.apache.spark.util.SerializableConfiguration;
+import scala.Option;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Writes a DataFrame of flat columns and float vectors as Parquet, writing each float column a page at a time
@@ -45,12 +59,13 @@ import org.apache.spark.util.SerializableConfiguration;
  * {@code date} (value at a time, through Parquet's column writers, with dictionaries). For anything else
  * ({@link #unsupported} says what), use Spark's writer.
  *
- * <p>How it commits: each task writes one file under {@code PATH/_temporary/}, named after its task attempt; when
- * every task has succeeded the driver moves the files of the attempts Spark kept to
- * {@code PATH/part-NNNNN-<job>-c000.<codec>.parquet}, removes {@code _temporary} and writes {@code _SUCCESS}. Files of
- * failed or duplicate (speculative) attempts are never moved; a failed write deletes {@code PATH}. Empty partitions
- * write no file; when every partition is empty one file holding only the schema is written, so that the output can be
- * read. {@code PATH} must not exist.
+ * <p>How it commits: as Spark's own writer does, through the session's commit protocol
+ * ({@code spark.sql.sources.commitProtocolClass}, by default Hadoop's {@code FileOutputCommitter} or the committer
+ * configured for the path's file system): each task writes one file {@code part-NNNNN-<job>-c000.<codec>.parquet}
+ * where the protocol says and commits it, and the job commit publishes the files of the task attempts Spark kept
+ * (with {@code _SUCCESS}). Failed and duplicate (speculative) attempts are aborted; a failed write aborts the job and
+ * deletes {@code PATH}. Empty partitions write no file; when every partition is empty one file holding only the
+ * schema is written, so that the output can be read. {@code PATH} must not exist.
  *
  * <pre>{@code
  * ColumnarParquetWriter.write(transformer.transform(input), "out/", ParquetLists.TWO_LEVEL, Map.of());
@@ -59,13 +74,12 @@ import org.apache.spark.util.SerializableConfiguration;
 public final class ColumnarParquetWriter {
   static final String SPARK_VERSION_KEY = "org.apache.spark.version";
   static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
-  private static final String TEMPORARY = "_temporary";
 
   private ColumnarParquetWriter() {
   }
 
-  /** One task's file, before the commit. */
-  private record WrittenPart(int partition, String file, long rows) implements Serializable {
+  /** One task's commit, and the rows its file holds. */
+  private record CommittedTask(TaskCommitMessage message, long rows) implements Serializable {
   }
 
   /**
@@ -107,15 +121,21 @@ public final class ColumnarParquetWriter {
     SQLConf sqlConf = spark.sessionState().conf().clone();
     sqlConf.setConfString("spark.sql.parquet.writeLegacyFormat", String.valueOf(lists == ParquetLists.TWO_LEVEL));
     MessageType schema = new SparkToParquetSchemaConverter(sqlConf).convert(sparkSchema);
-    CompressionCodecName codec = codec(options.getOrDefault("compression",
-        spark.conf().get("spark.sql.parquet.compression.codec", "snappy")));
-    Configuration hadoop = new Configuration(spark.sparkContext().hadoopConfiguration());
-    options.forEach(hadoop::set);
+    CompressionCodecName codec = CompressionCodecName.valueOf(new ParquetOptions(
+        scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(options)), sqlConf)
+        .compressionCodecClassName());
 
     Path target = new Path(path);
     FileSystem fs;
+    Job job;
     try {
-      fs = target.getFileSystem(hadoop);
+      // As Spark's Parquet writer: the session's SQL settings in the Hadoop conf, and its committer setting (for a
+      // cloud committer, BindingParquetOutputCommitter) naming the committer.
+      job = Job.getInstance(spark.sessionState().newHadoopConf());
+      options.forEach(job.getConfiguration()::set);
+      Optional.ofNullable(job.getConfiguration().get("spark.sql.parquet.output.committer.class"))
+          .ifPresent(committer -> job.getConfiguration().set("spark.sql.sources.outputCommitterClass", committer));
+      fs = target.getFileSystem(job.getConfiguration());
       target = fs.makeQualified(target);
       if (fs.exists(target)) {
         throw new IllegalStateException("Output path " + target + " already exists; "
@@ -124,76 +144,89 @@ public final class ColumnarParquetWriter {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot prepare output path " + path + ": " + e.getMessage(), e);
     }
-    String job = UUID.randomUUID().toString();
-    String extension = codec.getExtension() + ".parquet";
+    FileOutputFormat.setOutputPath(job, target);
+    String jobId = UUID.randomUUID().toString();
+    job.getConfiguration().set("spark.sql.sources.writeJobUUID", jobId); // as Spark's writer, for S3A's committers
+    FileCommitProtocol protocol = FileCommitProtocol.instantiate(
+        spark.sessionState().conf().fileCommitProtocolClass(), jobId, target.toString(), false);
     Map<String, String> footer = Map.of(SPARK_VERSION_KEY, spark.version(), SPARK_SCHEMA_KEY, sparkSchema.json());
     RowSource source = RowSource.of(data);
-    TaskFiles files = new TaskFiles(new Path(new Path(target, TEMPORARY), job).toString(), schema.toString(),
-        sparkSchema.json(), source.ordinals(), codec, extension, footer, new SerializableConfiguration(hadoop));
     try {
-      List<WrittenPart> parts = new ArrayList<>(source.rows().toJavaRDD().mapPartitions(files).collect());
-      parts.sort(Comparator.comparingInt(WrittenPart::partition));
-      long rows = 0;
-      for (WrittenPart part : parts) {
-        Path to = new Path(target, String.format(Locale.ROOT, "part-%05d-%s-c000%s", part.partition(), job,
-            extension));
-        if (!fs.rename(new Path(part.file()), to)) {
-          throw new IOException("rename of " + part.file() + " to " + to + " failed");
-        }
-        rows += part.rows();
+      protocol.setupJob(job);
+      TaskFiles files = new TaskFiles(protocol, SparkHadoopWriterUtils.createJobTrackerID(new Date()),
+          schema.toString(), sparkSchema.json(), source.ordinals(), codec, footer,
+          new SerializableConfiguration(job.getConfiguration()), false);
+      List<CommittedTask> tasks = new ArrayList<>(source.rows().toJavaRDD().mapPartitions(files).collect());
+      long rows = tasks.stream().mapToLong(CommittedTask::rows).sum();
+      if (rows == 0) {
+        // One more task, through the same protocol, for a file that holds only the schema.
+        tasks.addAll(JavaSparkContext.fromSparkContext(spark.sparkContext()).<InternalRow>parallelize(List.of(), 1)
+            .mapPartitions(files.evenWhenEmpty()).collect());
       }
-      if (parts.isEmpty()) {
-        Path only = new Path(target, String.format(Locale.ROOT, "part-00000-%s-c000%s", job, extension));
-        PartWriter.open(only, hadoop, sparkSchema, source.ordinals(), schema, codec, footer).close();
-      }
-      fs.delete(new Path(target, TEMPORARY), true);
-      fs.create(new Path(target, "_SUCCESS"), false).close();
+      protocol.commitJob(job, CollectionConverters.asScala(tasks.stream().map(CommittedTask::message).toList())
+          .toSeq());
       return rows;
-    } catch (IOException e) {
-      deleteQuietly(fs, target);
-      throw new UncheckedIOException("Cannot write " + target + ": " + e.getMessage(), e);
     } catch (Throwable e) { // Spark throws SparkException, a checked exception, without declaring it
-      deleteQuietly(fs, target);
+      try {
+        protocol.abortJob(job);
+        fs.delete(target, true);
+      } catch (IOException | RuntimeException cleanupFailure) {
+        e.addSuppressed(cleanupFailure);
+      }
       throw e;
     }
   }
 
-  private static CompressionCodecName codec(String name) {
-    String upper = name.toUpperCase(Locale.ROOT);
-    if (upper.equals("NONE")) {
-      return CompressionCodecName.UNCOMPRESSED;
-    }
-    try {
-      return CompressionCodecName.valueOf(upper);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("Unknown Parquet compression codec " + name + "; use one of none, "
-          + String.join(", ", java.util.Arrays.stream(CompressionCodecName.values())
-              .map(c -> c.name().toLowerCase(Locale.ROOT)).toList()), e);
-    }
-  }
+  /** What each task needs to write and commit its file; runs on the executors. */
+  private record TaskFiles(FileCommitProtocol protocol, String jobTrackerId, String parquetSchema,
+      String sparkSchema, int[] ordinals, CompressionCodecName codec, Map<String, String> footer,
+      SerializableConfiguration hadoop, boolean evenIfEmpty)
+      implements FlatMapFunction<Iterator<InternalRow>, CommittedTask> {
 
-  private static void deleteQuietly(FileSystem fs, Path path) {
-    try {
-      fs.delete(path, true);
-    } catch (IOException | RuntimeException ignored) {
-      // The write's own failure is the one to report.
+    /** These task files, writing a file also for a partition without rows. */
+    TaskFiles evenWhenEmpty() {
+      return new TaskFiles(protocol, jobTrackerId, parquetSchema, sparkSchema, ordinals, codec, footer, hadoop, true);
     }
-  }
-
-  /** What each task needs to write its file; runs on the executors. */
-  private record TaskFiles(String temporary, String parquetSchema, String sparkSchema, int[] ordinals,
-      CompressionCodecName codec, String extension, Map<String, String> footer, SerializableConfiguration hadoop)
-      implements FlatMapFunction<Iterator<InternalRow>, WrittenPart> {
 
     @Override
-    public Iterator<WrittenPart> call(Iterator<InternalRow> rows) throws IOException {
-      if (!rows.hasNext()) {
-        return Collections.emptyIterator();
-      }
+    public Iterator<CommittedTask> call(Iterator<InternalRow> rows) throws IOException {
       TaskContext task = TaskContext.get();
-      Path file = new Path(temporary, String.format(Locale.ROOT, "part-%05d-attempt-%d%s", task.partitionId(),
-          task.taskAttemptId(), extension));
-      Configuration conf = hadoop.value();
+      TaskAttemptContext attempt = attemptContext(task);
+      protocol.setupTask(attempt);
+      try {
+        long written = 0;
+        if (rows.hasNext() || evenIfEmpty) {
+          String file = protocol.newTaskTempFile(attempt, Option.empty(),
+              new FileNameSpec("", "-c000" + codec.getExtension() + ".parquet"));
+          written = write(new Path(file), rows, attempt.getConfiguration(), task);
+        }
+        return List.of(new CommittedTask(protocol.commitTask(attempt), written)).iterator();
+      } catch (Throwable e) { // the commit may throw Spark's checked exceptions undeclared
+        try {
+          protocol.abortTask(attempt);
+        } catch (RuntimeException abortFailure) {
+          e.addSuppressed(abortFailure);
+        }
+        throw e;
+      }
+    }
+
+    /** The task attempt as Spark's writer presents it to the committer: a map task of a job named after the stage. */
+    private TaskAttemptContext attemptContext(TaskContext task) {
+      JobID job = SparkHadoopWriterUtils.createJobID(jobTrackerId, task.stageId());
+      TaskAttemptID attempt = new TaskAttemptID(new TaskID(job, TaskType.MAP, task.partitionId()),
+          task.attemptNumber());
+      Configuration conf = new Configuration(hadoop.value());
+      conf.set("mapreduce.job.id", job.toString());
+      conf.set("mapreduce.task.id", attempt.getTaskID().toString());
+      conf.set("mapreduce.task.attempt.id", attempt.toString());
+      conf.setBoolean("mapreduce.task.ismap", true);
+      conf.setInt("mapreduce.task.partition", 0);
+      return new TaskAttemptContextImpl(conf, attempt);
+    }
+
+    private long write(Path file, Iterator<InternalRow> rows, Configuration conf, TaskContext task)
+        throws IOException {
       PartWriter writer = PartWriter.open(file, conf, (StructType) DataType.fromJson(sparkSchema), ordinals,
           MessageTypeParser.parseMessageType(parquetSchema), codec, footer);
       try {
@@ -202,19 +235,14 @@ public final class ColumnarParquetWriter {
         }
         writer.close();
       } catch (IOException | RuntimeException | Error e) {
-        writer.abort();
-        try {
-          file.getFileSystem(conf).delete(file, false);
-        } catch (IOException | RuntimeException ignored) {
-          // The task's own failure is the one to report.
-        }
+        writer.abort(); // the task abort deletes the file
         throw e;
       }
       // What Spark's writer reports, so that the Spark UI shows the stage's output size and records.
       OutputMetrics metrics = task.taskMetrics().outputMetrics();
-      metrics.setBytesWritten(metrics.bytesWritten() + file.getFileSystem(conf).getFileStatus(file).getLen());
+      metrics.setBytesWritten(metrics.bytesWritten() + writer.bytes());
       metrics.setRecordsWritten(metrics.recordsWritten() + writer.rows());
-      return List.of(new WrittenPart(task.partitionId(), file.toString(), writer.rows())).iterator();
+      return writer.rows();
     }
   }
 }

@@ -17,8 +17,6 @@ import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetOutputFormat;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
-import org.apache.parquet.io.OutputFile;
-import org.apache.parquet.io.PositionOutputStream;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.Type;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -44,7 +42,6 @@ final class PartWriter implements AutoCloseable {
   /** The smallest page a float column is given, whatever the budget. */
   static final int MIN_FLOAT_PAGE = 16 << 10;
 
-  private final StreamKeepingFile output;
   private final ParquetFileWriter file;
   private final MessageType schema;
   private final MessageType keptSchema;
@@ -111,11 +108,11 @@ final class PartWriter implements AutoCloseable {
     this.keptSchema = keptFields.isEmpty() ? null : new MessageType(schema.getName(), keptFields);
     this.codecs = new CodecFactory(conf, pageBytes);
     this.compressor = codecs.getCompressor(codec);
-    this.output = new StreamKeepingFile(HadoopOutputFile.fromPath(path, conf));
     ParquetFileWriter opened = null;
     try {
-      opened = new ParquetFileWriter(output, schema, ParquetFileWriter.Mode.CREATE, rowGroupBytes,
-          conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT), null, properties);
+      opened = new ParquetFileWriter(HadoopOutputFile.fromPath(path, conf), schema, ParquetFileWriter.Mode.CREATE,
+          rowGroupBytes, conf.getInt(ParquetOutputFormat.MAX_PADDING_BYTES, ParquetWriter.MAX_PADDING_SIZE_DEFAULT),
+          null, properties);
       opened.start();
     } catch (IOException | RuntimeException e) {
       giveUp(opened);
@@ -157,6 +154,11 @@ final class PartWriter implements AutoCloseable {
   /** Rows written so far. */
   long rows() {
     return rows;
+  }
+
+  /** Bytes written to the file so far: once closed, its length. */
+  long bytes() throws IOException {
+    return file.getPos();
   }
 
   private long bufferedBytes() {
@@ -214,8 +216,8 @@ final class PartWriter implements AutoCloseable {
   }
 
   /**
-   * Gives up on the file (its caller deletes it). Never throws: it runs while another failure is reported. Safe to
-   * call more than once.
+   * Gives up on the file, which the task's abort deletes. Never throws: it runs while another failure is reported.
+   * Safe to call more than once.
    */
   void abort() {
     giveUp(file);
@@ -224,65 +226,13 @@ final class PartWriter implements AutoCloseable {
   private void giveUp(ParquetFileWriter writer) {
     try {
       if (writer != null) {
-        writer.abort();
-        writer.close(); // after abort(): writes nothing, frees its buffers, but leaves the stream open
+        // Not Parquet's abort(), after which close() leaves the stream (and on HDFS its lease) open: the partial
+        // file is closed as it is, where only the task attempt sees it.
+        writer.close();
       }
     } catch (IOException | RuntimeException ignored) {
       // The original failure matters more.
     }
-    output.closeStream();
     codecs.release();
-  }
-
-  /**
-   * A file that keeps the stream it opens: Parquet's writer, once aborted, never closes its stream, which would hold
-   * the file (and on HDFS its lease) open until the stream is collected.
-   */
-  private static final class StreamKeepingFile implements OutputFile {
-    private final OutputFile file;
-    private PositionOutputStream stream;
-
-    StreamKeepingFile(OutputFile file) {
-      this.file = file;
-    }
-
-    @Override
-    public PositionOutputStream create(long blockSizeHint) throws IOException {
-      stream = file.create(blockSizeHint);
-      return stream;
-    }
-
-    @Override
-    public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
-      stream = file.createOrOverwrite(blockSizeHint);
-      return stream;
-    }
-
-    @Override
-    public boolean supportsBlockSize() {
-      return file.supportsBlockSize();
-    }
-
-    @Override
-    public long defaultBlockSize() {
-      return file.defaultBlockSize();
-    }
-
-    @Override
-    public String getPath() {
-      return file.getPath();
-    }
-
-    /** Closes the stream if one is open. Never throws. */
-    void closeStream() {
-      if (stream != null) {
-        try {
-          stream.close();
-        } catch (IOException | RuntimeException ignored) {
-          // Closing is all that is left to do with a file given up.
-        }
-        stream = null;
-      }
-    }
   }
 }

@@ -2,11 +2,14 @@ package dev.sparklinear.spark.parquet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.sparklinear.spark.ParquetOutput;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import dev.sparklinear.testing.LocalSpark;
 import dev.sparklinear.testing.ParquetFooters;
+import dev.sparklinear.testing.RecordingCommitProtocol;
+import dev.sparklinear.testing.RecordingCommitProtocol.CommittedJob;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +18,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.column.statistics.Statistics;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -383,6 +389,36 @@ class ColumnarParquetWriterTest extends LocalSpark {
   }
 
   @Test
+  void commitsEveryTaskThroughTheSessionsCommitProtocol() {
+    Dataset<Row> frame = frame(rows(200, false), 4).filter("id % 4 != 1");
+    // Empty, but not as far as the optimizer can tell: three tasks run and find no rows.
+    Dataset<Row> empty = spark.range(0, 30, 1, 3).toDF().where("id * rand() < -1");
+    int partitions = frame.rdd().getNumPartitions();
+    int emptyPartitions = empty.rdd().getNumPartitions();
+    RecordingCommitProtocol.clear();
+    spark.conf().set("spark.sql.sources.commitProtocolClass", RecordingCommitProtocol.class.getName());
+    try {
+      ColumnarParquetWriter.write(frame, tmp.resolve("recorded").toString(), ParquetLists.TWO_LEVEL, Map.of());
+      ColumnarParquetWriter.write(empty, tmp.resolve("recorded-empty").toString(), ParquetLists.TWO_LEVEL, Map.of());
+    } finally {
+      spark.conf().unset("spark.sql.sources.commitProtocolClass");
+    }
+
+    // Every partition's task committed, empty or not; with no rows at all, one more task wrote the schema alone.
+    assertThat(RecordingCommitProtocol.jobs()).extracting(CommittedJob::messages, CommittedJob::committedPartitions)
+        .containsExactly(tuple(partitions, partitionIds(partitions)),
+            tuple(emptyPartitions + 1, partitionIds(emptyPartitions)));
+    assertThat(RecordingCommitProtocol.jobs()).extracting(CommittedJob::path)
+        .satisfiesExactly(p -> assertThat(p).endsWith("/recorded"), p -> assertThat(p).endsWith("/recorded-empty"));
+    assertThat(spark.read().parquet(tmp.resolve("recorded").toString()).count()).isEqualTo(150);
+    assertThat(ParquetFooters.partFiles(tmp.resolve("recorded-empty"))).hasSize(1);
+  }
+
+  private static Set<Integer> partitionIds(int partitions) {
+    return IntStream.range(0, partitions).boxed().collect(Collectors.toSet());
+  }
+
+  @Test
   void failedWriteLeavesNoOutput() {
     spark.udf().register("failAt", (UDF1<Long, Long>) id -> {
       if (id == 120) {
@@ -453,6 +489,9 @@ class ColumnarParquetWriterTest extends LocalSpark {
     assertThatThrownBy(() -> ColumnarParquetWriter.write(frame, tmp.resolve("bad").toString(),
         ParquetLists.TWO_LEVEL, Map.of("compression", "zip")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("Unknown Parquet compression codec zip; use one of none, uncompressed, snappy");
+        // Spark's own words for the mistake, as its Parquet writer gives them.
+        .hasMessage("[CODEC_NOT_AVAILABLE.WITH_AVAILABLE_CODECS_SUGGESTION] The codec zip is not available."
+            + " Available codecs are brotli, uncompressed, lzo, snappy, lz4_raw, none, zstd, lz4, gzip."
+            + " SQLSTATE: 56038");
   }
 }
