@@ -2,8 +2,8 @@
 
 Files written beside this script:
 - modules.json: one case per module type (constructor arguments, torch's repr, state dict, inputs, outputs of the
-  module in float32 and of the same module in float64, which the tests treat as the exact value), and points of
-  erf/erfc computed in float64.
+  module in float32 and of the same module in float64, which the tests treat as the exact value; for GELU a float64
+  formula without cancellation, see gelu_float64), and points of erf/erfc computed in float64.
 - trees.json: three Sequential trees (repr, inputs, float32 and float64 outputs), the order in which torch calls the
   hooks registered on every node of the third tree, and the message torch gives for a damaged state dict.
 - tree_<n>.safetensors: each tree's state_dict(), written as safetensors.torch.save_file writes it (F32 tensors,
@@ -20,6 +20,7 @@ NaN and infinities are written as NaN, Infinity and -Infinity.
 
 import copy
 import json
+import math
 import os
 import struct
 from collections import OrderedDict
@@ -102,9 +103,23 @@ def run(module, inputs):
     return out32, out64
 
 
-def module_case(name, type_name, args, module, inputs):
+def gelu_float64(approximate):
+    """GELU in float64 without the cancellation of 1 + erf (or 1 + tanh) in the negative tail, where torch's own
+    float64 GELU loses every digit: 0.5 x erfc(-x / sqrt 2), and x sigmoid(2u) for the tanh form (the same functions,
+    since 1 + tanh(u) = 2 sigmoid(2u))."""
+    def f(x):
+        if approximate == "tanh":
+            u = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
+            return x * torch.sigmoid(2.0 * u)
+        return 0.5 * x * torch.erfc(-x / math.sqrt(2.0))
+    return f
+
+
+def module_case(name, type_name, args, module, inputs, float64=None):
     randomize(module)
     out32, out64 = run(module, inputs)
+    if float64 is not None:
+        out64 = float64(inputs.double())
     return {
         "name": name,
         "type": type_name,
@@ -123,8 +138,9 @@ def module_cases():
     b = batch_norm_inputs(8)
     return [
         module_case("relu", "ReLU", {}, nn.ReLU(), e),
-        module_case("gelu", "GELU", {}, nn.GELU(), e),
-        module_case("gelu_tanh", "GELU", {"approximate": "tanh"}, nn.GELU(approximate="tanh"), e),
+        module_case("gelu", "GELU", {}, nn.GELU(), e, gelu_float64("none")),
+        module_case("gelu_tanh", "GELU", {"approximate": "tanh"}, nn.GELU(approximate="tanh"), e,
+                    gelu_float64("tanh")),
         module_case("silu", "SiLU", {}, nn.SiLU(), e),
         module_case("sigmoid", "Sigmoid", {}, nn.Sigmoid(), e),
         module_case("tanh", "Tanh", {}, nn.Tanh(), e),
