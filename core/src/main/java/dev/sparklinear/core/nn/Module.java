@@ -488,6 +488,10 @@ public abstract class Module implements Serializable {
     for (Slot slot : slots()) {
       Tensor value = stateDict.get(slot.key);
       Tensor current = slot.current();
+      if (value != null && current.dim() == 0 && value.dim() == 1 && value.numel() > 0) {
+        // PyTorch's compatibility rule for checkpoints of PyTorch 0.3, which saved scalars as 1-D: the first value.
+        value = value.dtype() == Dtype.INT64 ? Tensor.ofLong(value.getLong(0)) : Tensor.wrap(new float[] {value.get(0)});
+      }
       if (value == null) {
         missing.add(slot.key);
       } else if (!current.sameShape(value)) {
