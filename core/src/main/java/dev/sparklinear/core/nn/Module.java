@@ -31,14 +31,20 @@ import org.apache.arrow.memory.BufferAllocator;
  * global forward pre-hooks, the module's forward pre-hooks (a non-null result replaces the input), {@code forward},
  * the global forward hooks and the module's forward hooks (a non-null result replaces the output). With no hook
  * registered anywhere it goes straight to {@code forward}. Subclasses implement {@code forward} and, for their
- * {@code toString()}, {@link #extraRepr()}; nothing else of the pipeline.
+ * {@code toString()}, {@link #extraRepr()}; nothing else of the pipeline. A module that runs children (such as
+ * {@link Sequential}) runs each through its {@code call}, so every node's hooks fire, in PyTorch's order.
  *
- * <p>A module holds named {@link Parameter}s and child modules; {@link #stateDict()} and {@link #loadStateDict} see them
- * under dotted names ({@code fc.weight}). Modules are {@link Serializable} so that a Spark job can broadcast them;
- * the module's own hooks travel with it and must then be serializable too (see {@code writeObject}).
+ * <p>A module holds named {@link Parameter}s, buffers (state that is not a parameter, such as running statistics;
+ * integer buffers are int64 tensors) and child modules, so modules form trees. {@link #namedModules()},
+ * {@link #namedParameters()}, {@link #namedBuffers()}, {@link #apply}, {@link #train(boolean)} and {@link #eval()}
+ * walk the tree as PyTorch's do; {@link #stateDict()} and {@link #loadStateDict} see parameters and persistent buffers
+ * under dotted names ({@code 0.weight}, {@code 1.running_mean}). Modules are {@link Serializable} so that a Spark job
+ * can broadcast them; the module's own hooks travel with it and must then be serializable too (see
+ * {@code writeObject}).
  *
  * <p>Modules may be called from several threads at once (Spark runs one task per core against one shared instance):
  * {@code forward} must not keep per-call state in fields, and registering or removing a hook is safe during calls.
+ * Changing the tree itself (registering children, loading a state dict) is not meant to happen during calls.
  *
  * <p>Block ownership: the caller owns the input and closes the returned block. Blocks that hooks return become the
  * pipeline's, and the pipeline closes those it replaces.
