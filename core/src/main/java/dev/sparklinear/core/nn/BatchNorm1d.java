@@ -2,7 +2,6 @@ package dev.sparklinear.core.nn;
 
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -23,11 +22,10 @@ import java.util.Optional;
  * normalizes with each batch's statistics even in evaluation mode. In a Spark job a batch is a block, whose bounds
  * depend on the partitioning, so batch statistics would make results depend on it.
  */
-public class BatchNorm1d extends RowwiseModule {
+public class BatchNorm1d extends Normalization {
   private static final long serialVersionUID = 1L;
 
   private final int numFeatures;
-  private final double eps;
   /** Null for PyTorch's {@code momentum=None} (a cumulative average). */
   private final Double momentum;
   private final boolean affine;
@@ -47,43 +45,26 @@ public class BatchNorm1d extends RowwiseModule {
    * @param trackRunningStats whether the layer has running statistics (needed for evaluation mode here)
    */
   public BatchNorm1d(int numFeatures, double eps, Double momentum, boolean affine, boolean trackRunningStats) {
+    super(eps);
     if (numFeatures <= 0) {
       throw new IllegalArgumentException("Invalid num_features: " + numFeatures + " (must be > 0)");
     }
     this.numFeatures = numFeatures;
-    this.eps = eps;
     this.momentum = momentum;
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
-    float[] ones = new float[numFeatures];
-    Arrays.fill(ones, 1f);
     if (affine) {
-      registerParameter("weight", new Parameter(Tensor.wrap(ones.clone(), numFeatures)));
-      registerParameter("bias", new Parameter(Tensor.wrap(new float[numFeatures], numFeatures)));
+      registerAffine(numFeatures, true);
     }
     if (trackRunningStats) {
       registerBuffer("running_mean", Tensor.wrap(new float[numFeatures], numFeatures), true);
-      registerBuffer("running_var", Tensor.wrap(ones, numFeatures), true);
+      registerBuffer("running_var", Tensor.wrap(ones(numFeatures), numFeatures), true);
       registerBuffer("num_batches_tracked", Tensor.ofLong(0), true);
     }
   }
 
   public final int numFeatures() {
     return numFeatures;
-  }
-
-  public final double eps() {
-    return eps;
-  }
-
-  /** The weight, {@code [num_features]}; empty without {@code affine}. */
-  public final Optional<Parameter> weight() {
-    return Optional.ofNullable(parameter("weight"));
-  }
-
-  /** The bias, {@code [num_features]}; empty without {@code affine}. */
-  public final Optional<Parameter> bias() {
-    return Optional.ofNullable(parameter("bias"));
   }
 
   /** {@code running_mean}, {@code [num_features]}; empty without {@code track_running_stats}. */
@@ -129,7 +110,7 @@ public class BatchNorm1d extends RowwiseModule {
     Tensor bias = parameter("bias");
     double[] inverseStd = new double[cols];
     for (int c = 0; c < cols; c++) {
-      inverseStd[c] = 1 / Math.sqrt(var.get(c) + eps);
+      inverseStd[c] = 1 / Math.sqrt(var.get(c) + eps());
     }
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
@@ -142,7 +123,7 @@ public class BatchNorm1d extends RowwiseModule {
 
   @Override
   protected String extraRepr() {
-    return numFeatures + ", eps=" + TorchRepr.number(eps) + ", momentum="
+    return numFeatures + ", eps=" + TorchRepr.number(eps()) + ", momentum="
         + (momentum == null ? "None" : TorchRepr.number(momentum)) + ", affine=" + TorchRepr.bool(affine)
         + ", track_running_stats=" + TorchRepr.bool(trackRunningStats);
   }

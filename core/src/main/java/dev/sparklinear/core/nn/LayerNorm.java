@@ -2,8 +2,6 @@ package dev.sparklinear.core.nn;
 
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
-import java.util.Arrays;
-import java.util.Optional;
 
 /**
  * Normalizes each row over its features, as PyTorch's {@code nn.LayerNorm(normalized_shape)} with a single
@@ -19,11 +17,10 @@ import java.util.Optional;
  * mean is large next to the spread (a row of {@code 1e4 + noise}); the output is computed in double and rounded once.
  * A constant row has variance 0 and gives the bias.
  */
-public class LayerNorm extends RowwiseModule {
+public class LayerNorm extends Normalization {
   private static final long serialVersionUID = 1L;
 
   private final int normalizedShape;
-  private final double eps;
   private final boolean elementwiseAffine;
 
   /** {@code eps = 1e-5}, with weight and bias, as PyTorch's defaults. */
@@ -42,38 +39,19 @@ public class LayerNorm extends RowwiseModule {
    * @param bias whether an affine layer has a bias
    */
   public LayerNorm(int normalizedShape, double eps, boolean elementwiseAffine, boolean bias) {
+    super(eps);
     if (normalizedShape <= 0) {
       throw new IllegalArgumentException("Invalid normalized_shape: " + normalizedShape + " (must be > 0)");
     }
     this.normalizedShape = normalizedShape;
-    this.eps = eps;
     this.elementwiseAffine = elementwiseAffine;
     if (elementwiseAffine) {
-      float[] ones = new float[normalizedShape];
-      Arrays.fill(ones, 1f);
-      registerParameter("weight", new Parameter(Tensor.wrap(ones, normalizedShape)));
-      if (bias) {
-        registerParameter("bias", new Parameter(Tensor.wrap(new float[normalizedShape], normalizedShape)));
-      }
+      registerAffine(normalizedShape, bias);
     }
   }
 
   public final int normalizedShape() {
     return normalizedShape;
-  }
-
-  public final double eps() {
-    return eps;
-  }
-
-  /** The weight, {@code [normalized_shape]}; empty without {@code elementwise_affine}. */
-  public final Optional<Parameter> weight() {
-    return Optional.ofNullable(parameter("weight"));
-  }
-
-  /** The bias, {@code [normalized_shape]}; empty without {@code elementwise_affine} or with {@code bias = false}. */
-  public final Optional<Parameter> bias() {
-    return Optional.ofNullable(parameter("bias"));
   }
 
   /** @throws IllegalArgumentException worded as PyTorch's, when the input's width is not {@code normalized_shape} */
@@ -99,7 +77,7 @@ public class LayerNorm extends RowwiseModule {
         mean += delta / (k + 1);
         squares += delta * (x - mean);
       }
-      double inverseStd = 1 / Math.sqrt(squares / cols + eps);
+      double inverseStd = 1 / Math.sqrt(squares / cols + eps());
       for (int k = 0; k < cols; k++) {
         double y = (values[start + k] - mean) * inverseStd;
         if (weight != null) {
@@ -112,7 +90,7 @@ public class LayerNorm extends RowwiseModule {
 
   @Override
   protected String extraRepr() {
-    return "(" + normalizedShape + ",), eps=" + TorchRepr.number(eps) + ", elementwise_affine="
+    return "(" + normalizedShape + ",), eps=" + TorchRepr.number(eps()) + ", elementwise_affine="
         + TorchRepr.bool(elementwiseAffine);
   }
 }
