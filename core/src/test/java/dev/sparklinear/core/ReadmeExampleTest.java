@@ -63,7 +63,7 @@ class ReadmeExampleTest {
     assertThat(seconds).hasSize(1);
     // The hook ran once, on the block call only: the vector call before it was registered printed nothing.
     assertThat(printed.toString(StandardCharsets.UTF_8))
-        .isEqualTo("Linear(in_features=4, out_features=3, bias=false) ran on 2 rows" + System.lineSeparator());
+        .isEqualTo("Linear(in_features=4, out_features=3, bias=False) ran on 2 rows" + System.lineSeparator());
   }
 
   @Test

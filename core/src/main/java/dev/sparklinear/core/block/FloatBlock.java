@@ -3,6 +3,7 @@ package dev.sparklinear.core.block;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.function.Consumer;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -27,6 +28,21 @@ import org.apache.arrow.memory.BufferAllocator;
 public final class FloatBlock implements AutoCloseable {
   /** Bytes per float32 value. */
   public static final int BYTES = Float.BYTES;
+
+  /** {@link #mapRows} copies about this many floats to the heap at a time (at least one row). */
+  private static final int CHUNK_VALUES = 16 * 1024;
+
+  /** Rewrites rows of a block held in a heap array; see {@link #mapRows}. */
+  @FunctionalInterface
+  public interface RowChunkFunction {
+    /**
+     * Rewrites {@code rows} rows of {@code cols} values, row-major at the start of {@code values}; they are rows
+     * {@code firstRow ..} of the block.
+     *
+     * @return whether any value was changed (false spares the copy back when the target is the block itself)
+     */
+    boolean apply(float[] values, int rows, int cols, int firstRow);
+  }
 
   private final ArrowBuf buffer;
   /** Kept, not read from the buffer: Arrow's shared empty buffer belongs to no allocator of the caller's. */
@@ -65,6 +81,22 @@ public final class FloatBlock implements AutoCloseable {
    */
   public static FloatBlock allocateUninitialized(BufferAllocator allocator, int rows, int cols) {
     return new FloatBlock(allocator.buffer(checkedBytes(rows, cols)), allocator, rows, cols);
+  }
+
+  /**
+   * Allocates an uninitialised block and has {@code writer} write every value of it: the block is returned to the
+   * caller, who closes it, or closed here when {@code writer} throws, so a failed computation leaks nothing.
+   */
+  public static FloatBlock allocateAndWrite(
+      BufferAllocator allocator, int rows, int cols, Consumer<FloatBlock> writer) {
+    FloatBlock block = allocateUninitialized(allocator, rows, cols);
+    try {
+      writer.accept(block);
+      return block;
+    } catch (RuntimeException | Error e) {
+      block.close();
+      throw e;
+    }
   }
 
   /**
@@ -200,6 +232,32 @@ public final class FloatBlock implements AutoCloseable {
       whole.put(firstRow * cols, src, srcOffset, count * cols);
     } else {
       floats(firstRow, count).put(src, srcOffset, count * cols);
+    }
+  }
+
+  /**
+   * Runs {@code function} over this block a chunk of rows at a time, through one heap array taken per call, and
+   * writes each chunk into the same rows of {@code target}: another block of the same size (a module's output), or
+   * this block itself (a hook rewriting in place; then an unchanged chunk is not copied back).
+   *
+   * @throws IllegalArgumentException when {@code target} is not {@code rows x cols}
+   */
+  public void mapRows(FloatBlock target, RowChunkFunction function) {
+    if (target.rows != rows || target.cols != cols) {
+      throw new IllegalArgumentException("Cannot map a " + rows + "x" + cols + " block into a " + target.rows + "x"
+          + target.cols + " block");
+    }
+    if (rows == 0 || cols == 0) {
+      return;
+    }
+    int chunkRows = Math.max(1, Math.min(rows, CHUNK_VALUES / cols));
+    float[] values = new float[chunkRows * cols];
+    for (int first = 0; first < rows; first += chunkRows) {
+      int count = Math.min(chunkRows, rows - first);
+      readRows(first, count, values, 0);
+      if (function.apply(values, count, cols, first) || target != this) {
+        target.writeRows(first, count, values, 0);
+      }
     }
   }
 

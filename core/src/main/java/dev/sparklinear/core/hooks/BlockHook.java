@@ -23,9 +23,6 @@ import java.io.Serializable;
 public abstract class BlockHook implements ForwardPreHook, ForwardHook, Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** About this many floats are copied to the heap at a time (at least one row). */
-  private static final int CHUNK_VALUES = 16 * 1024;
-
   /** Which of the module's blocks a hook is rewriting. */
   public enum Target {
     /** The module's inputs: the hook runs as a forward pre-hook. */
@@ -57,21 +54,8 @@ public abstract class BlockHook implements ForwardPreHook, ForwardHook, Serializ
    * @throws IllegalArgumentException when the block's width does not fit the hook (a vector of another length)
    */
   public FloatBlock transform(FloatBlock block, Target target, CallContext context) {
-    int rows = block.rows();
-    int cols = block.cols();
-    checkWidth(cols, target);
-    if (rows == 0 || cols == 0) {
-      return block;
-    }
-    int chunkRows = Math.max(1, Math.min(rows, CHUNK_VALUES / cols));
-    float[] values = new float[chunkRows * cols];
-    for (int first = 0; first < rows; first += chunkRows) {
-      int count = Math.min(chunkRows, rows - first);
-      block.readRows(first, count, values, 0);
-      if (transformRows(values, count, cols, first, target, context)) {
-        block.writeRows(first, count, values, 0);
-      }
-    }
+    checkWidth(block.cols(), target);
+    block.mapRows(block, (values, rows, cols, firstRow) -> transformRows(values, rows, cols, firstRow, target, context));
     return block;
   }
 

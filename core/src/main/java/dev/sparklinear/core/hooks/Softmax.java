@@ -12,22 +12,7 @@ public final class Softmax extends BlockHook {
 
   @Override
   protected boolean transformRows(float[] values, int rows, int cols, int firstRow, Target target, CallContext ctx) {
-    for (int r = 0; r < rows; r++) {
-      int start = r * cols;
-      int end = start + cols;
-      double max = Double.NEGATIVE_INFINITY;
-      for (int i = start; i < end; i++) {
-        // Not Math.max: a NaN must not be skipped, and it propagates through the subtraction below.
-        max = values[i] > max || Float.isNaN(values[i]) ? values[i] : max;
-      }
-      double sum = 0;
-      for (int i = start; i < end; i++) {
-        sum += Math.exp(values[i] - max);
-      }
-      for (int i = start; i < end; i++) {
-        values[i] = (float) (Math.exp(values[i] - max) / sum);
-      }
-    }
+    dev.sparklinear.core.nn.Softmax.softmaxRows(values, rows, cols);
     return true;
   }
 

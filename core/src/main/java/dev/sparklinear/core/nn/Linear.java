@@ -146,14 +146,8 @@ public class Linear extends Module {
     if (input.cols() != inFeatures) {
       throw new IllegalArgumentException(shapeMismatch(input.rows(), input.cols(), inFeatures, outFeatures));
     }
-    FloatBlock output = FloatBlock.allocateUninitialized(context.allocator(), input.rows(), outFeatures);
-    try {
-      kernel().apply(input, output);
-      return output;
-    } catch (RuntimeException | Error e) {
-      output.close();
-      throw e;
-    }
+    LinearKernel k = kernel();
+    return FloatBlock.allocateAndWrite(context.allocator(), input.rows(), outFeatures, output -> k.apply(input, output));
   }
 
   /**
@@ -176,6 +170,6 @@ public class Linear extends Module {
 
   @Override
   protected String extraRepr() {
-    return "in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + hasBias();
+    return "in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + TorchRepr.bool(hasBias());
   }
 }

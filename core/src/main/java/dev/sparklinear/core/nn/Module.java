@@ -2,6 +2,7 @@ package dev.sparklinear.core.nn;
 
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.block.ProgramAllocator;
+import dev.sparklinear.core.tensor.Dtype;
 import dev.sparklinear.core.tensor.Tensor;
 import java.io.IOException;
 import java.io.NotSerializableException;
@@ -11,11 +12,15 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -26,14 +31,20 @@ import org.apache.arrow.memory.BufferAllocator;
  * global forward pre-hooks, the module's forward pre-hooks (a non-null result replaces the input), {@code forward},
  * the global forward hooks and the module's forward hooks (a non-null result replaces the output). With no hook
  * registered anywhere it goes straight to {@code forward}. Subclasses implement {@code forward} and, for their
- * {@code toString()}, {@link #extraRepr()}; nothing else of the pipeline.
+ * {@code toString()}, {@link #extraRepr()}; nothing else of the pipeline. A module that runs children (such as
+ * {@link Sequential}) runs each through its {@code call}, so every node's hooks fire, in PyTorch's order.
  *
- * <p>A module holds named {@link Parameter}s and child modules; {@link #stateDict()} and {@link #loadStateDict} see them
- * under dotted names ({@code fc.weight}). Modules are {@link Serializable} so that a Spark job can broadcast them;
- * the module's own hooks travel with it and must then be serializable too (see {@code writeObject}).
+ * <p>A module holds named {@link Parameter}s, buffers (state that is not a parameter, such as running statistics;
+ * integer buffers are int64 tensors) and child modules, so modules form trees. {@link #namedModules()},
+ * {@link #namedParameters()}, {@link #namedBuffers()}, {@link #apply}, {@link #train(boolean)} and {@link #eval()}
+ * walk the tree as PyTorch's do; {@link #stateDict()} and {@link #loadStateDict} see parameters and persistent buffers
+ * under dotted names ({@code 0.weight}, {@code 1.running_mean}). Modules are {@link Serializable} so that a Spark job
+ * can broadcast them; the module's own hooks travel with it and must then be serializable too (see
+ * {@code writeObject}).
  *
  * <p>Modules may be called from several threads at once (Spark runs one task per core against one shared instance):
  * {@code forward} must not keep per-call state in fields, and registering or removing a hook is safe during calls.
+ * Changing the tree itself (registering children, loading a state dict) is not meant to happen during calls.
  *
  * <p>Block ownership: the caller owns the input and closes the returned block. Blocks that hooks return become the
  * pipeline's, and the pipeline closes those it replaces.
@@ -46,6 +57,10 @@ public abstract class Module implements Serializable {
 
   /** Registered parameters in registration order. */
   private final LinkedHashMap<String, Parameter> parameters = new LinkedHashMap<>();
+  /** Registered buffers in registration order. */
+  private final LinkedHashMap<String, Tensor> buffers = new LinkedHashMap<>();
+  /** The buffers registered with {@code persistent = false}: not in the state dict. */
+  private final LinkedHashSet<String> nonPersistentBuffers = new LinkedHashSet<>();
   /** Registered children in registration order. */
   private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
   private boolean training = true;
@@ -215,7 +230,7 @@ public abstract class Module implements Serializable {
     return set;
   }
 
-  // ------------------------------------------------------------------------------------- parameters and children
+  // ------------------------------------------------------------------------------ parameters, buffers and children
 
   /**
    * Registers a parameter under {@code name} (no dots), as PyTorch's {@code register_parameter}. A layer without some
@@ -224,10 +239,30 @@ public abstract class Module implements Serializable {
   protected final void registerParameter(String name, Parameter parameter) {
     checkName(name, "parameter");
     Objects.requireNonNull(parameter, "parameter");
-    if (children.containsKey(name)) {
-      throw new IllegalArgumentException("attribute '" + name + "' already exists as a child module");
-    }
+    checkFree(name, children, "a child module");
+    checkFree(name, buffers, "a buffer");
     parameters.put(name, parameter);
+    onParametersChanged();
+  }
+
+  /**
+   * Registers a buffer under {@code name} (no dots), as PyTorch's {@code register_buffer}: state that is not a
+   * parameter, such as BatchNorm's running statistics. A persistent buffer is part of {@link #stateDict()} and is
+   * loaded by {@link #loadStateDict}; a non-persistent one is only listed by {@link #namedBuffers()}. An integer
+   * buffer is an {@link Dtype#INT64} tensor and stays one: loading converts values to the buffer's dtype, as
+   * PyTorch's {@code copy_} does.
+   */
+  protected final void registerBuffer(String name, Tensor tensor, boolean persistent) {
+    checkName(name, "buffer");
+    Objects.requireNonNull(tensor, "tensor");
+    checkFree(name, children, "a child module");
+    checkFree(name, parameters, "a parameter");
+    buffers.put(name, plain(tensor, tensor.dtype()));
+    if (persistent) {
+      nonPersistentBuffers.remove(name);
+    } else {
+      nonPersistentBuffers.add(name);
+    }
     onParametersChanged();
   }
 
@@ -237,26 +272,48 @@ public abstract class Module implements Serializable {
    */
   protected final void replaceParameter(String name, Parameter value) {
     Objects.requireNonNull(value, "value");
-    Parameter current = parameters.get(name);
+    checkReplacement("parameter", name, parameters.get(name), value);
+    parameters.put(name, value);
+    onParametersChanged();
+  }
+
+  /**
+   * Replaces the buffer {@code name} with {@code value}, which must have the same shape; the values are converted
+   * to the buffer's dtype, as {@code module.running_mean.copy_(value)} does.
+   */
+  protected final void replaceBuffer(String name, Tensor value) {
+    Objects.requireNonNull(value, "value");
+    Tensor current = buffers.get(name);
+    checkReplacement("buffer", name, current, value);
+    buffers.put(name, plain(value, current.dtype()));
+    onParametersChanged();
+  }
+
+  private void checkReplacement(String kind, String name, Tensor current, Tensor value) {
     if (current == null) {
-      throw new IllegalArgumentException(getName() + " has no parameter '" + name + "'");
+      throw new IllegalArgumentException(getName() + " has no " + kind + " '" + name + "'");
     }
     if (!current.sameShape(value)) {
       throw new IllegalArgumentException(
-          "Cannot assign a parameter of shape " + value.shapeString() + " to '" + name + "' of " + this
+          "Cannot assign a " + kind + " of shape " + value.shapeString() + " to '" + name + "' of " + this
               + ": expected shape " + current.shapeString());
     }
-    parameters.put(name, value);
-    onParametersChanged();
+  }
+
+  /** A plain tensor (not a Parameter) of {@code dtype} holding {@code value}'s values, for a buffer. */
+  private static Tensor plain(Tensor value, Dtype dtype) {
+    if (dtype == Dtype.INT64) {
+      return Tensor.wrapLongs(value.toLongArray(), value.shape());
+    }
+    return value.getClass() == Tensor.class && value.dtype() == dtype ? value : Tensor.wrap(value.toArray(), value.shape());
   }
 
   /** Registers a child module under {@code name} (no dots), as PyTorch's {@code add_module}. */
   protected final void registerModule(String name, Module child) {
     checkName(name, "module");
     Objects.requireNonNull(child, "child");
-    if (parameters.containsKey(name)) {
-      throw new IllegalArgumentException("attribute '" + name + "' already exists as a parameter");
-    }
+    checkFree(name, parameters, "a parameter");
+    checkFree(name, buffers, "a buffer");
     children.put(name, child);
   }
 
@@ -266,9 +323,15 @@ public abstract class Module implements Serializable {
     }
   }
 
+  private static void checkFree(String name, Map<String, ?> members, String what) {
+    if (members.containsKey(name)) {
+      throw new IllegalArgumentException("attribute '" + name + "' already exists as " + what);
+    }
+  }
+
   /**
-   * Called after this module's parameters changed (registered, replaced or loaded), so that a subclass can drop
-   * anything it derived from them, such as a packed kernel.
+   * Called after this module's parameters or buffers changed (registered, replaced or loaded), so that a subclass can
+   * drop anything it derived from them, such as a packed kernel.
    */
   protected void onParametersChanged() {}
 
@@ -277,11 +340,38 @@ public abstract class Module implements Serializable {
     return parameters.get(name);
   }
 
-  /** Every parameter of this module and its descendants under its dotted name, in registration order. */
+  /** This module's own buffer {@code name}, or null. */
+  public final Tensor buffer(String name) {
+    return buffers.get(name);
+  }
+
+  /**
+   * Every parameter of this module and its descendants under its dotted name, as PyTorch's
+   * {@code named_parameters()}: modules in {@link #namedModules()} order, each one's own parameters in registration
+   * order; a parameter shared by several modules is listed once, under its first name.
+   */
   public final Map<String, Parameter> namedParameters() {
-    Map<String, Parameter> out = new LinkedHashMap<>();
-    for (Slot slot : slots()) {
-      out.put(slot.key, slot.owner.parameters.get(slot.localName));
+    return namedMembers(m -> m.parameters);
+  }
+
+  /**
+   * Every buffer of this module and its descendants under its dotted name, persistent or not, as PyTorch's
+   * {@code named_buffers()}, in the same order as {@link #namedParameters()}.
+   */
+  public final Map<String, Tensor> namedBuffers() {
+    return namedMembers(m -> m.buffers);
+  }
+
+  private <T> Map<String, T> namedMembers(Function<Module, Map<String, T>> members) {
+    Map<String, T> out = new LinkedHashMap<>();
+    Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Map.Entry<String, Module> module : namedModules().entrySet()) {
+      String prefix = module.getKey().isEmpty() ? "" : module.getKey() + ".";
+      for (Map.Entry<String, T> member : members.apply(module.getValue()).entrySet()) {
+        if (seen.add(member.getValue())) {
+          out.put(prefix + member.getKey(), member.getValue());
+        }
+      }
     }
     return Collections.unmodifiableMap(out);
   }
@@ -291,9 +381,64 @@ public abstract class Module implements Serializable {
     return Collections.unmodifiableMap(new LinkedHashMap<>(children));
   }
 
-  /** One parameter of the tree: which module holds it, under which local and dotted name. */
-  private record Slot(Module owner, String localName, String key) {}
+  /** The direct children in registration order, as PyTorch's {@code children()}. */
+  public final List<Module> children() {
+    return List.copyOf(children.values());
+  }
 
+  /**
+   * This module and every descendant under its dotted name, depth first with each parent before its children, as
+   * PyTorch's {@code named_modules()}: this module is {@code ""}, its children {@code "0"} or {@code "fc"}, theirs
+   * {@code "1.0"}. A module that appears twice in the tree is listed once, under its first name.
+   */
+  public final Map<String, Module> namedModules() {
+    Map<String, Module> out = new LinkedHashMap<>();
+    collectModules("", out, Collections.newSetFromMap(new IdentityHashMap<>()));
+    return Collections.unmodifiableMap(out);
+  }
+
+  private void collectModules(String name, Map<String, Module> out, Set<Module> seen) {
+    if (!seen.add(this)) {
+      return;
+    }
+    out.put(name, this);
+    for (Map.Entry<String, Module> child : children.entrySet()) {
+      child.getValue().collectModules(name.isEmpty() ? child.getKey() : name + "." + child.getKey(), out, seen);
+    }
+  }
+
+  /** This module and every descendant, in {@link #namedModules()} order, as PyTorch's {@code modules()}. */
+  public final List<Module> modules() {
+    return List.copyOf(namedModules().values());
+  }
+
+  /**
+   * Calls {@code fn} on every child's tree (children first, recursively) and then on this module, as PyTorch's
+   * {@code apply(fn)}; typically used to initialise parameters.
+   *
+   * @return this module
+   */
+  public final Module apply(Consumer<Module> fn) {
+    Objects.requireNonNull(fn, "fn");
+    for (Module child : children.values()) {
+      child.apply(fn);
+    }
+    fn.accept(this);
+    return this;
+  }
+
+  /**
+   * One entry of the state dict: which module holds it, under which local and dotted name, and whether it is a
+   * (persistent) buffer rather than a parameter.
+   */
+  private record Slot(Module owner, String localName, String key, boolean isBuffer) {
+    Tensor current() {
+      return isBuffer ? owner.buffers.get(localName) : owner.parameters.get(localName);
+    }
+  }
+
+  /** The state dict's entries in PyTorch's order: each module's parameters, then its persistent buffers, then its
+   * children's entries. Unlike {@link #namedParameters()}, a shared module appears under each of its names. */
   private List<Slot> slots() {
     List<Slot> out = new ArrayList<>();
     collectSlots("", out);
@@ -302,7 +447,12 @@ public abstract class Module implements Serializable {
 
   private void collectSlots(String prefix, List<Slot> out) {
     for (String name : parameters.keySet()) {
-      out.add(new Slot(this, name, prefix + name));
+      out.add(new Slot(this, name, prefix + name, false));
+    }
+    for (String name : buffers.keySet()) {
+      if (!nonPersistentBuffers.contains(name)) {
+        out.add(new Slot(this, name, prefix + name, true));
+      }
     }
     for (Map.Entry<String, Module> child : children.entrySet()) {
       child.getValue().collectSlots(prefix + child.getKey() + ".", out);
@@ -311,42 +461,57 @@ public abstract class Module implements Serializable {
 
   // ------------------------------------------------------------------------------------------------- state dict
 
-  /** The parameters under dotted names, in order, as PyTorch's {@code state_dict()}. Tensors are immutable: no copy. */
+  /**
+   * The parameters and persistent buffers under dotted names, in PyTorch's order ({@code 0.weight}, {@code 0.bias},
+   * {@code 1.weight}, {@code 1.bias}, {@code 1.running_mean}, {@code 1.running_var}, {@code 1.num_batches_tracked}),
+   * as {@code state_dict()}. Integer buffers are {@link Dtype#INT64} tensors. Tensors are immutable: no copy.
+   */
   public final Map<String, Tensor> stateDict() {
-    return Collections.unmodifiableMap(new LinkedHashMap<String, Tensor>(namedParameters()));
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Slot slot : slots()) {
+      out.put(slot.key, slot.current());
+    }
+    return Collections.unmodifiableMap(out);
   }
 
   /**
-   * Copies parameters from {@code stateDict}, as PyTorch's {@code load_state_dict}.
+   * Copies parameters and persistent buffers from {@code stateDict}, as PyTorch's {@code load_state_dict}. Values
+   * are converted to the dtype of what they load into (an I64 value into a float parameter, a float value into an
+   * integer buffer), as PyTorch's {@code copy_} does.
    *
    * <p>Every problem is gathered into one {@link StateDictLoadException} worded like PyTorch's: missing keys and
-   * unexpected keys (when {@code strict}) and size mismatches (always). Unlike PyTorch, a failed load changes
-   * nothing: a module is never left half loaded.
+   * unexpected keys (when {@code strict}) and size mismatches (always), each list in PyTorch's order. Unlike PyTorch,
+   * a failed load changes nothing: a module is never left half loaded.
    *
    * @return the keys a non-strict load left out (both lists are empty after a strict load)
    */
   public final IncompatibleKeys loadStateDict(Map<String, ? extends Tensor> stateDict, boolean strict) {
     Objects.requireNonNull(stateDict, "stateDict");
-    List<Slot> slots = slots();
     List<String> missing = new ArrayList<>();
     List<String> mismatched = new ArrayList<>();
     List<String> errors = new ArrayList<>();
-    Map<Slot, Parameter> updates = new LinkedHashMap<>();
-    for (Slot slot : slots) {
+    Map<Slot, Tensor> updates = new LinkedHashMap<>();
+    for (Slot slot : slots()) {
       Tensor value = stateDict.get(slot.key);
-      Parameter current = slot.owner.parameters.get(slot.localName);
+      Tensor current = slot.current();
+      if (value != null && current.dim() == 0 && value.dim() == 1 && value.numel() > 0) {
+        // PyTorch's compatibility rule for checkpoints of PyTorch 0.3, which saved scalars as 1-D: the first value.
+        value = value.dtype() == Dtype.INT64 ? Tensor.ofLong(value.getLong(0)) : Tensor.wrap(new float[] {value.get(0)});
+      }
       if (value == null) {
         missing.add(slot.key);
       } else if (!current.sameShape(value)) {
         mismatched.add(slot.key);
         errors.add("size mismatch for " + slot.key + ": copying a param with shape " + value.shapeString()
             + " from checkpoint, the shape in current model is " + current.shapeString() + ".");
+      } else if (slot.isBuffer) {
+        updates.put(slot, plain(value, current.dtype()));
       } else {
-        updates.put(slot, Parameter.wrap(value.toArray(), value.shape(), current.requiresGrad()));
+        updates.put(slot, Parameter.wrap(value.toArray(), value.shape(), ((Parameter) current).requiresGrad()));
       }
     }
-    Set<String> known = slots.stream().map(Slot::key).collect(Collectors.toSet());
-    List<String> unexpected = stateDict.keySet().stream().filter(k -> !known.contains(k)).toList();
+    List<String> unexpected = new ArrayList<>();
+    collectUnexpected("", stateDict.keySet(), unexpected);
     if (strict) {
       if (!unexpected.isEmpty()) {
         errors.add(0, "Unexpected key(s) in state_dict: " + quoted(unexpected) + ". ");
@@ -360,13 +525,41 @@ public abstract class Module implements Serializable {
           "Error(s) in loading state_dict for " + getName() + ":\n\t" + String.join("\n\t", errors),
           strict ? missing : List.of(), strict ? unexpected : List.of(), mismatched);
     }
-    Set<Module> changed = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (Map.Entry<Slot, Parameter> update : updates.entrySet()) {
-      update.getKey().owner.parameters.put(update.getKey().localName, update.getValue());
-      changed.add(update.getKey().owner);
+    Set<Module> changed = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Map.Entry<Slot, Tensor> update : updates.entrySet()) {
+      Slot slot = update.getKey();
+      if (slot.isBuffer) {
+        slot.owner.buffers.put(slot.localName, update.getValue());
+      } else {
+        slot.owner.parameters.put(slot.localName, (Parameter) update.getValue());
+      }
+      changed.add(slot.owner);
     }
     changed.forEach(Module::onParametersChanged);
     return new IncompatibleKeys(missing, unexpected);
+  }
+
+  /**
+   * The keys that name nothing in the tree, in PyTorch's order: each module, parent first, claims the keys under its
+   * prefix whose next name part is neither one of its children nor (for the last part) one of its own entries.
+   */
+  private void collectUnexpected(String prefix, Set<String> keys, List<String> out) {
+    for (String key : keys) {
+      if (!key.startsWith(prefix)) {
+        continue;
+      }
+      String rest = key.substring(prefix.length());
+      int dot = rest.indexOf('.');
+      boolean known = dot >= 0
+          ? children.containsKey(rest.substring(0, dot))
+          : parameters.containsKey(rest) || (buffers.containsKey(rest) && !nonPersistentBuffers.contains(rest));
+      if (!known) {
+        out.add(key);
+      }
+    }
+    for (Map.Entry<String, Module> child : children.entrySet()) {
+      child.getValue().collectUnexpected(prefix + child.getKey() + ".", keys, out);
+    }
   }
 
   private static String quoted(List<String> keys) {
@@ -400,7 +593,7 @@ public abstract class Module implements Serializable {
     return getClass().getSimpleName();
   }
 
-  /** PyTorch's repr: {@code Linear(in_features=4, out_features=3, bias=true)}, children indented below. */
+  /** PyTorch's repr: {@code Linear(in_features=4, out_features=3, bias=True)}, children indented below. */
   @Override
   public String toString() {
     List<String> extraLines = extraRepr().isEmpty() ? List.of() : List.of(extraRepr().split("\n"));

@@ -8,8 +8,8 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * The tensors and metadata of one safetensors file, as {@link SafetensorsReader} read them: immutable, all values
- * already widened to float32 and held on the heap (nothing stays open).
+ * The tensors and metadata of one safetensors file, as {@link SafetensorsReader} read them: immutable, float values
+ * already converted to float32 (integer ones kept as int64) and held on the heap (nothing stays open).
  *
  * <p>Keys are the names in the file, dotted as in a PyTorch state dict. {@link #withPrefix} selects one submodule's
  * tensors under the names that submodule expects, so that a layer can be loaded from a whole model's file:

@@ -35,13 +35,14 @@ import java.util.Set;
 
 /**
  * Reads safetensors files, the format of {@code safetensors.torch.save_file(model.state_dict(), path)}, into a
- * {@link SafetensorsFile} of float32 tensors.
+ * {@link SafetensorsFile} of float32 tensors (and int64 ones, for integer buffers).
  *
  * <p>The format: an unsigned little-endian 64-bit header length {@code N}; {@code N} bytes of UTF-8 JSON mapping each
  * tensor name to {@code {"dtype", "shape", "data_offsets": [begin, end]}}, plus an optional {@code __metadata__} map of
  * strings; then the data buffer, which the tensors' byte ranges must cover exactly, without holes or overlaps. F32,
- * F64, F16 and BF16 tensors are read (the last three widened or narrowed to float32, as {@code tensor.float()} does);
- * any other dtype, and every inconsistency the reference implementation rejects, is a {@link WeightFileException}
+ * F64, F16 and BF16 tensors are read as float32 (the last three widened or narrowed, as {@code tensor.float()} does);
+ * I64 tensors, which a PyTorch state dict holds for integer buffers such as {@code num_batches_tracked}, are read
+ * as int64 ({@link dev.sparklinear.core.tensor.Dtype#INT64}), exactly; any other dtype, and every inconsistency the reference implementation rejects, is a {@link WeightFileException}
  * naming the file, the tensor or byte offset, and what to do.
  *
  * <p>Limits: a header of at most {@value #MAX_HEADER_BYTES} bytes (the reference implementation's cap) and a file of
@@ -64,7 +65,7 @@ public final class SafetensorsReader {
 
   private static final String METADATA_KEY = "__metadata__";
   private static final int LENGTH_BYTES = 8;
-  private static final Set<String> OTHER_DTYPES = Set.of("BOOL", "U8", "I8", "I16", "U16", "I32", "U32", "I64", "U64",
+  private static final Set<String> OTHER_DTYPES = Set.of("BOOL", "U8", "I8", "I16", "U16", "I32", "U32", "U64",
       "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64");
 
   private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
@@ -78,7 +79,7 @@ public final class SafetensorsReader {
 
   /** The element types read, with their sizes in bytes. */
   private enum Dtype {
-    F32(4), F64(8), F16(2), BF16(2);
+    F32(4), F64(8), F16(2), BF16(2), I64(8);
 
     final int size;
 
@@ -143,7 +144,7 @@ public final class SafetensorsReader {
 
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     for (Entry entry : entries) {
-      tensors.put(entry.name, Tensor.wrap(decode(entry, data), entry.shape));
+      tensors.put(entry.name, decode(entry, data));
     }
     return new SafetensorsFile(source, tensors, metadata);
   }
@@ -296,8 +297,8 @@ public final class SafetensorsReader {
       }
     }
     String kind = OTHER_DTYPES.contains(name) ? "dtype " : "unknown dtype ";
-    throw new WeightFileException(source, tensor + " has " + kind + quote(name) + ", which is not read as float32"
-        + " (supported: F32, F64, F16, BF16). Convert the tensors to floating point before saving, for example"
+    throw new WeightFileException(source, tensor + " has " + kind + quote(name) + ", which is not read"
+        + " (supported: F32, F64, F16, BF16 as float32, and I64). Convert the tensors to floating point before saving, for example"
         + " {k: v.float() for k, v in state_dict.items()}, or leave this tensor out.");
   }
 
@@ -337,10 +338,15 @@ public final class SafetensorsReader {
     }
   }
 
-  private static float[] decode(Entry entry, byte[] data) {
+  private static Tensor decode(Entry entry, byte[] data) {
     ByteBuffer bytes = ByteBuffer.wrap(data, (int) entry.begin, (int) (entry.end - entry.begin))
         .slice()
         .order(ByteOrder.LITTLE_ENDIAN);
+    if (entry.dtype == Dtype.I64) {
+      long[] longs = new long[entry.numel];
+      bytes.asLongBuffer().get(longs);
+      return Tensor.wrapLongs(longs, entry.shape);
+    }
     float[] values = new float[entry.numel];
     switch (entry.dtype) {
       case F32 -> bytes.asFloatBuffer().get(values);
@@ -359,8 +365,9 @@ public final class SafetensorsReader {
           values[i] = HalfFloats.bfloat16ToFloat(bytes.getShort(2 * i));
         }
       }
+      case I64 -> throw new AssertionError("I64 is decoded above");
     }
-    return values;
+    return Tensor.wrap(values, entry.shape);
   }
 
   private static String describe(JsonNode node) {

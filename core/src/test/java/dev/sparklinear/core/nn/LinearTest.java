@@ -170,8 +170,8 @@ class LinearTest {
 
   @Test
   void toStringReadsLikePyTorch() {
-    assertThat(new Linear(4, 3)).hasToString("Linear(in_features=4, out_features=3, bias=true)");
-    assertThat(new Linear(4, 3, false)).hasToString("Linear(in_features=4, out_features=3, bias=false)");
+    assertThat(new Linear(4, 3)).hasToString("Linear(in_features=4, out_features=3, bias=True)");
+    assertThat(new Linear(4, 3, false)).hasToString("Linear(in_features=4, out_features=3, bias=False)");
   }
 
   @Test
@@ -202,7 +202,7 @@ class LinearTest {
     assertThatThrownBy(() -> fc.setWeight(transposed))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Cannot assign a parameter of shape [4, 3] to 'weight' of "
-            + "Linear(in_features=4, out_features=3, bias=false): expected shape [3, 4]");
+            + "Linear(in_features=4, out_features=3, bias=False): expected shape [3, 4]");
     assertThat(fc.call(1, 2, 3, 4)).as("a rejected weight changes nothing").containsExactly(30, 40, 50);
   }
 
@@ -212,7 +212,7 @@ class LinearTest {
     assertThatThrownBy(() -> fc.setBias(new Parameter(Tensor.of(1f, 2f))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Cannot assign a parameter of shape [2] to 'bias' of "
-            + "Linear(in_features=4, out_features=3, bias=true): expected shape [3]");
+            + "Linear(in_features=4, out_features=3, bias=True): expected shape [3]");
   }
 
   @Test
@@ -220,7 +220,7 @@ class LinearTest {
     Linear fc = new Linear(4, 3, false);
     assertThatThrownBy(() -> fc.setBias(new Parameter(Tensor.of(1f, 2f, 3f))))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("Cannot assign a bias to Linear(in_features=4, out_features=3, bias=false): "
+        .hasMessage("Cannot assign a bias to Linear(in_features=4, out_features=3, bias=False): "
             + "the layer was built without one (use bias=true)");
     assertThat(fc.bias()).isEmpty();
   }

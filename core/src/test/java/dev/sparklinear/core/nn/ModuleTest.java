@@ -597,8 +597,8 @@ class ModuleTest {
   void toStringOfCompositeIsNestedLikePyTorch() {
     assertThat(new Net()).hasToString(
         "Net(\n"
-            + "  (fc1): Linear(in_features=4, out_features=3, bias=true)\n"
-            + "  (fc2): Linear(in_features=3, out_features=2, bias=false)\n"
+            + "  (fc1): Linear(in_features=4, out_features=3, bias=True)\n"
+            + "  (fc2): Linear(in_features=3, out_features=2, bias=False)\n"
             + ")");
   }
 
@@ -607,8 +607,8 @@ class ModuleTest {
     assertThat(new Outer()).hasToString(
         "Outer(\n"
             + "  (net): Net(\n"
-            + "    (fc1): Linear(in_features=4, out_features=3, bias=true)\n"
-            + "    (fc2): Linear(in_features=3, out_features=2, bias=false)\n"
+            + "    (fc1): Linear(in_features=4, out_features=3, bias=True)\n"
+            + "    (fc2): Linear(in_features=3, out_features=2, bias=False)\n"
             + "  )\n"
             + ")");
   }

@@ -77,4 +77,40 @@ class TensorTest {
     assertThat(new Tensor(new float[9], 3, 3))
         .hasToString("tensor([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, ...], shape=[3, 3])");
   }
+
+  @Test
+  void int64ScalarKeepsItsExactValueAndReadsAsFloatLikeTensorFloat() {
+    long big = (1L << 53) + 1; // not representable as a double, let alone a float
+    Tensor n = Tensor.ofLong(big);
+    assertThat(n.dtype()).isEqualTo(Dtype.INT64);
+    assertThat(n.shape()).isEmpty();
+    assertThat(n.numel()).isEqualTo(1);
+    assertThat(n.getLong(0)).isEqualTo(big);
+    assertThat(n.toLongArray()).containsExactly(big);
+    assertThat(n.get(0)).isEqualTo(0x1p53f);
+    assertThat(n).hasToString("tensor([9007199254740993], shape=[], dtype=int64)");
+  }
+
+  @Test
+  void int64AndFloat32TensorsOfEqualValuesAreNotEqual() {
+    assertThat(Tensor.wrapLongs(new long[] {1, 2}, 2)).isNotEqualTo(Tensor.of(1f, 2f))
+        .isEqualTo(Tensor.wrapLongs(new long[] {1, 2}, 2))
+        .hasSameHashCodeAs(Tensor.wrapLongs(new long[] {1, 2}, 2));
+    assertThat(Tensor.of(1f, 2f).dtype()).isEqualTo(Dtype.FLOAT32);
+  }
+
+  @Test
+  void toConvertsAsTorchDoes() {
+    Tensor floats = Tensor.of(2.9f, -2.9f);
+    assertThat(floats.to(Dtype.FLOAT32)).isSameAs(floats);
+    assertThat(floats.to(Dtype.INT64).toLongArray()).as("truncated toward zero, as tensor.long()").containsExactly(2, -2);
+    assertThat(Tensor.ofLong(7).to(Dtype.FLOAT32)).isEqualTo(new Tensor(new float[] {7f}));
+  }
+
+  @Test
+  void int64TensorChecksItsShape() {
+    assertThatThrownBy(() -> Tensor.wrapLongs(new long[3], 2, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Invalid tensor: shape [2, 2] needs 4 values, got 3");
+  }
 }

@@ -1,5 +1,6 @@
 package dev.sparklinear.core.testing;
 
+import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.RootAllocator;
 
 /**
@@ -13,6 +14,15 @@ import org.apache.arrow.memory.RootAllocator;
  * }</pre>
  */
 public final class LeakCheckingAllocator extends RootAllocator {
+
+  public LeakCheckingAllocator() {
+    super();
+  }
+
+  /** An allocator that also tells {@code listener} of each allocation, for tests that count them. */
+  public LeakCheckingAllocator(AllocationListener listener) {
+    super(listener, Long.MAX_VALUE);
+  }
 
   @Override
   public void close() {

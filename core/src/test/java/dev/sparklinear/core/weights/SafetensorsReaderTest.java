@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.StateDictLoadException;
+import dev.sparklinear.core.tensor.Dtype;
 import dev.sparklinear.core.tensor.Tensor;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -315,14 +316,29 @@ class SafetensorsReaderTest {
   }
 
   @Test
+  void readsI64TensorsAsExactInt64Values() {
+    // As torch saves an integer buffer (num_batches_tracked): values beyond 2^53 must survive, so no float detour.
+    byte[] header = "{\"n\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}"
+        .getBytes(StandardCharsets.UTF_8);
+    ByteBuffer file = ByteBuffer.allocate(8 + header.length + 16).order(ByteOrder.LITTLE_ENDIAN);
+    file.putLong(header.length).put(header).putLong(Long.MAX_VALUE).putLong(-3);
+
+    Tensor n = SafetensorsReader.read(file.array(), SOURCE).tensor("n");
+
+    assertThat(n.dtype()).isEqualTo(Dtype.INT64);
+    assertThat(n.shape()).containsExactly(2);
+    assertThat(n.toLongArray()).containsExactly(Long.MAX_VALUE, -3);
+  }
+
+  @Test
   void rejectsAnIntegerDtypeNamingTheTensor() {
     ObjectNode header = header(MODEL);
-    ((ObjectNode) header.get("fc.bias")).put("dtype", "I64");
+    ((ObjectNode) header.get("fc.bias")).put("dtype", "I32");
 
     assertThatThrownBy(() -> SafetensorsReader.read(rebuilt(MODEL, header), SOURCE))
         .isInstanceOf(WeightFileException.class)
-        .hasMessageContaining("tensor 'fc.bias' has dtype 'I64', which is not read as float32 (supported: F32, F64,"
-            + " F16, BF16)")
+        .hasMessageContaining("tensor 'fc.bias' has dtype 'I32', which is not read (supported: F32, F64, F16, BF16 as"
+            + " float32, and I64)")
         .hasMessageContaining("v.float()");
   }
 

@@ -1,0 +1,15 @@
+package dev.sparklinear.core.nn;
+
+/**
+ * Returns its input unchanged, as PyTorch's {@code nn.Identity}: a placeholder, for example where a head's layer is
+ * switched off. The output is a copy in a new block (taken from the context's allocator), so that the caller owns
+ * what {@code call} returns, as with every module.
+ */
+public class Identity extends RowwiseModule {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  void forwardRows(float[] values, int rows, int cols) {
+    // The values pass unchanged.
+  }
+}

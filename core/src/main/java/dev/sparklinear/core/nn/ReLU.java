@@ -1,0 +1,36 @@
+package dev.sparklinear.core.nn;
+
+/**
+ * {@code max(0, x)} for each value, as PyTorch's {@code nn.ReLU}; NaN stays NaN.
+ *
+ * <p>{@code inplace} is kept for the repr ({@code ReLU(inplace=True)}) and for round trips of a PyTorch model; a block
+ * is never changed in place: the output is always a new block.
+ */
+public class ReLU extends ElementwiseModule {
+  private static final long serialVersionUID = 1L;
+
+  private final boolean inplace;
+
+  public ReLU() {
+    this(false);
+  }
+
+  public ReLU(boolean inplace) {
+    this.inplace = inplace;
+  }
+
+  @Override
+  float activate(float x) {
+    return relu(x);
+  }
+
+  /** The function itself: {@code x < 0 ? 0 : x}, so that NaN and {@code -0.0} pass unchanged, as in PyTorch. */
+  static float relu(float x) {
+    return x < 0 ? 0f : x;
+  }
+
+  @Override
+  protected String extraRepr() {
+    return inplace ? "inplace=True" : "";
+  }
+}

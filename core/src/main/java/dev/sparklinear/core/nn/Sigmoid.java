@@ -1,0 +1,19 @@
+package dev.sparklinear.core.nn;
+
+/**
+ * {@code 1 / (1 + exp(-x))} for each value, as PyTorch's {@code nn.Sigmoid}, computed in double and rounded once:
+ * {@code exp} overflows to infinity only where the exact result rounds to 0 in float32 anyway.
+ */
+public class Sigmoid extends ElementwiseModule {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  float activate(float x) {
+    return sigmoid(x);
+  }
+
+  /** The function itself. */
+  static float sigmoid(float x) {
+    return (float) (1 / (1 + Math.exp(-(double) x)));
+  }
+}

@@ -1,0 +1,70 @@
+package dev.sparklinear.core.nn;
+
+/**
+ * Softmax over each row (the last dimension), as PyTorch's {@code nn.Softmax(dim=-1)}:
+ * {@code exp(x_i - max) / sum_j exp(x_j - max)}, computed in double and rounded once. Subtracting the row's maximum
+ * keeps {@code exp} from overflowing, so rows of large values work; a row holding NaN or {@code +inf}, or only
+ * {@code -inf}, comes out NaN, as in PyTorch.
+ *
+ * <p>Blocks are {@code [rows, features]}, so the last dimension is {@code dim = -1} or {@code dim = 1}; {@code new
+ * Softmax()} is PyTorch's {@code Softmax()} without {@code dim}, which picks dimension 1 for 2-D input (and prints
+ * {@code Softmax(dim=None)}).
+ */
+public class Softmax extends RowwiseModule {
+  private static final long serialVersionUID = 1L;
+
+  /** The dimension as given, or null for PyTorch's implicit choice. */
+  private final Integer dim;
+
+  /** PyTorch's {@code Softmax()}: the implicit dimension, which is the last one for a block. */
+  public Softmax() {
+    this.dim = null;
+  }
+
+  /**
+   * @param dim {@code -1} or {@code 1}: the features of each row
+   * @throws IllegalArgumentException for {@code 0} or {@code -2} (across rows, which would mix the rows of a block),
+   *     and, worded as PyTorch's, for a dimension that a 2-D block does not have
+   */
+  public Softmax(int dim) {
+    if (dim < -2 || dim > 1) {
+      throw new IllegalArgumentException(
+          "Dimension out of range (expected to be in range of [-2, 1], but got " + dim + ")");
+    }
+    if (dim == 0 || dim == -2) {
+      throw new IllegalArgumentException("Softmax over dim=" + dim + " runs across the rows of a block, which is not"
+          + " supported: blocks are [rows, features]; use dim=-1 (or 1) for a softmax over each row's features");
+    }
+    this.dim = dim;
+  }
+
+  @Override
+  void forwardRows(float[] values, int rows, int cols) {
+    softmaxRows(values, rows, cols);
+  }
+
+  /** The per-row math, shared with the {@code softmax} block hook. */
+  public static void softmaxRows(float[] values, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+      int start = r * cols;
+      int end = start + cols;
+      double max = Double.NEGATIVE_INFINITY;
+      for (int i = start; i < end; i++) {
+        // Not Math.max: a NaN must not be skipped, and it propagates through the subtraction below.
+        max = values[i] > max || Float.isNaN(values[i]) ? values[i] : max;
+      }
+      double sum = 0;
+      for (int i = start; i < end; i++) {
+        sum += Math.exp(values[i] - max);
+      }
+      for (int i = start; i < end; i++) {
+        values[i] = (float) (Math.exp(values[i] - max) / sum);
+      }
+    }
+  }
+
+  @Override
+  protected String extraRepr() {
+    return "dim=" + (dim == null ? "None" : dim);
+  }
+}
