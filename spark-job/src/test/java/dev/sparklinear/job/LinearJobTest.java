@@ -167,7 +167,7 @@ class LinearJobTest extends LocalSpark {
 
     var lineage = spark.read().parquet(output.toString()).schema().apply("output").metadata()
         .getMetadata(LinearJob.LINEAGE_KEY);
-    assertThat(lineage.getString("module")).isEqualTo("Linear(in_features=4, out_features=3, bias=true)");
+    assertThat(lineage.getString("module")).isEqualTo("Linear(in_features=4, out_features=3, bias=True)");
     assertThat(lineage.getMetadata("weights_sha256").getString(weights.toString())).isEqualTo(sha256(weights));
   }
 
@@ -333,7 +333,7 @@ class LinearJobTest extends LocalSpark {
     assertThat(file.get("rows_in").asLong()).isEqualTo(3);
     assertThat(file.get("rows_out").asLong()).isEqualTo(written.count());
     assertThat(file.get("blocks").asLong()).isEqualTo(summary.blocks());
-    assertThat(file.get("module").asText()).isEqualTo("Linear(in_features=4, out_features=3, bias=false)");
+    assertThat(file.get("module").asText()).isEqualTo("Linear(in_features=4, out_features=3, bias=False)");
     assertThat(file.get("weights").asText()).isEqualTo("inline");
     assertThat(file.get("spark_version").asText()).isEqualTo(spark.version());
     assertThat(file.get("output_path").asText()).isEqualTo(output.toString());
@@ -712,7 +712,7 @@ class LinearJobTest extends LocalSpark {
     assertThat(metadata).containsEntry("format", "pt");
     assertThat(summary.weightsSha256()).isEqualTo(Map.of(weights.toString(), sha256(weights)));
     assertThat(summary.weightsMetadata()).isEqualTo(metadata);
-    assertThat(summary.module()).isEqualTo("Linear(in_features=4, out_features=3, bias=true)");
+    assertThat(summary.module()).isEqualTo("Linear(in_features=4, out_features=3, bias=True)");
 
     JsonNode file = summaryFile(output);
     assertThat(file.get("weights_sha256").get(weights.toString()).asText()).isEqualTo(sha256(weights));
@@ -887,7 +887,7 @@ class LinearJobTest extends LocalSpark {
     assertThatThrownBy(() -> run(yaml))
         .isInstanceOf(PreflightException.class)
         .hasMessage("Cannot run test.yaml: Cannot read weights from " + weights + ": the tensors do not fit"
-            + " Linear(in_features=4, out_features=3, bias=true). Error(s) in loading state_dict for Linear:\n"
+            + " Linear(in_features=4, out_features=3, bias=True). Error(s) in loading state_dict for Linear:\n"
             + "\tsize mismatch for weight: copying a param with shape [4, 8] from checkpoint, the shape in current"
             + " model is [3, 4].\n"
             + "\tsize mismatch for bias: copying a param with shape [4] from checkpoint, the shape in current model"

@@ -92,7 +92,7 @@ class SparkLinearTest {
     assertThat(result.out())
         .contains("[30.0, 40.0, 50.0]")
         .contains("spark-linear: 3 rows in, 3 rows out")
-        .contains("module:  Linear(in_features=4, out_features=3, bias=false)");
+        .contains("module:  Linear(in_features=4, out_features=3, bias=False)");
     JsonNode summary = new ObjectMapper().readTree(output.resolve(RunSummary.FILE_NAME).toFile());
     assertThat(summary.get("rows_out").asLong()).isEqualTo(3);
     assertThat(summary.get("config").get("output.path").asText()).isEqualTo(output.toString());

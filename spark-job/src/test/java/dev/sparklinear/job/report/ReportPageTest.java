@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 class ReportPageTest {
   private static RunSummary summary() {
-    return new RunSummary(1000, 1000, 3, 2.5, "Linear(in_features=4, out_features=3, bias=true)", "w.safetensors",
+    return new RunSummary(1000, 1000, 3, 2.5, "Linear(in_features=4, out_features=3, bias=True)", "w.safetensors",
         Map.of("w.safetensors", "ab12"), Map.of(), "4.2.0", "local[2]", "out/x", Map.of("module.in-features", 4));
   }
 
@@ -38,7 +38,7 @@ class ReportPageTest {
     String html = ReportPage.render(summary(), histograms);
 
     assertThat(html).startsWith("<!DOCTYPE html>").contains("<th>Rows in</th><td>1,000</td>")
-        .contains("Linear(in_features=4, out_features=3, bias=true)").contains("<th>SHA-256 of w.safetensors</th>");
+        .contains("Linear(in_features=4, out_features=3, bias=True)").contains("<th>SHA-256 of w.safetensors</th>");
     Matcher images = Pattern.compile("data:image/png;base64,([A-Za-z0-9+/=]+)").matcher(html);
     int decoded = 0;
     while (images.find()) {
