@@ -60,16 +60,16 @@ public final class JobHooks {
     List<ForwardHook> forward = new ArrayList<>();
     Map<String, StatsHook> stats = new LinkedHashMap<>();
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
-    for (int i = 0; i < config.preHooks().size(); i++) {
-      Object hook = build(config.preHooks().get(i), "hooks.pre[" + i + "]", ConfiguredHook.Kind.PRE,
-          config.inFeatures(), hadoop, spark, loader, problems);
+    for (int i = 0; i < config.hooks().pre().size(); i++) {
+      Object hook = build(config.hooks().pre().get(i), "hooks.pre[" + i + "]", ConfiguredHook.Kind.PRE,
+          config.module().inFeatures(), hadoop, spark, loader, problems);
       if (hook != null) {
         pre.add((ForwardPreHook) hook);
       }
     }
-    for (int i = 0; i < config.forwardHooks().size(); i++) {
+    for (int i = 0; i < config.hooks().forward().size(); i++) {
       String where = "hooks.forward[" + i + "]";
-      Object hook = build(config.forwardHooks().get(i), where, ConfiguredHook.Kind.FORWARD, config.outFeatures(),
+      Object hook = build(config.hooks().forward().get(i), where, ConfiguredHook.Kind.FORWARD, config.module().outFeatures(),
           hadoop, spark, loader, problems);
       if (hook instanceof StatsHook statsHook) {
         stats.put(where, statsHook);
