@@ -87,7 +87,8 @@ public final class LinearJob {
       problems.add(e.getMessage());
     }
     JobHooks configured = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
-    JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.module().outFeatures()) : configured;
+    JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.module().outFeatures())
+        : configured;
     Dataset<Row> input = openInput(hadoop, problems);
     checkOutputPath(hadoop, problems);
     LinearTransformer transformer = null;
@@ -120,7 +121,8 @@ public final class LinearJob {
         ColumnarParquetWriter.write(output, placement.path(), config.output().parquetLists(), Map.of());
       } else {
         Map<String, String> options = config.output().format() == OutputFormat.PARQUET
-            ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input), config.output().parquetLists())
+            ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input),
+                config.output().parquetLists())
             : Map.of();
         ParquetOutput.withLists(spark, config.output().parquetLists(), () -> {
           output.write().mode(SaveMode.ErrorIfExists).format(config.output().format().configValue()).options(options)
@@ -250,8 +252,9 @@ public final class LinearJob {
     try {
       return reader.load(config.input().path());
     } catch (Exception e) { // Spark throws its checked exceptions (a damaged file's footer) without declaring them
-      problems.add("Cannot read " + config.input().path() + " as " + config.input().format() + " (input.path, input.format): "
-          + firstLine(e.getMessage()));
+      problems.add("Cannot read " + config.input().path() + " as " + config.input().format()
+          + " (input.path, input.format): "
+          + (e.getMessage() == null ? "unknown error" : e.getMessage().lines().findFirst().orElse("")));
       return null;
     }
   }
@@ -302,12 +305,12 @@ public final class LinearJob {
     }
     List<Row> sample = input.select(functions.size(values)).where(column(column).isNotNull()).limit(1)
         .collectAsList();
-    if (!sample.isEmpty() && sample.get(0).getInt(0) != config.module().inFeatures()) {
+    int in = config.module().inFeatures();
+    if (!sample.isEmpty() && sample.get(0).getInt(0) != in) {
       int width = sample.get(0).getInt(0);
-      problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is "
-          + config.module().inFeatures() + ": " + Linear.shapeMismatch(1, width, config.module().inFeatures(), config.module().outFeatures())
-          + ". Set module.in-features to " + width
-          + " or check input.column.");
+      problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is " + in
+          + ": " + Linear.shapeMismatch(1, width, in, config.module().outFeatures()) + ". Set module.in-features to "
+          + width + " or check input.column.");
     }
   }
 
@@ -343,13 +346,5 @@ public final class LinearJob {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + path, e);
     }
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "unknown error";
-    }
-    int newline = message.indexOf('\n');
-    return newline < 0 ? message : message.substring(0, newline);
   }
 }

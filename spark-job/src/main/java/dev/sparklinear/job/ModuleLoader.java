@@ -12,7 +12,6 @@ import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.job.config.JobConfig.ModuleConfig;
 import dev.sparklinear.job.config.JobConfig.WeightsConfig;
 import dev.sparklinear.job.config.Values;
-import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -112,9 +111,7 @@ public final class ModuleLoader {
             + " a weights file may have. Export only the layer's tensors");
       }
       try (InputStream in = fs.open(path)) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) length);
-        in.transferTo(out);
-        return out.toByteArray();
+        return in.readAllBytes();
       }
     } catch (FileNotFoundException e) {
       throw new WeightFileException(location, "the file does not exist. Check module.weights.path and"

@@ -464,7 +464,8 @@ class JobConfigTest {
   void hyphenatedEnumValuesAreSpelledWithHyphens() {
     assertThat(parse(MINIMAL + "output.parquet-lists: three-level\n").output().parquetLists())
         .isEqualTo(ParquetLists.THREE_LEVEL);
-    assertThat(parse(MINIMAL, "output.parquet-lists=Two-Level").output().parquetLists()).isEqualTo(ParquetLists.TWO_LEVEL);
+    assertThat(parse(MINIMAL, "output.parquet-lists=Two-Level").output().parquetLists())
+        .isEqualTo(ParquetLists.TWO_LEVEL);
     assertThat(problemsOf(MINIMAL + "output.parquet-lists: three_level\n").problems()).containsExactly(
         "output.parquet-lists in conf/x.yaml must be one of [two-level, three-level], got 'three_level'");
   }
