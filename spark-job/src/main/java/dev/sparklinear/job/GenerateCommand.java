@@ -1,6 +1,5 @@
 package dev.sparklinear.job;
 
-import java.util.Iterator;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.spark.api.java.JavaRDD;
@@ -80,29 +79,14 @@ final class GenerateCommand implements Callable<Integer> {
     StructType schema = new StructType()
         .add("id", DataTypes.LongType, false)
         .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    JavaRDD<InternalRow> data = spark.range(0, rows, 1, partitions).javaRDD().mapPartitions(ids -> {
+    JavaRDD<InternalRow> data = spark.range(0, rows, 1, partitions).javaRDD().map(id -> {
+      // One generator per row, seeded from (seed, id): the values do not depend on partitioning.
+      SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
       float[] values = new float[dim];
-      return new Iterator<InternalRow>() {
-        private final GenericInternalRow row = new GenericInternalRow(2);
-
-        @Override
-        public boolean hasNext() {
-          return ids.hasNext();
-        }
-
-        @Override
-        public InternalRow next() {
-          long id = ids.next();
-          // One generator per row, seeded from (seed, id): the values do not depend on partitioning.
-          SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
-          for (int k = 0; k < dim; k++) {
-            values[k] = (float) (random.nextDouble() * 8 - 4);
-          }
-          row.setLong(0, id);
-          row.update(1, UnsafeArrayData.fromPrimitiveArray(values));
-          return row;
-        }
-      };
+      for (int k = 0; k < dim; k++) {
+        values[k] = (float) (random.nextDouble() * 8 - 4);
+      }
+      return new GenericInternalRow(new Object[] {id, UnsafeArrayData.fromPrimitiveArray(values)});
     });
     return ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(data.rdd(), schema, false);
   }

@@ -60,22 +60,21 @@ public final class JobHooks {
     List<ForwardHook> forward = new ArrayList<>();
     Map<String, StatsHook> stats = new LinkedHashMap<>();
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
-    for (int i = 0; i < config.preHooks().size(); i++) {
-      Object hook = build(config.preHooks().get(i), "hooks.pre[" + i + "]", ConfiguredHook.Kind.PRE,
-          config.inFeatures(), hadoop, spark, loader, problems);
-      if (hook != null) {
-        pre.add((ForwardPreHook) hook);
+    for (int i = 0; i < config.hooks().pre().size(); i++) {
+      if (build(config.hooks().pre().get(i), "hooks.pre[" + i + "]", ConfiguredHook.Kind.PRE,
+          config.module().inFeatures(), hadoop, spark, loader, problems) instanceof ForwardPreHook hook) {
+        pre.add(hook);
       }
     }
-    for (int i = 0; i < config.forwardHooks().size(); i++) {
+    for (int i = 0; i < config.hooks().forward().size(); i++) {
       String where = "hooks.forward[" + i + "]";
-      Object hook = build(config.forwardHooks().get(i), where, ConfiguredHook.Kind.FORWARD, config.outFeatures(),
-          hadoop, spark, loader, problems);
+      Object hook = build(config.hooks().forward().get(i), where, ConfiguredHook.Kind.FORWARD,
+          config.module().outFeatures(), hadoop, spark, loader, problems);
       if (hook instanceof StatsHook statsHook) {
         stats.put(where, statsHook);
       }
-      if (hook != null) {
-        forward.add((ForwardHook) hook);
+      if (hook instanceof ForwardHook forwardHook) {
+        forward.add(forwardHook);
       }
     }
     return new JobHooks(pre, forward, stats);
@@ -171,23 +170,10 @@ public final class JobHooks {
     forwardHooks.forEach(module::registerForwardHook);
   }
 
-  public List<ForwardPreHook> preHooks() {
-    return preHooks;
-  }
-
-  public List<ForwardHook> forwardHooks() {
-    return forwardHooks;
-  }
-
   /** Each stats hook's statistics so far, by config entry ({@code hooks.forward[2]}), in order. */
   public Map<String, List<DimensionStats>> statistics() {
     Map<String, List<DimensionStats>> out = new LinkedHashMap<>();
     stats.forEach((where, hook) -> out.put(where, hook.value()));
     return out;
-  }
-
-  @Override
-  public String toString() {
-    return "JobHooks(pre=" + preHooks + ", forward=" + forwardHooks + ")";
   }
 }

@@ -87,7 +87,8 @@ public final class LinearJob {
       problems.add(e.getMessage());
     }
     JobHooks configured = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
-    JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.outFeatures()) : configured;
+    JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.module().outFeatures())
+        : configured;
     Dataset<Row> input = openInput(hadoop, problems);
     checkOutputPath(hadoop, problems);
     LinearTransformer transformer = null;
@@ -111,19 +112,20 @@ public final class LinearJob {
     hooks.registerOn(loaded.linear());
     BlockCounters counters = BlockCounters.register(spark.sparkContext());
     Dataset<Row> output = withLineage(transformer.setCounters(counters).transform(input), input, loaded);
-    OutputPlacement placement = OutputPlacement.begin(config.outputPath(),
-        config.outputMode() == OutputMode.OVERWRITE, hadoop);
+    OutputPlacement placement = OutputPlacement.begin(config.output().path(),
+        config.output().mode() == OutputMode.OVERWRITE, hadoop);
     RunSummary summary;
     try {
       Writer writer = writerFor(output.schema());
       if (writer.columnar()) {
-        ColumnarParquetWriter.write(output, placement.path(), config.parquetLists(), Map.of());
+        ColumnarParquetWriter.write(output, placement.path(), config.output().parquetLists(), Map.of());
       } else {
-        Map<String, String> options = config.outputFormat() == OutputFormat.PARQUET
-            ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input), config.parquetLists())
+        Map<String, String> options = config.output().format() == OutputFormat.PARQUET
+            ? ParquetOutput.dictionaryOff(output.schema(), computedColumns(output, input),
+                config.output().parquetLists())
             : Map.of();
-        ParquetOutput.withLists(spark, config.parquetLists(), () -> {
-          output.write().mode(SaveMode.ErrorIfExists).format(config.outputFormat().configValue()).options(options)
+        ParquetOutput.withLists(spark, config.output().parquetLists(), () -> {
+          output.write().mode(SaveMode.ErrorIfExists).format(config.output().format().configValue()).options(options)
               .save(placement.path());
           return null;
         });
@@ -134,7 +136,7 @@ public final class LinearJob {
       double seconds = (System.nanoTime() - start) / 1e9;
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
           loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
-          spark.sparkContext().master(), config.outputPath(), config.resolved(), hooks.statistics(),
+          spark.sparkContext().master(), config.output().path(), config.resolved(), hooks.statistics(),
           config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel(),
           writer.description());
       writeText(summary.toJson(), new Path(placement.path(), RunSummary.FILE_NAME), hadoop);
@@ -155,10 +157,10 @@ public final class LinearJob {
 
   /** The columnar writer, or Spark's with the reason when the columnar writer was asked for but cannot write this. */
   private Writer writerFor(StructType schema) {
-    if (config.outputFormat() != OutputFormat.PARQUET) {
+    if (config.output().format() != OutputFormat.PARQUET) {
       return new Writer(false, "spark");
     }
-    if (config.parquetWriter() == ParquetWriterKind.SPARK) {
+    if (config.output().parquetWriter() == ParquetWriterKind.SPARK) {
       return new Writer(false, "spark (output.parquet-writer: spark)");
     }
     return ColumnarParquetWriter.unsupported(schema)
@@ -195,11 +197,11 @@ public final class LinearJob {
 
   /** Writes the invalid rows, with their reason, to output.quarantine-path, replacing it as an overwrite does. */
   private void writeQuarantine(LinearTransformer transformer, Dataset<Row> input, Configuration hadoop) {
-    OutputPlacement staged = OutputPlacement.begin(config.quarantinePath().orElseThrow(), true, hadoop);
+    OutputPlacement staged = OutputPlacement.begin(config.output().quarantinePath(), true, hadoop);
     try {
-      ParquetOutput.withLists(spark, config.parquetLists(), () -> {
+      ParquetOutput.withLists(spark, config.output().parquetLists(), () -> {
         transformer.invalidRowsOf(input).write().mode(SaveMode.ErrorIfExists)
-            .format(config.outputFormat().configValue()).save(staged.path());
+            .format(config.output().format().configValue()).save(staged.path());
         return null;
       });
     } catch (Throwable e) { // SparkException is checked but thrown undeclared
@@ -212,45 +214,47 @@ public final class LinearJob {
   private LinearTransformer transformerFor(LoadedModule loaded) {
     LinearTransformer transformer = new LinearTransformer(loaded.linear())
         .setInvalidRows(config.invalidRows())
-        .setRejectNonFinite(config.preHooks().stream().anyMatch(Hook::rejectsNonFinite))
-        .setOutputCol(config.outputColumn())
-        .setOutputLayout(config.outputLayout())
-        .setBlockMaxRows(config.blockMaxRows())
-        .setBlockMaxBytes(config.blockMaxBytes());
-    config.inputColumn().ifPresent(transformer::setInputCol);
-    if (config.inputColumn().isEmpty()) {
-      transformer.setInputCols(config.inputColumns().toArray(new String[0]));
+        .setRejectNonFinite(config.hooks().pre().stream().anyMatch(Hook::rejectsNonFinite))
+        .setOutputCol(config.output().column())
+        .setOutputLayout(config.output().layout())
+        .setBlockMaxRows(config.block().maxRows())
+        .setBlockMaxBytes(config.block().maxBytes());
+    if (config.input().column() != null) {
+      transformer.setInputCol(config.input().column());
+    } else {
+      transformer.setInputCols(config.input().columns().toArray(new String[0]));
     }
     return transformer;
   }
 
   /** The input, or null with a problem recorded when it is missing or unreadable. */
   private Dataset<Row> openInput(Configuration hadoop, List<String> problems) {
-    Path path = new Path(config.inputPath());
+    Path path = new Path(config.input().path());
     try {
       FileSystem fs = path.getFileSystem(hadoop);
       FileStatus[] matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
-        problems.add("Input path " + config.inputPath() + " does not exist (input.path). Check the path, or run"
+        problems.add("Input path " + config.input().path() + " does not exist (input.path). Check the path, or run"
             + " 'spark-linear generate' to make sample data.");
         return null;
       }
       if (!holdsDataFile(fs, matches)) {
-        problems.add("Input path " + config.inputPath() + " holds no data files (input.path): the folder is empty"
+        problems.add("Input path " + config.input().path() + " holds no data files (input.path): the folder is empty"
             + " or holds only hidden files (names starting with _ or .). Check the path, or write the input first.");
         return null;
       }
     } catch (IOException e) {
-      problems.add("Cannot read input path " + config.inputPath() + " (input.path): " + e.getMessage()
+      problems.add("Cannot read input path " + config.input().path() + " (input.path): " + e.getMessage()
           + ". Check the path, its scheme (file:, hdfs:, s3a:, ...) and that it may be read.");
       return null;
     }
-    DataFrameReader reader = spark.read().format(config.inputFormat()).options(config.inputOptions());
+    DataFrameReader reader = spark.read().format(config.input().format()).options(config.input().options());
     try {
-      return reader.load(config.inputPath());
+      return reader.load(config.input().path());
     } catch (Exception e) { // Spark throws its checked exceptions (a damaged file's footer) without declaring them
-      problems.add("Cannot read " + config.inputPath() + " as " + config.inputFormat() + " (input.path, input.format): "
-          + firstLine(e.getMessage()));
+      problems.add("Cannot read " + config.input().path() + " as " + config.input().format()
+          + " (input.path, input.format): "
+          + (e.getMessage() == null ? "unknown error" : e.getMessage().lines().findFirst().orElse("")));
       return null;
     }
   }
@@ -277,10 +281,11 @@ public final class LinearJob {
 
   /** The passed-through columns: output.keep, or every column but the features. */
   private List<String> keptColumns(Dataset<Row> input) {
-    if (config.outputKeep().isPresent()) {
-      return config.outputKeep().get();
+    if (config.output().keep() != null) {
+      return config.output().keep();
     }
-    List<String> features = config.inputColumn().map(List::of).orElse(config.inputColumns());
+    List<String> features = config.input().column() != null ? List.of(config.input().column())
+        : config.input().columns();
     return List.of(input.columns()).stream().filter(c -> !features.contains(c)).toList();
   }
 
@@ -290,39 +295,39 @@ public final class LinearJob {
 
   /** Looks at one row to catch a width mismatch before any task runs (a cheap, one-row read). */
   private void checkSampleWidth(Dataset<Row> input, List<String> problems) {
-    if (config.inputColumn().isEmpty()) {
+    String column = config.input().column();
+    if (column == null) {
       return;
     }
-    String column = config.inputColumn().get();
     Column values = column(column);
     if (input.schema().apply(column).dataType().equals(SQLDataTypes.VectorType())) {
       values = org.apache.spark.ml.functions.vector_to_array(values, "float64"); // size() takes arrays only
     }
     List<Row> sample = input.select(functions.size(values)).where(column(column).isNotNull()).limit(1)
         .collectAsList();
-    if (!sample.isEmpty() && sample.get(0).getInt(0) != config.inFeatures()) {
+    int in = config.module().inFeatures();
+    if (!sample.isEmpty() && sample.get(0).getInt(0) != in) {
       int width = sample.get(0).getInt(0);
-      problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is "
-          + config.inFeatures() + ": " + Linear.shapeMismatch(1, width, config.inFeatures(), config.outFeatures())
-          + ". Set module.in-features to " + width
-          + " or check input.column.");
+      problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is " + in
+          + ": " + Linear.shapeMismatch(1, width, in, config.module().outFeatures()) + ". Set module.in-features to "
+          + width + " or check input.column.");
     }
   }
 
   private void checkOutputPath(Configuration hadoop, List<String> problems) {
-    Path path = new Path(config.outputPath());
+    Path path = new Path(config.output().path());
     try {
       FileSystem fs = path.getFileSystem(hadoop);
-      if (fs.exists(path) && config.outputMode() == OutputMode.ERRORIFEXISTS) {
-        problems.add("Output path " + config.outputPath() + " already exists and output.mode is errorifexists."
+      if (fs.exists(path) && config.output().mode() == OutputMode.ERRORIFEXISTS) {
+        problems.add("Output path " + config.output().path() + " already exists and output.mode is errorifexists."
             + " Remove it, choose another output.path, or set output.mode=overwrite.");
       }
-      if (fs.makeQualified(path).equals(qualifiedOn(fs, new Path(config.inputPath())))) {
-        problems.add("output.path is the same as input.path (" + config.inputPath() + "): the job would overwrite"
+      if (fs.makeQualified(path).equals(qualifiedOn(fs, new Path(config.input().path())))) {
+        problems.add("output.path is the same as input.path (" + config.input().path() + "): the job would overwrite"
             + " its own input. Choose another output.path.");
       }
     } catch (IOException e) {
-      problems.add("Cannot check output path " + config.outputPath() + ": " + e.getMessage());
+      problems.add("Cannot check output path " + config.output().path() + ": " + e.getMessage());
     }
   }
 
@@ -341,13 +346,5 @@ public final class LinearJob {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + path, e);
     }
-  }
-
-  private static String firstLine(String message) {
-    if (message == null) {
-      return "unknown error";
-    }
-    int newline = message.indexOf('\n');
-    return newline < 0 ? message : message.substring(0, newline);
   }
 }

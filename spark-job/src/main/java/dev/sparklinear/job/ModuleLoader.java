@@ -9,7 +9,9 @@ import dev.sparklinear.core.weights.SafetensorsFile;
 import dev.sparklinear.core.weights.SafetensorsReader;
 import dev.sparklinear.core.weights.WeightFileException;
 import dev.sparklinear.job.config.JobConfig;
-import java.io.ByteArrayOutputStream;
+import dev.sparklinear.job.config.JobConfig.ModuleConfig;
+import dev.sparklinear.job.config.JobConfig.WeightsConfig;
+import dev.sparklinear.job.config.Values;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,39 +37,44 @@ public final class ModuleLoader {
   private ModuleLoader() {}
 
   public static LoadedModule load(JobConfig config, Configuration hadoop) {
-    Linear linear = config.initSeed().isPresent()
-        ? new Linear(config.inFeatures(), config.outFeatures(), config.bias(), config.initSeed().getAsLong())
-        : new Linear(config.inFeatures(), config.outFeatures(), config.bias());
+    ModuleConfig module = config.module();
+    WeightsConfig weights = module.weights();
+    Linear linear = module.initSeed() != null
+        ? new Linear(module.inFeatures(), module.outFeatures(), module.bias(), module.initSeed())
+        : new Linear(module.inFeatures(), module.outFeatures(), module.bias());
     Map<String, String> sha256 = new LinkedHashMap<>();
-    switch (config.weightsFormat()) {
+    switch (weights.format()) {
       case INLINE -> {
-        if (config.inlineWeight().isEmpty()) {
-          String source = config.initSeed().isPresent()
-              ? "random (init-seed " + config.initSeed().getAsLong() + ")" : "random (default seed sequence)";
+        if (weights.weight() == null) {
+          String source = module.initSeed() != null
+              ? "random (init-seed " + module.initSeed() + ")" : "random (default seed sequence)";
           return new LoadedModule(linear, source, sha256, Map.of());
         }
-        linear.setWeight(new Parameter(Tensor.of(config.inlineWeight().get())));
-        config.inlineBias().ifPresent(b -> linear.setBias(new Parameter(Tensor.of(b))));
+        linear.setWeight(new Parameter(Tensor.of(weights.weight().stream().map(Values::floats)
+            .toArray(float[][]::new))));
+        if (weights.bias() != null) {
+          linear.setBias(new Parameter(Tensor.of(Values.floats(weights.bias()))));
+        }
         return new LoadedModule(linear, "inline", sha256, Map.of());
       }
       case SAFETENSORS -> {
-        String path = config.weightsPath().orElseThrow();
+        String path = weights.path();
         byte[] bytes = readFile(path, hadoop);
         sha256.put(path, sha256(bytes));
         SafetensorsFile file = SafetensorsReader.read(bytes, path);
-        SafetensorsFile selected = config.weightsPrefix().isEmpty() ? file : file.withPrefix(config.weightsPrefix());
+        SafetensorsFile selected = weights.prefix().isEmpty() ? file : file.withPrefix(weights.prefix());
         loadStateDict(linear, selected.tensors(), path, ", or check module.weights.prefix");
         return new LoadedModule(linear, path, sha256, file.metadata());
       }
       case NPY -> {
         Map<String, Tensor> state = new LinkedHashMap<>();
-        String weightPath = config.weightsPath().orElseThrow();
+        String weightPath = weights.path();
         byte[] weightBytes = readFile(weightPath, hadoop);
         sha256.put(weightPath, sha256(weightBytes));
         state.put("weight", NpyReader.read(weightBytes, weightPath));
         String source = weightPath;
-        if (config.biasPath().isPresent()) {
-          String biasPath = config.biasPath().get();
+        if (weights.biasPath() != null) {
+          String biasPath = weights.biasPath();
           byte[] biasBytes = readFile(biasPath, hadoop);
           sha256.put(biasPath, sha256(biasBytes));
           state.put("bias", NpyReader.read(biasBytes, biasPath));
@@ -76,7 +83,7 @@ public final class ModuleLoader {
         loadStateDict(linear, state, source, "");
         return new LoadedModule(linear, source, sha256, Map.of());
       }
-      default -> throw new IllegalStateException("Unhandled weights format " + config.weightsFormat());
+      default -> throw new IllegalStateException("Unhandled weights format " + weights.format());
     }
   }
 
@@ -104,9 +111,7 @@ public final class ModuleLoader {
             + " a weights file may have. Export only the layer's tensors");
       }
       try (InputStream in = fs.open(path)) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) length);
-        in.transferTo(out);
-        return out.toByteArray();
+        return in.readAllBytes();
       }
     } catch (FileNotFoundException e) {
       throw new WeightFileException(location, "the file does not exist. Check module.weights.path and"

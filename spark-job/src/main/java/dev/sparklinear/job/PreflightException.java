@@ -14,15 +14,8 @@ public final class PreflightException extends RuntimeException {
   }
 
   private static String message(String config, List<String> problems) {
-    StringBuilder sb = new StringBuilder("Cannot run ").append(config).append(": ");
-    if (problems.size() == 1) {
-      return sb.append(problems.get(0)).toString();
-    }
-    sb.append(problems.size()).append(" problems:");
-    for (String problem : problems) {
-      sb.append("\n  - ").append(problem);
-    }
-    return sb.toString();
+    return "Cannot run " + config + ": " + (problems.size() == 1 ? problems.get(0)
+        : problems.size() + " problems:\n  - " + String.join("\n  - ", problems));
   }
 
   public List<String> problems() {

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * What a run did, for people (the printed summary) and for lineage ({@code OUTPUT/_spark_linear.json}): the counts,
@@ -42,25 +43,9 @@ public record RunSummary(
     kernels = Collections.unmodifiableMap(new LinkedHashMap<>(kernels));
   }
 
-  /** A summary of a run that found no invalid rows. */
-  public RunSummary(long rowsIn, long rowsOut, long blocks, double wallSeconds, String module, String weights,
-      Map<String, String> weightsSha256, Map<String, String> weightsMetadata, String sparkVersion, String master,
-      String outputPath, Map<String, Object> config, Map<String, List<DimensionStats>> hookStatistics) {
-    this(rowsIn, rowsOut, blocks, wallSeconds, module, weights, weightsSha256, weightsMetadata, sparkVersion, master,
-        outputPath, config, hookStatistics, "error", Map.of(), Map.of(), "spark");
-  }
-
   /** Invalid rows of every reason. */
   public long invalidRowsTotal() {
     return invalidRows.values().stream().mapToLong(Long::longValue).sum();
-  }
-
-  /** A summary of a run without statistics hooks. */
-  public RunSummary(long rowsIn, long rowsOut, long blocks, double wallSeconds, String module, String weights,
-      Map<String, String> weightsSha256, Map<String, String> weightsMetadata, String sparkVersion, String master,
-      String outputPath, Map<String, Object> config) {
-    this(rowsIn, rowsOut, blocks, wallSeconds, module, weights, weightsSha256, weightsMetadata, sparkVersion, master,
-        outputPath, config, Map.of());
   }
 
   public double rowsPerSecond() {
@@ -110,7 +95,7 @@ public record RunSummary(
   public String toText() {
     String invalid = invalidRowsTotal() == 0 ? "" : String.format("%n  invalid rows (%s): %s", invalidRowsPolicy,
         invalidRows.entrySet().stream().filter(e -> e.getValue() > 0).map(e -> e.getKey() + " " + e.getValue())
-            .collect(java.util.stream.Collectors.joining(", ")));
+            .collect(Collectors.joining(", ")));
     return text() + kernelText() + invalid;
   }
 
@@ -121,7 +106,7 @@ public record RunSummary(
     }
     String ran = kernels.entrySet().stream()
         .map(e -> String.format("%s (%,d partition%s)", e.getKey(), e.getValue(), e.getValue() == 1 ? "" : "s"))
-        .collect(java.util.stream.Collectors.joining(", "));
+        .collect(Collectors.joining(", "));
     String advice = kernels.containsKey("scalar")
         ? String.format("%n  note:    the scalar kernel is the slow one: its JVMs lacked --add-modules"
             + " jdk.incubator.vector (on a cluster, add it to spark.executor.extraJavaOptions), had vectors of fewer"

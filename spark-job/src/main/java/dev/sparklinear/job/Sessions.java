@@ -16,11 +16,7 @@ final class Sessions {
 
   static SparkSession create(Map<String, String> configured) {
     SparkConf conf = new SparkConf(); // picks up spark.* system properties, which spark-submit sets
-    for (Map.Entry<String, String> entry : configured.entrySet()) {
-      if (!conf.contains(entry.getKey())) {
-        conf.set(entry.getKey(), entry.getValue());
-      }
-    }
+    configured.forEach(conf::setIfMissing);
     conf.setIfMissing("spark.app.name", "spark-linear");
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
     if (!conf.contains("spark.master")) {

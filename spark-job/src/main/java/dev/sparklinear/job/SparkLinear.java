@@ -131,7 +131,8 @@ public final class SparkLinear {
       try {
         RunSummary summary = new LinearJob(jobConfig, spark, report).run();
         if (show > 0) {
-          spark.read().format(jobConfig.outputFormat().configValue()).load(jobConfig.outputPath()).show(show, false);
+          spark.read().format(jobConfig.output().format().configValue()).load(jobConfig.output().path())
+              .show(show, false);
         }
         System.out.println(summary.toText());
         return 0;

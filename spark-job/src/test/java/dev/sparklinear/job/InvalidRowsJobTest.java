@@ -85,7 +85,7 @@ class InvalidRowsJobTest extends LocalSpark {
 
   private Map<Long, List<Float>> outputById(JobConfig config) {
     Map<Long, List<Float>> out = new HashMap<>();
-    for (Row row : spark.read().parquet(config.outputPath()).collectAsList()) {
+    for (Row row : spark.read().parquet(config.output().path()).collectAsList()) {
       out.put(row.getLong(row.fieldIndex("id")), row.isNullAt(row.fieldIndex("output")) ? null
           : row.getList(row.fieldIndex("output")));
     }
@@ -126,7 +126,7 @@ class InvalidRowsJobTest extends LocalSpark {
 
     if (policy.equals("quarantine")) {
       Map<Long, String> quarantined = new HashMap<>();
-      for (Row row : spark.read().parquet(config.quarantinePath().get()).collectAsList()) {
+      for (Row row : spark.read().parquet(config.output().quarantinePath()).collectAsList()) {
         quarantined.put(row.getLong(row.fieldIndex("id")), row.getString(row.fieldIndex("reason")));
         assertThat(row.getString(row.fieldIndex("tag"))).isEqualTo("t" + row.getLong(row.fieldIndex("id")));
       }
@@ -144,7 +144,7 @@ class InvalidRowsJobTest extends LocalSpark {
         .hasMessageContaining("Invalid row")
         .hasMessageContaining("(id=")
         .hasMessageContaining("set invalid-rows to skip, null or quarantine");
-    assertThat(Path.of(config.outputPath())).doesNotExist();
+    assertThat(Path.of(config.output().path())).doesNotExist();
     assertNoArrowMemoryHeld();
   }
 

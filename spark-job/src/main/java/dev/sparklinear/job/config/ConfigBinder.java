@@ -87,8 +87,8 @@ final class ConfigBinder {
     }
     binder.checkInputColumns(config);
     binder.checkWeights(config);
-    binder.checkHookWidths(config.preHooks(), "hooks.pre", config.module().inFeatures(), "in_features");
-    binder.checkHookWidths(config.forwardHooks(), "hooks.forward", config.module().outFeatures(), "out_features");
+    binder.checkHookWidths(config.hooks().pre(), "hooks.pre", config.module().inFeatures(), "in_features");
+    binder.checkHookWidths(config.hooks().forward(), "hooks.forward", config.module().outFeatures(), "out_features");
     binder.checkInvalidRows(config);
     if (!binder.problems.isEmpty()) {
       throw new ConfigException(tree.source, binder.problems);

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Thrown when a job config cannot be used, with every problem found at once so that a user can fix them all in one
- * go. The message lists the problems, one a line (a single problem stays on the message's one line); {@link #problems()} gives them one by one.
+ * go. The message lists the problems, one a line (a single problem stays on the message's one line);
+ * {@link #problems()} gives them one by one.
  */
 public final class ConfigException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -19,15 +20,8 @@ public final class ConfigException extends RuntimeException {
   }
 
   private static String message(String source, List<String> problems) {
-    if (problems.size() == 1) {
-      return "Invalid job config " + source + ": " + problems.get(0);
-    }
-    StringBuilder message = new StringBuilder("Invalid job config ").append(source).append(" (")
-        .append(problems.size()).append(" problems):");
-    for (String problem : problems) {
-      message.append("\n  - ").append(problem);
-    }
-    return message.toString();
+    return "Invalid job config " + source + (problems.size() == 1 ? ": " + problems.get(0)
+        : " (" + problems.size() + " problems):\n  - " + String.join("\n  - ", problems));
   }
 
   /** The config file name (or the name given to {@link JobConfig#parse}). */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One entry of {@code hooks.pre} or {@code hooks.forward}: a built-in hook, one record per type, or a hook class of
@@ -94,12 +95,9 @@ public sealed interface Hook extends Serializable {
   record NanGuard(NanAction action, Float nan, Float posinf, Float neginf) implements Hook {
     public NanGuard {
       action = action == null ? NanAction.FAIL : action;
-      List<String> unused = new ArrayList<>();
-      if (action != NanAction.REPLACE) {
-        unused.addAll(nan == null ? List.of() : List.of("nan"));
-        unused.addAll(posinf == null ? List.of() : List.of("posinf"));
-        unused.addAll(neginf == null ? List.of() : List.of("neginf"));
-      }
+      // Replacement values set without action: replace would be ignored, so they are a mistake.
+      List<String> unused = action == NanAction.REPLACE ? List.of() : Stream.of(nan == null ? null : "nan",
+          posinf == null ? null : "posinf", neginf == null ? null : "neginf").filter(Objects::nonNull).toList();
       Hook.require(unused.isEmpty() ? null : String.join(", ", unused) + (unused.size() == 1 ? " is" : " are")
           + " only used with action: replace; remove " + (unused.size() == 1 ? "it" : "them")
           + ", or set action: replace");

@@ -14,8 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
  * The settings of one job run: the layer, where rows come from and go to, how rows are blocked, the hooks and Spark
@@ -27,8 +25,8 @@ import java.util.OptionalLong;
  *
  * <pre>{@code
  * JobConfig config = JobConfig.load(Path.of("conf/seed-example.yaml"), List.of("block.max-rows=1024"));
- * config.inFeatures();   // 4
- * config.blockMaxRows(); // 1024
+ * config.module().inFeatures(); // 4
+ * config.block().maxRows();      // 1024
  * }</pre>
  *
  * <p>Every problem in the file and the overrides (an unknown key, a value of the wrong type, a missing key, a weight
@@ -213,128 +211,6 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
     Objects.requireNonNull(yaml, "yaml");
     Objects.requireNonNull(sourceName, "sourceName");
     return ConfigBinder.bind(ConfigTree.read(yaml, sourceName, overrides == null ? List.of() : overrides));
-  }
-
-  public int inFeatures() {
-    return module.inFeatures();
-  }
-
-  public int outFeatures() {
-    return module.outFeatures();
-  }
-
-  public boolean bias() {
-    return module.bias();
-  }
-
-  /** The initialisation seed; empty when none was given (the job then takes a fresh one). */
-  public OptionalLong initSeed() {
-    return module.initSeed() == null ? OptionalLong.empty() : OptionalLong.of(module.initSeed());
-  }
-
-  public WeightsFormat weightsFormat() {
-    return module.weights().format();
-  }
-
-  /** The inline weight {@code [out_features, in_features]}, a fresh copy; empty when not given. */
-  public Optional<float[][]> inlineWeight() {
-    return Optional.ofNullable(module.weights().weight())
-        .map(rows -> rows.stream().map(Values::floats).toArray(float[][]::new));
-  }
-
-  /** The inline bias {@code [out_features]}, a fresh copy; empty when not given. */
-  public Optional<float[]> inlineBias() {
-    return Optional.ofNullable(module.weights().bias()).map(Values::floats);
-  }
-
-  public Optional<String> weightsPath() {
-    return Optional.ofNullable(module.weights().path());
-  }
-
-  public Optional<String> biasPath() {
-    return Optional.ofNullable(module.weights().biasPath());
-  }
-
-  public String weightsPrefix() {
-    return module.weights().prefix();
-  }
-
-  public String inputPath() {
-    return input.path();
-  }
-
-  public String inputFormat() {
-    return input.format();
-  }
-
-  /** The feature vector column; empty when the features are {@link #inputColumns()}. */
-  public Optional<String> inputColumn() {
-    return Optional.ofNullable(input.column());
-  }
-
-  /** The scalar feature columns in order; empty when the features are one {@link #inputColumn()}. */
-  public List<String> inputColumns() {
-    return input.columns() == null ? List.of() : input.columns();
-  }
-
-  public Map<String, String> inputOptions() {
-    return input.options();
-  }
-
-  public String outputPath() {
-    return output.path();
-  }
-
-  public OutputFormat outputFormat() {
-    return output.format();
-  }
-
-  public String outputColumn() {
-    return output.column();
-  }
-
-  public OutputLayout outputLayout() {
-    return output.layout();
-  }
-
-  public ParquetLists parquetLists() {
-    return output.parquetLists();
-  }
-
-  public ParquetWriterKind parquetWriter() {
-    return output.parquetWriter();
-  }
-
-  public OutputMode outputMode() {
-    return output.mode();
-  }
-
-  /** Where quarantined rows go; set exactly when invalid-rows is quarantine. */
-  public Optional<String> quarantinePath() {
-    return Optional.ofNullable(output.quarantinePath());
-  }
-
-  /** The input columns to copy to the output; empty means every input column except the features, {@code []} none. */
-  public Optional<List<String>> outputKeep() {
-    return Optional.ofNullable(output.keep());
-  }
-
-  public int blockMaxRows() {
-    return block.maxRows();
-  }
-
-  public long blockMaxBytes() {
-    return block.maxBytes();
-  }
-
-  /** The forward pre-hooks, in the order they run: on the inputs, before the layer. */
-  public List<Hook> preHooks() {
-    return hooks.pre();
-  }
-
-  /** The forward hooks, in the order they run: on the outputs, after the layer. */
-  public List<Hook> forwardHooks() {
-    return hooks.forward();
   }
 
   /** Every {@code spark.*} key given, with its prefix (e.g. {@code spark.master}), values as strings, in order. */

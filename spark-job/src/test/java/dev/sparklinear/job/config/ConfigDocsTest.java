@@ -42,7 +42,7 @@ class ConfigDocsTest {
 
     JobConfig config = JobConfig.parse(example, "docs/config.md", java.util.List.of());
 
-    assertThat(config.inFeatures()).isEqualTo(4);
-    assertThat(config.inlineBias()).hasValueSatisfying(b -> assertThat(b).containsExactly(0.1f, 0.2f, 0.3f));
+    assertThat(config.module().inFeatures()).isEqualTo(4);
+    assertThat(config.module().weights().bias()).containsExactly(0.1f, 0.2f, 0.3f);
   }
 }

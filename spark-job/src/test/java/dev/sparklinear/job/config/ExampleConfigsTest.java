@@ -12,31 +12,31 @@ class ExampleConfigsTest {
   void seedExampleHoldsTheKnownMatrixWithoutBias() {
     JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/seed-example.yaml"), List.of());
 
-    assertThat(config.inFeatures()).isEqualTo(4);
-    assertThat(config.outFeatures()).isEqualTo(3);
-    assertThat(config.bias()).isFalse();
-    assertThat(config.weightsFormat()).isEqualTo(WeightsFormat.INLINE);
-    assertThat(config.inlineWeight()).hasValueSatisfying(w -> assertThat(w).isDeepEqualTo(
-        new float[][] {{1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 6}}));
-    assertThat(config.inlineBias()).isEmpty();
-    assertThat(config.inputPath()).isEqualTo("data/seed/features.parquet");
-    assertThat(config.inputColumn()).hasValue("features");
-    assertThat(config.outputPath()).isEqualTo("out/seed-example");
-    assertThat(config.outputMode()).isEqualTo(OutputMode.OVERWRITE);
+    assertThat(config.module().inFeatures()).isEqualTo(4);
+    assertThat(config.module().outFeatures()).isEqualTo(3);
+    assertThat(config.module().bias()).isFalse();
+    assertThat(config.module().weights().format()).isEqualTo(WeightsFormat.INLINE);
+    assertThat(config.module().weights().weight()).isEqualTo(List.of(
+        List.of(1f, 2f, 3f, 4f), List.of(2f, 3f, 4f, 5f), List.of(3f, 4f, 5f, 6f)));
+    assertThat(config.module().weights().bias()).isNull();
+    assertThat(config.input().path()).isEqualTo("data/seed/features.parquet");
+    assertThat(config.input().column()).isEqualTo("features");
+    assertThat(config.output().path()).isEqualTo("out/seed-example");
+    assertThat(config.output().mode()).isEqualTo(OutputMode.OVERWRITE);
   }
 
   @Test
   void random64x16IsSeededWithBias() {
     JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/random-64x16.yaml"), List.of());
 
-    assertThat(config.inFeatures()).isEqualTo(64);
-    assertThat(config.outFeatures()).isEqualTo(16);
-    assertThat(config.bias()).isTrue();
-    assertThat(config.initSeed()).hasValue(7);
-    assertThat(config.inlineWeight()).isEmpty();
-    assertThat(config.inputPath()).isEqualTo("data/random-64/");
-    assertThat(config.inputColumn()).hasValue("features");
-    assertThat(config.outputPath()).isEqualTo("out/random-64x16");
-    assertThat(config.outputMode()).isEqualTo(OutputMode.OVERWRITE);
+    assertThat(config.module().inFeatures()).isEqualTo(64);
+    assertThat(config.module().outFeatures()).isEqualTo(16);
+    assertThat(config.module().bias()).isTrue();
+    assertThat(config.module().initSeed()).isEqualTo(7L);
+    assertThat(config.module().weights().weight()).isNull();
+    assertThat(config.input().path()).isEqualTo("data/random-64/");
+    assertThat(config.input().column()).isEqualTo("features");
+    assertThat(config.output().path()).isEqualTo("out/random-64x16");
+    assertThat(config.output().mode()).isEqualTo(OutputMode.OVERWRITE);
   }
 }

@@ -36,8 +36,8 @@ class HookConfigTest {
   @Test
   void noHooksByDefault() {
     JobConfig config = parse("");
-    assertThat(config.preHooks()).isEmpty();
-    assertThat(config.forwardHooks()).isEmpty();
+    assertThat(config.hooks().pre()).isEmpty();
+    assertThat(config.hooks().forward()).isEmpty();
     assertThat(config.resolved()).containsEntry("hooks.pre", List.of()).containsEntry("hooks.forward", List.of());
   }
 
@@ -54,15 +54,15 @@ class HookConfigTest {
             - {type: stats, bins: 4, min: 0, max: 8}
             - {class: com.example.MyHook, factor: 2, label: x}
         """);
-    assertThat(config.preHooks()).containsExactly(
+    assertThat(config.hooks().pre()).containsExactly(
         new Hook.Standardize(List.of(0f, 1f, 2f, 3f), List.of(1f, 2f, 3f, 4f), null, null),
         new Hook.NanGuard(Hook.NanAction.REPLACE, -1f, null, null));
-    assertThat(config.forwardHooks()).containsExactly(
+    assertThat(config.hooks().forward()).containsExactly(
         new Hook.Relu(),
         new Hook.Clamp(null, 6f),
         new Hook.Stats(4, 0f, 8f),
         new Hook.UserClass("com.example.MyHook", Map.of("factor", "2", "label", "x")));
-    assertThat(config.forwardHooks().get(3)).isInstanceOfSatisfying(Hook.UserClass.class,
+    assertThat(config.hooks().forward().get(3)).isInstanceOfSatisfying(Hook.UserClass.class,
         user -> assertThat(user.params().keySet()).containsExactly("factor", "label"));
 
     assertThat(config.resolved().get("hooks.pre")).isEqualTo(List.of(
@@ -74,8 +74,8 @@ class HookConfigTest {
   @Test
   void dottedKeysAndOverridesWork() {
     JobConfig config = parse("hooks.forward: [sigmoid]\n", "hooks.pre=[tanh, {type: l2-normalize, eps: 0.5}]");
-    assertThat(config.forwardHooks()).containsExactly(new Hook.Sigmoid());
-    assertThat(config.preHooks()).containsExactly(new Hook.Tanh(), new Hook.L2Normalize(0.5f));
+    assertThat(config.hooks().forward()).containsExactly(new Hook.Sigmoid());
+    assertThat(config.hooks().pre()).containsExactly(new Hook.Tanh(), new Hook.L2Normalize(0.5f));
   }
 
   @Test
@@ -209,10 +209,10 @@ class HookConfigTest {
   @Test
   void hooksExampleConfigRunsStandardizeThenGuardSigmoidAndStats() {
     JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/hooks-example.yaml"), List.of());
-    assertThat(config.inputPath()).isEqualTo("data/seed/features.parquet");
-    assertThat(config.preHooks()).extracting(Hook::summary)
+    assertThat(config.input().path()).isEqualTo("data/seed/features.parquet");
+    assertThat(config.hooks().pre()).extracting(Hook::summary)
         .containsExactly("standardize {mean: vector [4], std: vector [4]}");
-    assertThat(config.forwardHooks()).extracting(Hook::summary)
+    assertThat(config.hooks().forward()).extracting(Hook::summary)
         .containsExactly("nan-guard {action: fail}", "sigmoid", "stats {bins: 10, min: 0.0, max: 1.0}");
   }
 

@@ -54,9 +54,9 @@ class JobConfigFuzzTest {
       try {
         JobConfig config = JobConfig.parse(yaml, SOURCE, overrides);
         assertThat(config.source()).isEqualTo(SOURCE);
-        assertThat(config.inFeatures()).isPositive();
-        assertThat(config.blockMaxRows()).isPositive();
-        assertThat(config.blockMaxBytes()).isPositive();
+        assertThat(config.module().inFeatures()).isPositive();
+        assertThat(config.block().maxRows()).isPositive();
+        assertThat(config.block().maxBytes()).isPositive();
         return Outcome.PARSED;
       } catch (ConfigException e) {
         assertThat(e.getMessage()).startsWith("Invalid job config " + SOURCE);
@@ -102,7 +102,7 @@ class JobConfigFuzzTest {
     }
     assertThat(outcome).isEqualTo(positiveInt ? Outcome.PARSED : Outcome.REJECTED);
     if (positiveInt) {
-      assertThat(JobConfig.parse(VALID, SOURCE, List.of("block.max-rows=" + value)).blockMaxRows())
+      assertThat(JobConfig.parse(VALID, SOURCE, List.of("block.max-rows=" + value)).block().maxRows())
           .isEqualTo(Integer.parseInt(value));
     }
   }

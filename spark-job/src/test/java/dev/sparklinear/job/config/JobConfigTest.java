@@ -78,27 +78,27 @@ class JobConfigTest {
     JobConfig config = parse(FULL_NESTED);
 
     assertThat(config.source()).isEqualTo(SOURCE);
-    assertThat(config.inFeatures()).isEqualTo(4);
-    assertThat(config.outFeatures()).isEqualTo(3);
-    assertThat(config.bias()).isTrue();
-    assertThat(config.initSeed()).hasValue(42);
-    assertThat(config.weightsFormat()).isEqualTo(WeightsFormat.INLINE);
-    assertThat(config.inlineWeight()).hasValueSatisfying(w -> assertThat(w).isDeepEqualTo(
-        new float[][] {{1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 6}}));
-    assertThat(config.inlineBias()).hasValueSatisfying(b -> assertThat(b).containsExactly(0.1f, 0.2f, 0.3f));
-    assertThat(config.inputPath()).isEqualTo("data/seed.parquet");
-    assertThat(config.inputFormat()).isEqualTo("csv");
-    assertThat(config.inputColumn()).isEmpty();
-    assertThat(config.inputColumns()).containsExactly("f0", "f1", "f2", "f3");
-    assertThat(config.inputOptions()).containsExactly(Map.entry("header", "true"), Map.entry("inferSchema", "true"));
-    assertThat(config.outputPath()).isEqualTo("out/seed");
-    assertThat(config.outputFormat()).isEqualTo(OutputFormat.JSON);
-    assertThat(config.outputColumn()).isEqualTo("y");
-    assertThat(config.outputLayout()).isEqualTo(OutputLayout.COLUMNS);
-    assertThat(config.outputMode()).isEqualTo(OutputMode.OVERWRITE);
-    assertThat(config.outputKeep()).hasValue(List.of("id"));
-    assertThat(config.blockMaxRows()).isEqualTo(128);
-    assertThat(config.blockMaxBytes()).isEqualTo(65536L);
+    assertThat(config.module().inFeatures()).isEqualTo(4);
+    assertThat(config.module().outFeatures()).isEqualTo(3);
+    assertThat(config.module().bias()).isTrue();
+    assertThat(config.module().initSeed()).isEqualTo(42L);
+    assertThat(config.module().weights().format()).isEqualTo(WeightsFormat.INLINE);
+    assertThat(config.module().weights().weight()).isEqualTo(List.of(
+        List.of(1f, 2f, 3f, 4f), List.of(2f, 3f, 4f, 5f), List.of(3f, 4f, 5f, 6f)));
+    assertThat(config.module().weights().bias()).containsExactly(0.1f, 0.2f, 0.3f);
+    assertThat(config.input().path()).isEqualTo("data/seed.parquet");
+    assertThat(config.input().format()).isEqualTo("csv");
+    assertThat(config.input().column()).isNull();
+    assertThat(config.input().columns()).containsExactly("f0", "f1", "f2", "f3");
+    assertThat(config.input().options()).containsExactly(Map.entry("header", "true"), Map.entry("inferSchema", "true"));
+    assertThat(config.output().path()).isEqualTo("out/seed");
+    assertThat(config.output().format()).isEqualTo(OutputFormat.JSON);
+    assertThat(config.output().column()).isEqualTo("y");
+    assertThat(config.output().layout()).isEqualTo(OutputLayout.COLUMNS);
+    assertThat(config.output().mode()).isEqualTo(OutputMode.OVERWRITE);
+    assertThat(config.output().keep()).isEqualTo(List.of("id"));
+    assertThat(config.block().maxRows()).isEqualTo(128);
+    assertThat(config.block().maxBytes()).isEqualTo(65536L);
     assertThat(config.sparkConf()).containsExactly(
         Map.entry("spark.master", "local[2]"), Map.entry("spark.sql.shuffle.partitions", "4"));
   }
@@ -161,37 +161,37 @@ class JobConfigTest {
   void appliesDocumentedDefaults() {
     JobConfig config = parse(MINIMAL);
 
-    assertThat(config.bias()).isTrue();
-    assertThat(config.initSeed()).isEmpty();
-    assertThat(config.weightsFormat()).isEqualTo(WeightsFormat.INLINE);
-    assertThat(config.inlineWeight()).isEmpty();
-    assertThat(config.inlineBias()).isEmpty();
-    assertThat(config.weightsPath()).isEmpty();
-    assertThat(config.biasPath()).isEmpty();
-    assertThat(config.weightsPrefix()).isEmpty();
-    assertThat(config.inputFormat()).isEqualTo("parquet");
-    assertThat(config.inputColumn()).hasValue("features");
-    assertThat(config.inputColumns()).isEmpty();
-    assertThat(config.inputOptions()).isEmpty();
-    assertThat(config.outputFormat()).isEqualTo(OutputFormat.PARQUET);
-    assertThat(config.outputColumn()).isEqualTo("output");
-    assertThat(config.outputLayout()).isEqualTo(OutputLayout.ARRAY);
-    assertThat(config.parquetLists()).isEqualTo(ParquetLists.TWO_LEVEL);
-    assertThat(config.outputMode()).isEqualTo(OutputMode.ERRORIFEXISTS);
-    assertThat(config.outputKeep()).isEmpty();
-    assertThat(config.blockMaxRows()).isEqualTo(4096);
-    assertThat(config.blockMaxBytes()).isEqualTo(8L * 1024 * 1024);
+    assertThat(config.module().bias()).isTrue();
+    assertThat(config.module().initSeed()).isNull();
+    assertThat(config.module().weights().format()).isEqualTo(WeightsFormat.INLINE);
+    assertThat(config.module().weights().weight()).isNull();
+    assertThat(config.module().weights().bias()).isNull();
+    assertThat(config.module().weights().path()).isNull();
+    assertThat(config.module().weights().biasPath()).isNull();
+    assertThat(config.module().weights().prefix()).isEmpty();
+    assertThat(config.input().format()).isEqualTo("parquet");
+    assertThat(config.input().column()).isEqualTo("features");
+    assertThat(config.input().columns()).isNull();
+    assertThat(config.input().options()).isEmpty();
+    assertThat(config.output().format()).isEqualTo(OutputFormat.PARQUET);
+    assertThat(config.output().column()).isEqualTo("output");
+    assertThat(config.output().layout()).isEqualTo(OutputLayout.ARRAY);
+    assertThat(config.output().parquetLists()).isEqualTo(ParquetLists.TWO_LEVEL);
+    assertThat(config.output().mode()).isEqualTo(OutputMode.ERRORIFEXISTS);
+    assertThat(config.output().keep()).isNull();
+    assertThat(config.block().maxRows()).isEqualTo(4096);
+    assertThat(config.block().maxBytes()).isEqualTo(8L * 1024 * 1024);
     assertThat(config.sparkConf()).isEmpty();
   }
 
   @Test
   void emptyKeepListKeepsNoColumns() {
-    assertThat(parse(MINIMAL + "output.keep: []\n").outputKeep()).hasValue(List.of());
+    assertThat(parse(MINIMAL + "output.keep: []\n").output().keep()).isEmpty();
   }
 
   @Test
   void enumValuesIgnoreCase() {
-    assertThat(parse(MINIMAL, "output.mode=OverWrite").outputMode()).isEqualTo(OutputMode.OVERWRITE);
+    assertThat(parse(MINIMAL, "output.mode=OverWrite").output().mode()).isEqualTo(OutputMode.OVERWRITE);
   }
 
   @Test
@@ -202,14 +202,14 @@ class JobConfigTest {
           path: models/fc.safetensors
           prefix: "fc."
         """);
-    assertThat(safetensors.weightsFormat()).isEqualTo(WeightsFormat.SAFETENSORS);
-    assertThat(safetensors.weightsPath()).hasValue("models/fc.safetensors");
-    assertThat(safetensors.weightsPrefix()).isEqualTo("fc.");
+    assertThat(safetensors.module().weights().format()).isEqualTo(WeightsFormat.SAFETENSORS);
+    assertThat(safetensors.module().weights().path()).isEqualTo("models/fc.safetensors");
+    assertThat(safetensors.module().weights().prefix()).isEqualTo("fc.");
 
     JobConfig npy = parse(MINIMAL + "module.weights: {format: npy, path: w.npy, bias-path: b.npy}\n");
-    assertThat(npy.weightsFormat()).isEqualTo(WeightsFormat.NPY);
-    assertThat(npy.weightsPath()).hasValue("w.npy");
-    assertThat(npy.biasPath()).hasValue("b.npy");
+    assertThat(npy.module().weights().format()).isEqualTo(WeightsFormat.NPY);
+    assertThat(npy.module().weights().path()).isEqualTo("w.npy");
+    assertThat(npy.module().weights().biasPath()).isEqualTo("b.npy");
   }
 
   @Test
@@ -217,15 +217,15 @@ class JobConfigTest {
     JobConfig config = parse(MINIMAL + "block.max-rows: 10\nmodule.bias: true\n",
         "block.max-rows=7", "module.bias=false", "output.path=out/other", "spark.master=local[*]");
 
-    assertThat(config.blockMaxRows()).isEqualTo(7);
-    assertThat(config.bias()).isFalse();
-    assertThat(config.outputPath()).isEqualTo("out/other");
+    assertThat(config.block().maxRows()).isEqualTo(7);
+    assertThat(config.module().bias()).isFalse();
+    assertThat(config.output().path()).isEqualTo("out/other");
     assertThat(config.sparkConf()).containsExactly(Map.entry("spark.master", "local[*]"));
   }
 
   @Test
   void laterOverrideOfTheSameKeyWins() {
-    assertThat(parse(MINIMAL, "block.max-rows=7", "block.max-rows=9").blockMaxRows()).isEqualTo(9);
+    assertThat(parse(MINIMAL, "block.max-rows=7", "block.max-rows=9").block().maxRows()).isEqualTo(9);
   }
 
   @Test
@@ -235,21 +235,21 @@ class JobConfigTest {
         "input.column=null", "input.columns=[a,b]", "module.weights.weight=[[1,2],[3,4]]",
         "module.weights.bias=[0.5, -0.5]", "input.options.header=true");
 
-    assertThat(config.inputColumn()).isEmpty();
-    assertThat(config.inputColumns()).containsExactly("a", "b");
-    assertThat(config.inlineWeight()).hasValueSatisfying(w -> assertThat(w).isDeepEqualTo(
-        new float[][] {{1, 2}, {3, 4}}));
-    assertThat(config.inlineBias()).hasValueSatisfying(b -> assertThat(b).containsExactly(0.5f, -0.5f));
-    assertThat(config.inputOptions()).containsExactly(Map.entry("header", "true"));
+    assertThat(config.input().column()).isNull();
+    assertThat(config.input().columns()).containsExactly("a", "b");
+    assertThat(config.module().weights().weight()).isEqualTo(List.of(
+        List.of(1f, 2f), List.of(3f, 4f)));
+    assertThat(config.module().weights().bias()).containsExactly(0.5f, -0.5f);
+    assertThat(config.input().options()).containsExactly(Map.entry("header", "true"));
   }
 
   @Test
   void overrideOfATextKeyKeepsTheTextAsWritten() {
     JobConfig config = parse(MINIMAL, "output.column=007", "module.weights.prefix=", "input.path=*.parquet");
 
-    assertThat(config.outputColumn()).isEqualTo("007");
-    assertThat(config.weightsPrefix()).isEmpty();
-    assertThat(config.inputPath()).isEqualTo("*.parquet");
+    assertThat(config.output().column()).isEqualTo("007");
+    assertThat(config.module().weights().prefix()).isEmpty();
+    assertThat(config.input().path()).isEqualTo("*.parquet");
   }
 
   @Test
@@ -320,7 +320,7 @@ class JobConfigTest {
   void nullIsAnInvalidRowsPolicyAndElsewhereLeavesAKeyUnset() {
     assertThat(parse(MINIMAL + "invalid-rows: null\n").invalidRows()).isEqualTo(InvalidRowPolicy.NULL);
     assertThat(parse(MINIMAL, "invalid-rows=null").invalidRows()).isEqualTo(InvalidRowPolicy.NULL);
-    assertThat(parse(MINIMAL + "module.init-seed: null\n").initSeed()).isEmpty();
+    assertThat(parse(MINIMAL + "module.init-seed: null\n").module().initSeed()).isNull();
   }
 
   @Test
@@ -462,9 +462,10 @@ class JobConfigTest {
 
   @Test
   void hyphenatedEnumValuesAreSpelledWithHyphens() {
-    assertThat(parse(MINIMAL + "output.parquet-lists: three-level\n").parquetLists())
+    assertThat(parse(MINIMAL + "output.parquet-lists: three-level\n").output().parquetLists())
         .isEqualTo(ParquetLists.THREE_LEVEL);
-    assertThat(parse(MINIMAL, "output.parquet-lists=Two-Level").parquetLists()).isEqualTo(ParquetLists.TWO_LEVEL);
+    assertThat(parse(MINIMAL, "output.parquet-lists=Two-Level").output().parquetLists())
+        .isEqualTo(ParquetLists.TWO_LEVEL);
     assertThat(problemsOf(MINIMAL + "output.parquet-lists: three_level\n").problems()).containsExactly(
         "output.parquet-lists in conf/x.yaml must be one of [two-level, three-level], got 'three_level'");
   }
@@ -593,13 +594,14 @@ class JobConfigTest {
   }
 
   @Test
-  void gettersReturnCopiesOfTheArrays() {
+  void inlineWeightsCannotBeChanged() {
     JobConfig config = parse(FULL_NESTED);
-    config.inlineWeight().orElseThrow()[0][0] = 99;
-    config.inlineBias().orElseThrow()[0] = 99;
 
-    assertThat(config.inlineWeight().orElseThrow()[0][0]).isEqualTo(1f);
-    assertThat(config.inlineBias().orElseThrow()[0]).isEqualTo(0.1f);
+    assertThatThrownBy(() -> config.module().weights().weight().get(0).set(0, 99f))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> config.module().weights().bias().set(0, 99f))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThat(config.module().weights().weight().get(0).get(0)).isEqualTo(1f);
   }
 
   @Test
@@ -615,7 +617,7 @@ class JobConfigTest {
     }
 
     assertThat(copy).isEqualTo(config).isNotSameAs(config);
-    assertThat(((JobConfig) copy).inputOptions()).containsExactly(
+    assertThat(((JobConfig) copy).input().options()).containsExactly(
         Map.entry("header", "true"), Map.entry("inferSchema", "true"));
   }
 
@@ -628,7 +630,7 @@ class JobConfigTest {
     assertThat(e.source()).isEqualTo(file.toString());
     assertThat(e.problems()).containsExactly(
         "block.max-rows in " + file + " must be a positive integer, got 'many'");
-    assertThat(JobConfig.load(file, List.of("block.max-rows=3")).blockMaxRows()).isEqualTo(3);
+    assertThat(JobConfig.load(file, List.of("block.max-rows=3")).block().maxRows()).isEqualTo(3);
   }
 
   @Test

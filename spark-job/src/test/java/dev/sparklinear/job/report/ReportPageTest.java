@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class ReportPageTest {
   private static RunSummary summary() {
     return new RunSummary(1000, 1000, 3, 2.5, "Linear(in_features=4, out_features=3, bias=True)", "w.safetensors",
-        Map.of("w.safetensors", "ab12"), Map.of(), "4.2.0", "local[2]", "out/x", Map.of("module.in-features", 4));
+        Map.of("w.safetensors", "ab12"), Map.of(), "4.2.0", "local[2]", "out/x", Map.of("module.in-features", 4),
+        Map.of(), "error", Map.of(), Map.of(), "spark");
   }
 
   private static DimensionStats histogram(int dimension) {
