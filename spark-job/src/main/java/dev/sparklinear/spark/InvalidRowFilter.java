@@ -25,7 +25,8 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
   private InternalRow next;
   private boolean freed;
 
-  private InvalidRowFilter(Iterator<InternalRow> input, FeatureReader reader, DataType[] types, int width) {
+  /** Input rows carry the input columns at {@code 0 .. types.length-1} and the features after them. */
+  InvalidRowFilter(Iterator<InternalRow> input, FeatureReader reader, DataType[] types, int width) {
     this.input = input;
     this.reader = reader;
     this.types = types;
@@ -37,11 +38,6 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
     if (task != null) {
       task.addTaskCompletionListener((TaskCompletionListener) context -> free());
     }
-  }
-
-  /** Input rows carry the input columns at {@code 0 .. types.length-1} and the features after them. */
-  static InvalidRowFilter over(Iterator<InternalRow> input, FeatureReader reader, DataType[] types, int width) {
-    return new InvalidRowFilter(input, reader, types, width);
   }
 
   @Override

@@ -118,7 +118,7 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
         || (type.getEnclosingClass() != null && !Modifier.isStatic(type.getModifiers()))) {
       return Optional.of(name + " must be a public, concrete, top-level or static nested class");
     }
-    if (mapConstructor(type) == null && (noArgConstructor(type) == null || !params.isEmpty())) {
+    if (constructor(type, Map.class) == null && (constructor(type) == null || !params.isEmpty())) {
       return Optional.of(name + (params.isEmpty()
           ? " has neither a public constructor taking Map<String, String> nor a public no-argument constructor"
           : " is given parameters " + params.keySet() + " but has no public constructor taking"
@@ -127,17 +127,10 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
     return Optional.empty();
   }
 
-  private static Constructor<?> mapConstructor(Class<?> type) {
+  /** The public constructor of {@code type} taking {@code parameters}, or null. */
+  private static Constructor<?> constructor(Class<?> type, Class<?>... parameters) {
     try {
-      return type.getConstructor(Map.class);
-    } catch (NoSuchMethodException e) {
-      return null;
-    }
-  }
-
-  private static Constructor<?> noArgConstructor(Class<?> type) {
-    try {
-      return type.getConstructor();
+      return type.getConstructor(parameters);
     } catch (NoSuchMethodException e) {
       return null;
     }
@@ -175,7 +168,7 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
       throw new IllegalStateException(problem.get());
     }
     try {
-      Constructor<?> withParams = mapConstructor(type);
+      Constructor<?> withParams = constructor(type, Map.class);
       return withParams != null ? withParams.newInstance(params) : type.getConstructor().newInstance();
     } catch (InvocationTargetException e) {
       throw new IllegalStateException("Hook class " + className + " (" + where + ") failed in its constructor: "

@@ -4,21 +4,14 @@ import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.ForwardHook;
 import dev.sparklinear.core.nn.Module;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-import java.io.ObjectStreamClass;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.util.TaskCompletionListener;
+import org.apache.spark.util.Utils;
 
 /**
  * A forward hook that adds every output block into an {@link OutputStats} accumulator, so that the driver ends the
@@ -50,13 +43,7 @@ public final class StatsHook implements ForwardHook, Serializable {
   private StatsHook(OutputStats registered) {
     this.driverAccumulator = registered;
     this.dims = registered.dims();
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(registered);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot serialize the stats accumulator", e);
-    }
-    this.shippedAccumulator = bytes.toByteArray();
+    this.shippedAccumulator = Utils.serialize(registered);
   }
 
   /**
@@ -123,28 +110,15 @@ public final class StatsHook implements ForwardHook, Serializable {
     return copy;
   }
 
-  /** Deserializing the accumulator registers it with the current task (see AccumulatorV2.readObject). */
+  /**
+   * Deserializing the accumulator registers it with the current task (see AccumulatorV2.readObject). Classes resolve
+   * with the loader that loaded this class: the application's, on an executor.
+   */
   private OutputStats readShippedCopy() {
-    try (ObjectInputStream in = new ClassLoaderObjectInputStream(new ByteArrayInputStream(shippedAccumulator))) {
-      return (OutputStats) in.readObject();
-    } catch (IOException | ClassNotFoundException e) {
+    try {
+      return Utils.deserialize(shippedAccumulator, StatsHook.class.getClassLoader());
+    } catch (Exception e) { // Scala declares no checked exceptions: IOException and ClassNotFoundException too
       throw new IllegalStateException("Cannot make this task's copy of the stats accumulator", e);
-    }
-  }
-
-  /** Resolves classes with the loader that loaded this class (the application's, on an executor). */
-  private static final class ClassLoaderObjectInputStream extends ObjectInputStream {
-    ClassLoaderObjectInputStream(InputStream in) throws IOException {
-      super(in);
-    }
-
-    @Override
-    protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
-      try {
-        return Class.forName(desc.getName(), false, StatsHook.class.getClassLoader());
-      } catch (ClassNotFoundException e) {
-        return super.resolveClass(desc);
-      }
     }
   }
 
