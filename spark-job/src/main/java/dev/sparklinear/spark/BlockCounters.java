@@ -4,6 +4,7 @@ import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.Module;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,16 +38,12 @@ public final class BlockCounters implements Serializable {
 
   /** Registers fresh accumulators with {@code context}. */
   public static BlockCounters register(SparkContext context) {
-    FeatureReader.Problem[] problems = FeatureReader.Problem.values();
-    LongAccumulator[] invalid = new LongAccumulator[problems.length];
-    for (int i = 0; i < problems.length; i++) {
-      invalid[i] = context.longAccumulator("spark-linear invalid rows: " + problems[i].reason);
-    }
-    List<String> names = LinearKernels.kernelNames();
-    LongAccumulator[] kernels = new LongAccumulator[names.size()];
-    for (int i = 0; i < kernels.length; i++) {
-      kernels[i] = context.longAccumulator("spark-linear partitions on the " + names.get(i) + " kernel");
-    }
+    LongAccumulator[] invalid = Arrays.stream(FeatureReader.Problem.values())
+        .map(problem -> context.longAccumulator("spark-linear invalid rows: " + problem.reason))
+        .toArray(LongAccumulator[]::new);
+    LongAccumulator[] kernels = LinearKernels.kernelNames().stream()
+        .map(name -> context.longAccumulator("spark-linear partitions on the " + name + " kernel"))
+        .toArray(LongAccumulator[]::new);
     return new BlockCounters(
         context.longAccumulator("spark-linear rows in"),
         context.longAccumulator("spark-linear rows out"),

@@ -43,23 +43,15 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
 
   /** Where a hook runs, and the interface its class must implement. */
   public enum Kind {
-    PRE(ForwardPreHook.class, "hooks.pre"),
-    FORWARD(ForwardHook.class, "hooks.forward");
-
-    private final Class<?> hookInterface;
-    private final String configKey;
-
-    Kind(Class<?> hookInterface, String configKey) {
-      this.hookInterface = hookInterface;
-      this.configKey = configKey;
-    }
+    PRE,
+    FORWARD;
 
     public Class<?> hookInterface() {
-      return hookInterface;
+      return this == PRE ? ForwardPreHook.class : ForwardHook.class;
     }
 
     public String configKey() {
-      return configKey;
+      return this == PRE ? "hooks.pre" : "hooks.forward";
     }
   }
 
@@ -67,7 +59,7 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
   private final Kind kind;
   private final Map<String, String> params;
   private final String where;
-  private transient volatile Object instance;
+  private transient Object instance;
 
   /**
    * @param className the fully qualified (binary) class name
@@ -136,19 +128,12 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
     }
   }
 
-  /** The user's hook, loaded and made on the first call in this JVM. */
-  Object instance() {
-    Object hook = instance;
-    if (hook == null) {
-      synchronized (this) {
-        hook = instance;
-        if (hook == null) {
-          hook = load();
-          instance = hook;
-        }
-      }
+  /** The user's hook, loaded and made on the first call in this JVM. A lock per block run, not per value. */
+  synchronized Object instance() {
+    if (instance == null) {
+      instance = load();
     }
-    return hook;
+    return instance;
   }
 
   private Object load() {

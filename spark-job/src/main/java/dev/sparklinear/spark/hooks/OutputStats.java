@@ -72,12 +72,7 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
 
   @Override
   public boolean isZero() {
-    for (long c : count) {
-      if (c != 0) {
-        return false;
-      }
-    }
-    return true;
+    return Arrays.stream(count).allMatch(c -> c == 0);
   }
 
   @Override

@@ -59,7 +59,12 @@ final class PartWriter implements AutoCloseable {
   private long groupRows;
   private long rows;
 
-  private PartWriter(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
+  /**
+   * Opens {@code path} (which must not exist) for columns of {@code sparkSchema}, column {@code i} at
+   * {@code ordinals[i]} in the rows, written as {@code schema} (one leaf per column, in order), with {@code footer} as
+   * the file's key-value metadata.
+   */
+  PartWriter(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
       CompressionCodecName codec, Map<String, String> footer) throws IOException {
     this.schema = schema;
     this.footer = footer;
@@ -120,16 +125,6 @@ final class PartWriter implements AutoCloseable {
     }
     this.file = opened;
     startRowGroup();
-  }
-
-  /**
-   * Opens {@code path} (which must not exist) for columns of {@code sparkSchema}, column {@code i} at
-   * {@code ordinals[i]} in the rows, written as {@code schema} (one leaf per column, in order), with {@code footer} as
-   * the file's key-value metadata.
-   */
-  static PartWriter open(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
-      CompressionCodecName codec, Map<String, String> footer) throws IOException {
-    return new PartWriter(path, conf, sparkSchema, ordinals, schema, codec, footer);
   }
 
   void write(InternalRow row) throws IOException {
