@@ -74,14 +74,6 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
     this.where = where;
   }
 
-  public String className() {
-    return className;
-  }
-
-  public Kind kind() {
-    return kind;
-  }
-
   /**
    * Checks on the driver what can be checked before any task runs. Nothing is instantiated.
    *
@@ -102,8 +94,8 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
     String name = "Hook class " + className + " (" + where + ")";
     if (!kind.hookInterface().isAssignableFrom(type)) {
       String other = kind == Kind.PRE && ForwardHook.class.isAssignableFrom(type) ? "; it is a forward hook: list it"
-          + " under hooks.forward" : kind == Kind.FORWARD && ForwardPreHook.class.isAssignableFrom(type)
-          ? "; it is a forward pre-hook: list it under hooks.pre" : "";
+          + " under " + Kind.FORWARD.configKey() : kind == Kind.FORWARD && ForwardPreHook.class.isAssignableFrom(type)
+          ? "; it is a forward pre-hook: list it under " + Kind.PRE.configKey() : "";
       return Optional.of(name + " does not implement " + kind.hookInterface().getName() + other);
     }
     if (!Modifier.isPublic(type.getModifiers()) || Modifier.isAbstract(type.getModifiers())

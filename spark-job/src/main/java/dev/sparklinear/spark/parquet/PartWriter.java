@@ -52,7 +52,6 @@ final class PartWriter implements AutoCloseable {
   private final long rowGroupBytes;
   private final FloatColumn[] floats;
   private final KeptColumn[] kept;
-  private final ColumnDescriptor[] keptLeaves;
 
   private ColumnChunkPageWriteStore pageStore;
   private ColumnWriteStore keptStore;
@@ -80,7 +79,6 @@ final class PartWriter implements AutoCloseable {
     List<Type> keptFields = new ArrayList<>();
     List<FloatColumn> floatColumns = new ArrayList<>();
     List<KeptColumn> keptColumns = new ArrayList<>();
-    List<ColumnDescriptor> keptColumnLeaves = new ArrayList<>();
     List<ColumnDescriptor> leaves = schema.getColumns();
     StructField[] fields = sparkSchema.fields();
     long floatCount = Arrays.stream(fields).filter(f -> FloatColumn.writes(f.dataType())).count();
@@ -98,18 +96,16 @@ final class PartWriter implements AutoCloseable {
             scratch));
         continue;
       }
-      KeptColumn column = KeptColumn.of(ordinals[i], type, leaf.getMaxDefinitionLevel());
+      KeptColumn column = KeptColumn.of(ordinals[i], type, leaf);
       if (column == null) {
         throw new IllegalArgumentException("Column " + field.name() + " has type " + type.sql() + ", which "
             + ColumnarParquetWriter.class.getSimpleName() + " does not write");
       }
       keptColumns.add(column);
-      keptColumnLeaves.add(leaf);
       keptFields.add(schema.getType(i));
     }
     this.floats = floatColumns.toArray(new FloatColumn[0]);
     this.kept = keptColumns.toArray(new KeptColumn[0]);
-    this.keptLeaves = keptColumnLeaves.toArray(new ColumnDescriptor[0]);
     this.keptSchema = keptFields.isEmpty() ? null : new MessageType(schema.getName(), keptFields);
     this.codecs = new CodecFactory(conf, pageBytes);
     this.compressor = codecs.getCompressor(codec);
@@ -172,8 +168,8 @@ final class PartWriter implements AutoCloseable {
     }
     if (keptSchema != null) {
       keptStore = properties.newColumnWriteStore(keptSchema, pageStore);
-      for (int i = 0; i < kept.length; i++) {
-        kept[i].startRowGroup(keptStore.getColumnWriter(keptLeaves[i]));
+      for (KeptColumn column : kept) {
+        column.startRowGroup(keptStore);
       }
     }
     groupRows = 0;
