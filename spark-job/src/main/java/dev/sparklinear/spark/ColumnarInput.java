@@ -1,12 +1,10 @@
 package dev.sparklinear.spark;
 
 import java.util.Optional;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.execution.ColumnarToRowExec;
 import org.apache.spark.sql.execution.SparkPlan;
-import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 /**
  * Finds, in a query's physical plan, a columnar source (Spark's vectorized Parquet or ORC scan) whose batches can be
@@ -26,9 +24,5 @@ record ColumnarInput(SparkPlan columnar, int[] ordinals) {
       return Optional.empty();
     }
     return projection.get().ordinalsIn(toRows.child()).map(ordinals -> new ColumnarInput(toRows.child(), ordinals));
-  }
-
-  RDD<ColumnarBatch> batches() {
-    return columnar.executeColumnar();
   }
 }

@@ -23,19 +23,15 @@ import org.apache.spark.unsafe.Platform;
 abstract class FeatureReader implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** What went wrong with a row's features; null means the row is fine. */
-  enum Problem {
-    NULL_VECTOR("null-vector"),
-    NULL_ELEMENT("null-element"),
-    WRONG_WIDTH("wrong-width"),
-    NON_FINITE("non-finite");
-
-    /** How the run summary and the quarantine's {@code reason} column name it. */
-    final String reason;
-
-    Problem(String reason) {
-      this.reason = reason;
-    }
+  /**
+   * What went wrong with a row's features; null means the row is fine. The run summary and the quarantine's
+   * {@code reason} column name it by its config spelling: {@code null-vector}, {@code wrong-width}, ...
+   */
+  enum Problem implements ConfigEnum {
+    NULL_VECTOR,
+    NULL_ELEMENT,
+    WRONG_WIDTH,
+    NON_FINITE
   }
 
   /** Whether a NaN or infinite feature makes a row invalid (a nan-guard pre-hook that fails asks for it). */

@@ -48,7 +48,7 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
         for (int i = 0; i < types.length; i++) {
           out.update(i, row.isNullAt(i) ? null : row.get(i, types[i]));
         }
-        out.update(types.length, UTF8String.fromString(reader.problem.reason));
+        out.update(types.length, UTF8String.fromString(reader.problem.configValue()));
         next = out;
       }
     }

@@ -146,7 +146,8 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
   public void merge(AccumulatorV2<FloatBlock, List<DimensionStats>> other) {
     if (!(other instanceof OutputStats that) || that.dims != dims || that.bins != bins
         || that.histogramMin != histogramMin || that.histogramMax != histogramMax) {
-      throw new UnsupportedOperationException("Cannot merge " + describe() + " with " + other);
+      throw new UnsupportedOperationException("Cannot merge OutputStats(dims=" + dims + ", bins=" + bins + ", range=["
+          + histogramMin + ", " + histogramMax + "]) with " + other);
     }
     for (int d = 0; d < dims; d++) {
       count[d] += that.count[d];
@@ -177,9 +178,5 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
           underflow[d], overflow[d]));
     }
     return out;
-  }
-
-  private String describe() {
-    return "OutputStats(dims=" + dims + ", bins=" + bins + ", range=[" + histogramMin + ", " + histogramMax + "])";
   }
 }
