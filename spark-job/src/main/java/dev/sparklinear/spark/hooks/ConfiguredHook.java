@@ -140,10 +140,9 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
       throw new IllegalStateException("Hook class " + className + " (" + where + ") was not found on the executor;"
           + " put it in the application jar or add its jar with --jars", e);
     }
-    Optional<String> problem = problemWith(type);
-    if (problem.isPresent()) {
-      throw new IllegalStateException(problem.get());
-    }
+    problemWith(type).ifPresent(problem -> {
+      throw new IllegalStateException(problem);
+    });
     try {
       Constructor<?> withParams = constructor(type, Map.class);
       return withParams != null ? withParams.newInstance(params) : type.getConstructor().newInstance();
