@@ -16,9 +16,10 @@ import org.apache.spark.unsafe.Platform;
 /**
  * Copies one row's feature values, as float32, straight into a block's memory.
  *
- * <p>One implementation per input type; each reads the row's internal representation in place (a bulk memory copy
- * for {@code array<float>}, a conversion loop otherwise) and creates no objects per row. The features are at ordinals
- * {@code first .. first + k - 1} of the rows the job hands in.
+ * <p>One implementation per input shape (numeric arrays, Spark ML vectors, numeric scalar columns); each reads the
+ * row's internal representation in place (a bulk memory copy for {@code array<float>}, a conversion loop otherwise)
+ * and creates no objects per row. The features are at ordinals {@code first .. first + k - 1} of the rows the job
+ * hands in.
  */
 abstract class FeatureReader implements Serializable {
   private static final long serialVersionUID = 1L;

@@ -358,20 +358,20 @@ public class LinearTransformer extends Transformer {
     InvalidRowPolicy policy = invalidRowPolicy();
     BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL,
         new BlockRowMap(0));
-    List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
+    StructType outputSchema = keptSchema;
     for (StructField field : outputColumns.fields()) {
       if (kept.contains(field.name())) {
         throw new IllegalArgumentException("Output column '" + field.name() + "' already exists in the input;"
             + " choose another output column name or leave that column out of the kept columns");
       }
-      outputFields.add(field);
+      outputSchema = outputSchema.add(field);
     }
     long rowBytes = 4L * (inFeatures + outFeatures);
     long maxBytes = (Long) $(blockMaxBytes);
     int rows = (int) Math.max(1, Math.min((Integer) $(blockMaxRows), maxBytes / rowBytes));
     PartitionPlan partitionPlan = new PartitionPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, layout,
         $(outputCol), module.toString(), policy, counters);
-    return new Plan(featureColumns, kept, new StructType(outputFields.toArray(StructField[]::new)), partitionPlan);
+    return new Plan(featureColumns, kept, outputSchema, partitionPlan);
   }
 
   /** The reader of the feature columns, which the rows handed to it hold from ordinal {@code first} on. */

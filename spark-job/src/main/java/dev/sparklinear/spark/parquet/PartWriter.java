@@ -96,12 +96,8 @@ final class PartWriter implements AutoCloseable {
             scratch));
         continue;
       }
-      KeptColumn column = KeptColumn.of(ordinals[i], type, leaf);
-      if (column == null) {
-        throw new IllegalArgumentException("Column " + field.name() + " has type " + type.sql() + ", which "
-            + ColumnarParquetWriter.class.getSimpleName() + " does not write");
-      }
-      keptColumns.add(column);
+      // ColumnarParquetWriter.write has refused a schema with a column neither kind writes.
+      keptColumns.add(KeptColumn.of(ordinals[i], type, leaf));
       keptFields.add(schema.getType(i));
     }
     this.floats = floatColumns.toArray(new FloatColumn[0]);
