@@ -15,7 +15,7 @@ import org.apache.spark.sql.execution.SparkPlan;
  * row path, which gives the same output. {@code ordinals[i]} is the index in the source's batches of column
  * {@code i} of the wanted rows.
  */
-record ColumnarInput(SparkPlan columnar, int[] ordinals) {
+record ColumnarInput(SparkPlan source, int[] ordinals) {
   /** The columnar source of {@code dataset}, or empty when its plan is not the plain shape. */
   static Optional<ColumnarInput> of(Dataset<Row> dataset) {
     Optional<PlainProjection> projection = PlainProjection.of(dataset.queryExecution().executedPlan());

@@ -282,7 +282,7 @@ public class LinearTransformer extends Transformer {
     Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
     int[] ordinals = columnar.map(ColumnarInput::ordinals).orElse(null);
     JavaRDD<InternalRow> output = columnar.isPresent()
-        ? columnar.get().columnar().executeColumnar().toJavaRDD().mapPartitions(batches -> PartitionRunner.overBatches(
+        ? columnar.get().source().executeColumnar().toJavaRDD().mapPartitions(batches -> PartitionRunner.overBatches(
             batches, partitionModule(broadcast, partitionPlan), partitionPlan, ordinals))
         : projected.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> PartitionRunner.overRows(
             rows, partitionModule(broadcast, partitionPlan), partitionPlan));
