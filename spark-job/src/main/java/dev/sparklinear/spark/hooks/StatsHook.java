@@ -4,14 +4,21 @@ import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.ForwardHook;
 import dev.sparklinear.core.nn.Module;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.util.TaskCompletionListener;
-import org.apache.spark.util.Utils;
 
 /**
  * A forward hook that adds every output block into an {@link OutputStats} accumulator, so that the driver ends the
@@ -43,7 +50,13 @@ public final class StatsHook implements ForwardHook, Serializable {
   private StatsHook(OutputStats registered) {
     this.driverAccumulator = registered;
     this.dims = registered.dims();
-    this.shippedAccumulator = Utils.serialize(registered);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(registered);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot serialize the stats accumulator", e);
+    }
+    this.shippedAccumulator = bytes.toByteArray();
   }
 
   /**
@@ -110,15 +123,28 @@ public final class StatsHook implements ForwardHook, Serializable {
     return copy;
   }
 
-  /**
-   * Deserializing the accumulator registers it with the current task (see AccumulatorV2.readObject). Classes resolve
-   * with the loader that loaded this class: the application's, on an executor.
-   */
+  /** Deserializing the accumulator registers it with the current task (see AccumulatorV2.readObject). */
   private OutputStats readShippedCopy() {
-    try {
-      return Utils.deserialize(shippedAccumulator, StatsHook.class.getClassLoader());
-    } catch (Exception e) { // Scala declares no checked exceptions: IOException and ClassNotFoundException too
+    try (ObjectInputStream in = new ClassLoaderObjectInputStream(new ByteArrayInputStream(shippedAccumulator))) {
+      return (OutputStats) in.readObject();
+    } catch (IOException | ClassNotFoundException e) {
       throw new IllegalStateException("Cannot make this task's copy of the stats accumulator", e);
+    }
+  }
+
+  /** Resolves classes with the loader that loaded this class (the application's, on an executor). */
+  private static final class ClassLoaderObjectInputStream extends ObjectInputStream {
+    ClassLoaderObjectInputStream(InputStream in) throws IOException {
+      super(in);
+    }
+
+    @Override
+    protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+      try {
+        return Class.forName(desc.getName(), false, StatsHook.class.getClassLoader());
+      } catch (ClassNotFoundException e) {
+        return super.resolveClass(desc);
+      }
     }
   }
 
