@@ -1,8 +1,8 @@
 package dev.sparklinear.spark;
 
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -37,10 +37,8 @@ final class ArrowRowSource implements PartitionRunner.Source {
       root.close();
       throw e;
     }
-    List<ColumnVector> columns = new ArrayList<>();
-    root.getFieldVectors().forEach(v -> columns.add(new ArrowColumnVector(v)));
-    columns.addAll(outputColumns);
-    this.view = new ColumnarBatch(columns.toArray(new ColumnVector[0]));
+    this.view = new ColumnarBatch(Stream.concat(root.getFieldVectors().stream().map(ArrowColumnVector::new),
+        outputColumns.stream()).toArray(ColumnVector[]::new));
   }
 
   @Override

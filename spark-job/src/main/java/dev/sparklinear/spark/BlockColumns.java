@@ -215,7 +215,7 @@ final class BlockColumns {
   }
 
   /** {@code array<float>} (or {@code array<double>}) per row: block row r is values {@code [r*width, (r+1)*width)}. */
-  private static class ArrayColumn extends BlockColumn {
+  private static final class ArrayColumn extends BlockColumn {
     private final int width;
     private final FlatValues values;
 
@@ -271,18 +271,9 @@ final class BlockColumns {
       type.setByte((byte) 1);
       size.setNull();
       indices.setNull();
-      // The values are read through the same row map; the struct itself answers for null rows.
-      this.values = new ArrayColumn(rows, width, true) {
-        @Override
-        public boolean isNullAt(int rowId) {
-          return false;
-        }
-
-        @Override
-        public boolean hasNull() {
-          return false;
-        }
-      };
+      // The values are read through the same row map; under a null vector they are null too, which readers of a
+      // struct never look at (Spark leaves a null struct's fields undefined).
+      this.values = new ArrayColumn(rows, width, true);
     }
 
     @Override

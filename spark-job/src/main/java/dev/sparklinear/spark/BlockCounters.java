@@ -4,6 +4,7 @@ import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.Module;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,32 +27,21 @@ public final class BlockCounters implements Serializable {
   /** Partitions by the kernel that ran them, in the order of {@link LinearKernels#kernelNames()}. */
   private final LongAccumulator[] kernels;
 
-  private BlockCounters(LongAccumulator rowsIn, LongAccumulator rowsOut, LongAccumulator blocks,
-      LongAccumulator[] invalid, LongAccumulator[] kernels) {
-    this.rowsIn = rowsIn;
-    this.rowsOut = rowsOut;
-    this.blocks = blocks;
-    this.invalid = invalid;
-    this.kernels = kernels;
-  }
-
   /** Registers fresh accumulators with {@code context}. */
   public static BlockCounters register(SparkContext context) {
-    FeatureReader.Problem[] problems = FeatureReader.Problem.values();
-    LongAccumulator[] invalid = new LongAccumulator[problems.length];
-    for (int i = 0; i < problems.length; i++) {
-      invalid[i] = context.longAccumulator("spark-linear invalid rows: " + problems[i].reason);
-    }
-    List<String> names = LinearKernels.kernelNames();
-    LongAccumulator[] kernels = new LongAccumulator[names.size()];
-    for (int i = 0; i < kernels.length; i++) {
-      kernels[i] = context.longAccumulator("spark-linear partitions on the " + names.get(i) + " kernel");
-    }
-    return new BlockCounters(
-        context.longAccumulator("spark-linear rows in"),
-        context.longAccumulator("spark-linear rows out"),
-        context.longAccumulator("spark-linear blocks"),
-        invalid, kernels);
+    return new BlockCounters(context);
+  }
+
+  private BlockCounters(SparkContext context) {
+    rowsIn = context.longAccumulator("spark-linear rows in");
+    rowsOut = context.longAccumulator("spark-linear rows out");
+    blocks = context.longAccumulator("spark-linear blocks");
+    invalid = Arrays.stream(FeatureReader.Problem.values())
+        .map(problem -> context.longAccumulator("spark-linear invalid rows: " + problem.configValue()))
+        .toArray(LongAccumulator[]::new);
+    kernels = LinearKernels.kernelNames().stream()
+        .map(name -> context.longAccumulator("spark-linear partitions on the " + name + " kernel"))
+        .toArray(LongAccumulator[]::new);
   }
 
   /**
@@ -87,7 +77,7 @@ public final class BlockCounters implements Serializable {
   public Map<String, Long> invalidRows() {
     Map<String, Long> out = new LinkedHashMap<>();
     for (FeatureReader.Problem problem : FeatureReader.Problem.values()) {
-      out.put(problem.reason, invalid[problem.ordinal()].value());
+      out.put(problem.configValue(), invalid[problem.ordinal()].value());
     }
     return out;
   }

@@ -43,9 +43,7 @@ final class ColumnBatchSource implements PartitionRunner.Source {
     this.kept = plan.keptSchema().size();
     this.inputColumns = new ColumnVector[ordinals.length];
     this.outputRowColumns = new ColumnVector[kept + outputColumns.size()];
-    for (int i = 0; i < outputColumns.size(); i++) {
-      outputRowColumns[kept + i] = outputColumns.get(i);
-    }
+    System.arraycopy(outputColumns.toArray(new ColumnVector[0]), 0, outputRowColumns, kept, outputColumns.size());
     this.bulkType = plan.reader().bulkElementType;
     this.bulkFloats = DataTypes.FloatType.equals(bulkType);
   }

@@ -1,12 +1,10 @@
 package dev.sparklinear.spark;
 
 import java.util.Optional;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.execution.ColumnarToRowExec;
 import org.apache.spark.sql.execution.SparkPlan;
-import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 /**
  * Finds, in a query's physical plan, a columnar source (Spark's vectorized Parquet or ORC scan) whose batches can be
@@ -14,17 +12,10 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
  *
  * <p>Only the plain shape is taken: a scan turned into rows, possibly under a projection that only picks, reorders or
  * renames columns ({@link PlainProjection}). Anything else (filters, computed columns, non-columnar sources) keeps the
- * row path, which gives the same output.
+ * row path, which gives the same output. {@code ordinals[i]} is the index in the source's batches of column
+ * {@code i} of the wanted rows.
  */
-final class ColumnarInput {
-  private final SparkPlan columnar;
-  private final int[] ordinals;
-
-  private ColumnarInput(SparkPlan columnar, int[] ordinals) {
-    this.columnar = columnar;
-    this.ordinals = ordinals;
-  }
-
+record ColumnarInput(SparkPlan source, int[] ordinals) {
   /** The columnar source of {@code dataset}, or empty when its plan is not the plain shape. */
   static Optional<ColumnarInput> of(Dataset<Row> dataset) {
     Optional<PlainProjection> projection = PlainProjection.of(dataset.queryExecution().executedPlan());
@@ -33,14 +24,5 @@ final class ColumnarInput {
       return Optional.empty();
     }
     return projection.get().ordinalsIn(toRows.child()).map(ordinals -> new ColumnarInput(toRows.child(), ordinals));
-  }
-
-  RDD<ColumnarBatch> batches() {
-    return columnar.executeColumnar();
-  }
-
-  /** For column {@code i} of the wanted rows, its index in the source's batches. */
-  int[] ordinals() {
-    return ordinals.clone();
   }
 }

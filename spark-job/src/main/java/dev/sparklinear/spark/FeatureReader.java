@@ -7,15 +7,8 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.ByteType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.DoubleType;
-import org.apache.spark.sql.types.FloatType;
-import org.apache.spark.sql.types.IntegerType;
-import org.apache.spark.sql.types.LongType;
-import org.apache.spark.sql.types.Metadata;
-import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
@@ -23,26 +16,23 @@ import org.apache.spark.unsafe.Platform;
 /**
  * Copies one row's feature values, as float32, straight into a block's memory.
  *
- * <p>One implementation per input type; each reads the row's internal representation in place (a bulk memory copy
- * for {@code array<float>}, a conversion loop otherwise) and creates no objects per row. The features are at ordinals
- * {@code first .. first + k - 1} of the rows the job hands in.
+ * <p>One implementation per input shape (numeric arrays, Spark ML vectors, numeric scalar columns); each reads the
+ * row's internal representation in place (a bulk memory copy for {@code array<float>}, a conversion loop otherwise)
+ * and creates no objects per row. The features are at ordinals {@code first .. first + k - 1} of the rows the job
+ * hands in.
  */
 abstract class FeatureReader implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** What went wrong with a row's features; null means the row is fine. */
-  enum Problem {
-    NULL_VECTOR("null-vector"),
-    NULL_ELEMENT("null-element"),
-    WRONG_WIDTH("wrong-width"),
-    NON_FINITE("non-finite");
-
-    /** How the run summary and the quarantine's {@code reason} column name it. */
-    final String reason;
-
-    Problem(String reason) {
-      this.reason = reason;
-    }
+  /**
+   * What went wrong with a row's features; null means the row is fine. The run summary and the quarantine's
+   * {@code reason} column name it by its config spelling: {@code null-vector}, {@code wrong-width}, ...
+   */
+  enum Problem implements ConfigEnum {
+    NULL_VECTOR,
+    NULL_ELEMENT,
+    WRONG_WIDTH,
+    NON_FINITE
   }
 
   /** Whether a NaN or infinite feature makes a row invalid (a nan-guard pre-hook that fails asks for it). */
@@ -98,16 +88,8 @@ abstract class FeatureReader implements Serializable {
 
   private static FeatureReader readerFor(StructType schema, String column, int ordinal) {
     DataType type = schema.apply(column).dataType();
-    if (type instanceof ArrayType array) {
-      if (array.elementType() instanceof FloatType || array.elementType() instanceof DoubleType) {
-        return new FloatingPointArrayReader(ordinal, array.elementType() instanceof DoubleType);
-      }
-      DataType element = array.elementType();
-      if (element instanceof IntegerType || element instanceof LongType || element instanceof ShortType
-          || element instanceof ByteType) {
-        return new IntegralArrayReader(ordinal,
-            ScalarColumnsReader.kindOf(new StructField(column, element, true, Metadata.empty())));
-      }
+    if (type instanceof ArrayType array && NUMBERS.contains(array.elementType())) {
+      return new ArrayReader(ordinal, (byte) NUMBERS.indexOf(array.elementType()));
     } else if (type.equals(SQLDataTypes.VectorType())) {
       return new VectorReader(ordinal);
     }
@@ -122,25 +104,44 @@ abstract class FeatureReader implements Serializable {
     byte[] kinds = new byte[columns.size()];
     for (int i = 0; i < kinds.length; i++) {
       StructField field = schema.apply(columns.get(i));
-      kinds[i] = ScalarColumnsReader.kindOf(field);
+      kinds[i] = (byte) NUMBERS.indexOf(field.dataType());
+      if (kinds[i] < 0) {
+        throw new IllegalArgumentException("Column '" + field.name() + "' has type " + field.dataType().simpleString()
+            + ", which is not numeric: input.columns takes float, double, int, bigint, smallint or tinyint columns");
+      }
     }
     FeatureReader reader = new ScalarColumnsReader(first, kinds);
     reader.description = "columns " + columns;
     return reader;
   }
 
-  /** An array column: the null and width checks shared by every element type. */
-  private abstract static class ArrayReader extends FeatureReader {
+  /** The numeric types a feature can have, each read as its index here: {@link #FLOAT}, {@link #DOUBLE}, ... */
+  private static final List<DataType> NUMBERS = List.of(DataTypes.FloatType, DataTypes.DoubleType,
+      DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType, DataTypes.ByteType);
+  private static final byte FLOAT = 0;
+  private static final byte DOUBLE = 1;
+  private static final byte INT = 2;
+  private static final byte LONG = 3;
+  private static final byte SHORT = 4;
+
+  /**
+   * An array column of numbers: {@code array<float>} taken with one memory copy from Spark's own array bytes,
+   * {@code array<double>} narrowed to float32 as PyTorch's {@code .float()} does (round to nearest), and arrays of
+   * integers (JSON and CSV sources infer {@code array<bigint>} for whole numbers) converted element by element.
+   */
+  private static final class ArrayReader extends FeatureReader {
     private static final long serialVersionUID = 1L;
     private final int ordinal;
+    private final byte kind;
 
-    ArrayReader(int ordinal, DataType bulkElementType) {
+    ArrayReader(int ordinal, byte kind) {
       this.ordinal = ordinal;
-      this.bulkElementType = bulkElementType;
+      this.kind = kind;
+      this.bulkElementType = kind == FLOAT || kind == DOUBLE ? NUMBERS.get(kind) : null;
     }
 
     @Override
-    final boolean read(InternalRow row, long address, int width) {
+    boolean read(InternalRow row, long address, int width) {
       if (row.isNullAt(ordinal)) {
         problem = Problem.NULL_VECTOR;
         return false;
@@ -152,78 +153,33 @@ abstract class FeatureReader implements Serializable {
         foundWidth = n;
         return false;
       }
-      return copy(array, address, n);
-    }
-
-    /** Copies {@code n} elements to {@code address}; element by element unless a subclass knows better. */
-    boolean copy(ArrayData array, long address, int n) {
+      if (bulkElementType != null && array instanceof UnsafeArrayData unsafe && !UnsafeArrays.hasNull(unsafe)) {
+        Object base = unsafe.getBaseObject();
+        long offset = UnsafeArrays.dataOffset(unsafe);
+        if (kind == FLOAT) {
+          Platform.copyMemory(base, offset, null, address, 4L * n);
+          return true;
+        }
+        for (int i = 0; i < n; i++) {
+          Platform.putFloat(null, address + 4L * i, (float) Platform.getDouble(base, offset + 8L * i));
+        }
+        return true;
+      }
       for (int i = 0; i < n; i++) {
         if (array.isNullAt(i)) {
           problem = Problem.NULL_ELEMENT;
           return false;
         }
-        Platform.putFloat(null, address + 4L * i, element(array, i));
+        Platform.putFloat(null, address + 4L * i, switch (kind) {
+          case FLOAT -> array.getFloat(i);
+          case DOUBLE -> (float) array.getDouble(i);
+          case INT -> array.getInt(i);
+          case LONG -> array.getLong(i);
+          case SHORT -> array.getShort(i);
+          default -> array.getByte(i);
+        });
       }
       return true;
-    }
-
-    abstract float element(ArrayData array, int i);
-  }
-
-  /**
-   * {@code array<float>}, taken with one memory copy from Spark's own array bytes, and {@code array<double>}, narrowed
-   * to float32 as PyTorch's {@code .float()} does (round to nearest).
-   */
-  private static final class FloatingPointArrayReader extends ArrayReader {
-    private static final long serialVersionUID = 1L;
-    private final boolean doubles;
-
-    FloatingPointArrayReader(int ordinal, boolean doubles) {
-      super(ordinal, doubles ? DataTypes.DoubleType : DataTypes.FloatType);
-      this.doubles = doubles;
-    }
-
-    @Override
-    boolean copy(ArrayData array, long address, int n) {
-      if (!(array instanceof UnsafeArrayData unsafe) || UnsafeArrays.hasNull(unsafe)) {
-        return super.copy(array, address, n);
-      }
-      Object base = unsafe.getBaseObject();
-      long offset = UnsafeArrays.dataOffset(unsafe);
-      if (!doubles) {
-        Platform.copyMemory(base, offset, null, address, 4L * n);
-        return true;
-      }
-      for (int i = 0; i < n; i++) {
-        Platform.putFloat(null, address + 4L * i, (float) Platform.getDouble(base, offset + 8L * i));
-      }
-      return true;
-    }
-
-    @Override
-    float element(ArrayData array, int i) {
-      return doubles ? (float) array.getDouble(i) : array.getFloat(i);
-    }
-  }
-
-  /** Arrays of integers (JSON and CSV sources infer {@code array<bigint>} for whole numbers), converted to float32. */
-  private static final class IntegralArrayReader extends ArrayReader {
-    private static final long serialVersionUID = 1L;
-    private final byte kind;
-
-    IntegralArrayReader(int ordinal, byte kind) {
-      super(ordinal, null);
-      this.kind = kind;
-    }
-
-    @Override
-    float element(ArrayData array, int i) {
-      return switch (kind) {
-        case ScalarColumnsReader.INT -> array.getInt(i);
-        case ScalarColumnsReader.LONG -> array.getLong(i);
-        case ScalarColumnsReader.SHORT -> array.getShort(i);
-        default -> array.getByte(i);
-      };
     }
   }
 
@@ -277,39 +233,12 @@ abstract class FeatureReader implements Serializable {
   /** A list of numeric scalar columns, one feature each. */
   private static final class ScalarColumnsReader extends FeatureReader {
     private static final long serialVersionUID = 1L;
-    static final byte FLOAT = 0;
-    static final byte DOUBLE = 1;
-    static final byte INT = 2;
-    static final byte LONG = 3;
-    static final byte SHORT = 4;
-    static final byte BYTE = 5;
-
     private final int first;
     private final byte[] kinds;
 
     ScalarColumnsReader(int first, byte[] kinds) {
       this.first = first;
       this.kinds = kinds;
-    }
-
-    static byte kindOf(StructField field) {
-      DataType type = field.dataType();
-      if (type instanceof FloatType) {
-        return FLOAT;
-      } else if (type instanceof DoubleType) {
-        return DOUBLE;
-      } else if (type instanceof IntegerType) {
-        return INT;
-      } else if (type instanceof LongType) {
-        return LONG;
-      } else if (type instanceof ShortType) {
-        return SHORT;
-      } else if (type instanceof ByteType) {
-        return BYTE;
-      }
-      throw new IllegalArgumentException(
-          "Column '" + field.name() + "' has type " + type.simpleString() + ", which is not numeric: input.columns"
-              + " takes float, double, int, bigint, smallint or tinyint columns");
     }
 
     @Override

@@ -25,7 +25,8 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
   private InternalRow next;
   private boolean freed;
 
-  private InvalidRowFilter(Iterator<InternalRow> input, FeatureReader reader, DataType[] types, int width) {
+  /** Input rows carry the input columns at {@code 0 .. types.length-1} and the features after them. */
+  InvalidRowFilter(Iterator<InternalRow> input, FeatureReader reader, DataType[] types, int width) {
     this.input = input;
     this.reader = reader;
     this.types = types;
@@ -39,11 +40,6 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
     }
   }
 
-  /** Input rows carry the input columns at {@code 0 .. types.length-1} and the features after them. */
-  static InvalidRowFilter over(Iterator<InternalRow> input, FeatureReader reader, DataType[] types, int width) {
-    return new InvalidRowFilter(input, reader, types, width);
-  }
-
   @Override
   public boolean hasNext() {
     while (next == null && input.hasNext()) {
@@ -52,7 +48,7 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
         for (int i = 0; i < types.length; i++) {
           out.update(i, row.isNullAt(i) ? null : row.get(i, types[i]));
         }
-        out.update(types.length, UTF8String.fromString(reader.problem.reason));
+        out.update(types.length, UTF8String.fromString(reader.problem.configValue()));
         next = out;
       }
     }

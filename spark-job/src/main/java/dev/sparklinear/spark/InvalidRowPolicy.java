@@ -28,11 +28,6 @@ public enum InvalidRowPolicy implements ConfigEnum {
     this.handleInvalid = handleInvalid;
   }
 
-  /** True when invalid rows do not reach the main output at all. */
-  public boolean dropsRows() {
-    return this == SKIP || this == QUARANTINE;
-  }
-
   /** The policy of Spark ML's {@code handleInvalid} value {@code error}, {@code skip} or {@code keep}. */
   static InvalidRowPolicy ofHandleInvalid(String value) {
     return value.equals(NULL.handleInvalid) ? NULL : ConfigEnum.parse(InvalidRowPolicy.class, value, "handleInvalid");

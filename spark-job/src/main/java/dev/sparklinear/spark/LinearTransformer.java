@@ -5,14 +5,13 @@ import dev.sparklinear.core.nn.Module;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.BooleanParam;
@@ -31,7 +30,6 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 /**
  * A Spark ML {@link Transformer} that runs a module (a {@link Linear} layer) over a feature column, block by block,
@@ -158,8 +156,7 @@ public class LinearTransformer extends Transformer {
 
   /** Whether a columnar source is read batch by batch (the default); false always takes rows, for comparison. */
   public LinearTransformer setColumnarInput(boolean value) {
-    set(columnarInput, (Object) value);
-    return this;
+    return with(columnarInput, value);
   }
 
   public Param<String> invalidRows() {
@@ -214,42 +211,41 @@ public class LinearTransformer extends Transformer {
   }
 
   public LinearTransformer setRejectNonFinite(boolean value) {
-    set(rejectNonFinite, (Object) value);
-    return this;
+    return with(rejectNonFinite, value);
   }
 
   public LinearTransformer setInputCol(String value) {
-    set(inputCol, value);
-    return this;
+    return with(inputCol, value);
   }
 
   public LinearTransformer setInputCols(String... value) {
-    set(inputCols, value);
-    return this;
+    return with(inputCols, value);
   }
 
   public LinearTransformer setOutputCol(String value) {
-    set(outputCol, value);
-    return this;
+    return with(outputCol, value);
   }
 
   public LinearTransformer setOutputLayout(OutputLayout value) {
-    set(outputLayout, value.configValue());
-    return this;
+    return with(outputLayout, value.configValue());
   }
 
   public LinearTransformer setKeepCols(String... value) {
-    set(keepCols, value);
-    return this;
+    return with(keepCols, value);
   }
 
   public LinearTransformer setBlockMaxRows(int value) {
-    set(blockMaxRows, (Object) value);
-    return this;
+    return with(blockMaxRows, value);
   }
 
   public LinearTransformer setBlockMaxBytes(long value) {
-    set(blockMaxBytes, (Object) value);
+    return with(blockMaxBytes, value);
+  }
+
+  /** Sets {@code param}, for the setters, which Spark ML's typed {@code set} would make casts of. */
+  @SuppressWarnings("unchecked")
+  private LinearTransformer with(Param<?> param, Object value) {
+    set((Param<Object>) param, value);
     return this;
   }
 
@@ -272,34 +268,25 @@ public class LinearTransformer extends Transformer {
 
   @Override
   public StructType transformSchema(StructType schema) {
-    return new StructType(planFor(schema).outputFields().toArray(new StructField[0]));
+    return planFor(schema).outputSchema;
   }
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     Plan plan = planFor(dataset.schema());
-    List<Column> selected = new ArrayList<>();
-    plan.kept.forEach(name -> selected.add(functions.col(quote(name))));
-    plan.featureColumns.forEach(name -> selected.add(functions.col(quote(name))));
-    Dataset<Row> projected = dataset.select(selected.toArray(new Column[0]));
+    Dataset<Row> projected = select(dataset, plan.kept, plan.featureColumns);
 
     SparkSession session = (SparkSession) dataset.sparkSession();
     Broadcast<Module> broadcast = JavaSparkContext.fromSparkContext(session.sparkContext()).broadcast(module);
     PartitionPlan partitionPlan = plan.partitionPlan;
     Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
-    JavaRDD<InternalRow> output;
-    if (columnar.isPresent()) {
-      int[] ordinals = columnar.get().ordinals();
-      FlatMapFunction<Iterator<ColumnarBatch>, InternalRow> runPartition = batches -> PartitionRunner.overBatches(
-          batches, partitionModule(broadcast, partitionPlan), partitionPlan, ordinals);
-      output = columnar.get().batches().toJavaRDD().mapPartitions(runPartition);
-    } else {
-      FlatMapFunction<Iterator<InternalRow>, InternalRow> runPartition = rows ->
-          PartitionRunner.overRows(rows, partitionModule(broadcast, partitionPlan), partitionPlan);
-      output = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(runPartition);
-    }
-    StructType schema = new StructType(plan.outputFields().toArray(new StructField[0]));
-    return session.internalCreateDataFrame(output.rdd(), schema, false);
+    int[] ordinals = columnar.map(ColumnarInput::ordinals).orElse(null);
+    JavaRDD<InternalRow> output = columnar.isPresent()
+        ? columnar.get().source().executeColumnar().toJavaRDD().mapPartitions(batches -> PartitionRunner.overBatches(
+            batches, partitionModule(broadcast, partitionPlan), partitionPlan, ordinals))
+        : projected.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> PartitionRunner.overRows(
+            rows, partitionModule(broadcast, partitionPlan), partitionPlan));
+    return session.internalCreateDataFrame(output.rdd(), plan.outputSchema, false);
   }
 
   /**
@@ -321,18 +308,12 @@ public class LinearTransformer extends Transformer {
   public Dataset<Row> invalidRowsOf(Dataset<?> dataset) {
     StructType schema = dataset.schema();
     Plan plan = planFor(schema);
-    List<Column> selected = new ArrayList<>();
-    for (String name : schema.fieldNames()) {
-      selected.add(functions.col(quote(name)));
-    }
-    plan.featureColumns.forEach(name -> selected.add(functions.col(quote(name))));
-    Dataset<Row> projected = dataset.select(selected.toArray(new Column[0]));
+    Dataset<Row> projected = select(dataset, Arrays.asList(schema.fieldNames()), plan.featureColumns);
     FeatureReader reader = readerFor(schema, plan.featureColumns, schema.size());
     DataType[] types = Arrays.stream(schema.fields()).map(StructField::dataType).toArray(DataType[]::new);
     int width = inFeatures;
-    FlatMapFunction<Iterator<InternalRow>, InternalRow> filter = rows -> InvalidRowFilter.over(rows, reader, types,
-        width);
-    JavaRDD<InternalRow> invalid = projected.queryExecution().toRdd().toJavaRDD().mapPartitions(filter);
+    JavaRDD<InternalRow> invalid = projected.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(rows -> new InvalidRowFilter(rows, reader, types, width));
     StructType out = schema.add(REASON_COLUMN, org.apache.spark.sql.types.DataTypes.StringType, false);
     return ((SparkSession) dataset.sparkSession()).internalCreateDataFrame(invalid.rdd(), out, false);
   }
@@ -340,8 +321,10 @@ public class LinearTransformer extends Transformer {
   /** The column of {@link #invalidRowsOf} that says why a row is invalid. */
   public static final String REASON_COLUMN = "reason";
 
-  private static String quote(String name) {
-    return "`" + name.replace("`", "``") + "`";
+  /** {@code dataset}'s columns {@code first}, then {@code then}, by name (quoted: a name may hold dots). */
+  private static Dataset<Row> select(Dataset<?> dataset, List<String> first, List<String> then) {
+    return dataset.select(Stream.concat(first.stream(), then.stream())
+        .map(name -> functions.col("`" + name.replace("`", "``") + "`")).toArray(Column[]::new));
   }
 
   /** The columns and block plan for an input schema, with every schema problem reported as a clear error. */
@@ -375,20 +358,20 @@ public class LinearTransformer extends Transformer {
     InvalidRowPolicy policy = invalidRowPolicy();
     BlockColumns outputColumns = BlockColumns.of(layout, $(outputCol), outFeatures, policy == InvalidRowPolicy.NULL,
         new BlockRowMap(0));
-    List<StructField> outputFields = new ArrayList<>(Arrays.asList(keptSchema.fields()));
+    StructType outputSchema = keptSchema;
     for (StructField field : outputColumns.fields()) {
       if (kept.contains(field.name())) {
         throw new IllegalArgumentException("Output column '" + field.name() + "' already exists in the input;"
             + " choose another output column name or leave that column out of the kept columns");
       }
-      outputFields.add(field);
+      outputSchema = outputSchema.add(field);
     }
     long rowBytes = 4L * (inFeatures + outFeatures);
     long maxBytes = (Long) $(blockMaxBytes);
     int rows = (int) Math.max(1, Math.min((Integer) $(blockMaxRows), maxBytes / rowBytes));
     PartitionPlan partitionPlan = new PartitionPlan(inFeatures, outFeatures, rows, maxBytes, keptSchema, reader, layout,
         $(outputCol), module.toString(), policy, counters);
-    return new Plan(featureColumns, kept, outputFields, partitionPlan);
+    return new Plan(featureColumns, kept, outputSchema, partitionPlan);
   }
 
   /** The reader of the feature columns, which the rows handed to it hold from ordinal {@code first} on. */
@@ -406,7 +389,7 @@ public class LinearTransformer extends Transformer {
     }
   }
 
-  private record Plan(List<String> featureColumns, List<String> kept, List<StructField> outputFields,
+  private record Plan(List<String> featureColumns, List<String> kept, StructType outputSchema,
       PartitionPlan partitionPlan) {}
 
   @Override

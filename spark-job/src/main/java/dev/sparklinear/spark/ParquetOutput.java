@@ -1,17 +1,17 @@
 package dev.sparklinear.spark;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.apache.parquet.schema.MessageType;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.execution.datasources.parquet.SparkToParquetSchemaConverter;
+import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.types.UserDefinedType;
 
 /**
  * Writer settings that make Spark's Parquet writer fast on computed float vectors, for whoever writes the output of
@@ -92,25 +92,14 @@ public final class ParquetOutput {
   }
 
   /**
-   * The Parquet column paths of a field's leaves, as Spark's writer lays them out (its
-   * {@code SparkToParquetSchemaConverter}): structs by field name; arrays as {@code list.element} (standard),
+   * The Parquet column paths of a field's leaves, as Spark's writer lays them out: through its own
+   * {@code SparkToParquetSchemaConverter}, so structs by field name and arrays as {@code list.element} (standard),
    * {@code array} (two-level, non-null elements) or {@code bag.array} (two-level, nullable elements).
    */
   static List<String> leafPaths(String path, DataType type, ParquetLists lists) {
-    List<String> leaves = new ArrayList<>();
-    if (type instanceof UserDefinedType<?> udt) {
-      leaves.addAll(leafPaths(path, udt.sqlType(), lists));
-    } else if (type instanceof StructType struct) {
-      for (StructField field : struct.fields()) {
-        leaves.addAll(leafPaths(path + "." + field.name(), field.dataType(), lists));
-      }
-    } else if (type instanceof ArrayType array) {
-      String element = lists == ParquetLists.THREE_LEVEL ? "list.element"
-          : array.containsNull() ? "bag.array" : "array";
-      leaves.addAll(leafPaths(path + "." + element, array.elementType(), lists));
-    } else {
-      leaves.add(path);
-    }
-    return leaves;
+    SQLConf conf = new SQLConf();
+    conf.setConfString(LEGACY_FORMAT_KEY, String.valueOf(lists == ParquetLists.TWO_LEVEL));
+    MessageType schema = new SparkToParquetSchemaConverter(conf).convert(new StructType().add(path, type));
+    return schema.getPaths().stream().map(leaf -> String.join(".", leaf)).toList();
   }
 }

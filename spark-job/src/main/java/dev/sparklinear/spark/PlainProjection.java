@@ -18,24 +18,15 @@ import scala.jdk.javaapi.CollectionConverters;
  * columns, possibly under whole-stage code generation), seen as that node and which of its columns the plan's output
  * columns are. Both shortcuts past Spark's row copies use it: the columnar read ({@code ColumnarInput}) and the
  * columnar writer's direct rows.
+ *
+ * @param source the node whose columns the plan only projects
+ * @param columns for each output column, the expression id it has in {@code source}
  */
-public final class PlainProjection {
-  private final SparkPlan source;
-  /** For each output column, the expression id it has in {@link #source}. */
-  private final ExprId[] columns;
-
-  private PlainProjection(SparkPlan source, ExprId[] columns) {
-    this.source = source;
-    this.columns = columns;
-  }
-
+public record PlainProjection(SparkPlan source, ExprId[] columns) {
   /** {@code plan} peeled down to the node it only projects, or empty when it computes anything. */
   public static Optional<PlainProjection> of(SparkPlan plan) {
-    List<Attribute> output = CollectionConverters.asJava(plan.output());
-    ExprId[] columns = new ExprId[output.size()];
-    for (int i = 0; i < columns.length; i++) {
-      columns[i] = output.get(i).exprId();
-    }
+    ExprId[] columns = CollectionConverters.asJava(plan.output()).stream().map(Attribute::exprId)
+        .toArray(ExprId[]::new);
     SparkPlan node = plan instanceof WholeStageCodegenExec codegen ? codegen.child() : plan;
     if (node instanceof ProjectExec project) {
       List<NamedExpression> list = CollectionConverters.asJava(project.projectList());
@@ -55,25 +46,15 @@ public final class PlainProjection {
     return Optional.of(new PlainProjection(node, columns));
   }
 
-  /** The node whose columns the plan only projects. */
-  public SparkPlan source() {
-    return source;
-  }
-
   /**
    * For output column {@code i}, its position in the output of {@code node} (the source, or a node with the same
    * columns), or empty when some column is not there.
    */
   public Optional<int[]> ordinalsIn(SparkPlan node) {
-    List<Attribute> available = CollectionConverters.asJava(node.output());
+    List<ExprId> available = CollectionConverters.asJava(node.output()).stream().map(Attribute::exprId).toList();
     int[] ordinals = new int[columns.length];
     for (int i = 0; i < columns.length; i++) {
-      ordinals[i] = -1;
-      for (int j = 0; j < available.size(); j++) {
-        if (available.get(j).exprId().equals(columns[i])) {
-          ordinals[i] = j;
-        }
-      }
+      ordinals[i] = available.lastIndexOf(columns[i]);
       if (ordinals[i] < 0) {
         return Optional.empty();
       }

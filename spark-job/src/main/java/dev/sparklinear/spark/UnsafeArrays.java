@@ -1,7 +1,7 @@
 package dev.sparklinear.spark;
 
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
-import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.bitset.BitSetMethods;
 
 /**
  * The layout of Spark's {@link UnsafeArrayData}: 8 bytes of element count, a null bitset of one bit per element
@@ -19,14 +19,6 @@ public final class UnsafeArrays {
 
   /** True when any element is null; reads the bitset a word at a time. */
   static boolean hasNull(UnsafeArrayData array) {
-    Object base = array.getBaseObject();
-    long bits = array.getBaseOffset() + 8;
-    long words = (array.numElements() + 63L) / 64;
-    for (long w = 0; w < words; w++) {
-      if (Platform.getLong(base, bits + 8 * w) != 0) {
-        return true;
-      }
-    }
-    return false;
+    return BitSetMethods.anySet(array.getBaseObject(), array.getBaseOffset() + 8, (array.numElements() + 63L) / 64);
   }
 }

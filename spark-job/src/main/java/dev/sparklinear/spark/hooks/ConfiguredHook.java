@@ -43,23 +43,15 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
 
   /** Where a hook runs, and the interface its class must implement. */
   public enum Kind {
-    PRE(ForwardPreHook.class, "hooks.pre"),
-    FORWARD(ForwardHook.class, "hooks.forward");
-
-    private final Class<?> hookInterface;
-    private final String configKey;
-
-    Kind(Class<?> hookInterface, String configKey) {
-      this.hookInterface = hookInterface;
-      this.configKey = configKey;
-    }
+    PRE,
+    FORWARD;
 
     public Class<?> hookInterface() {
-      return hookInterface;
+      return this == PRE ? ForwardPreHook.class : ForwardHook.class;
     }
 
     public String configKey() {
-      return configKey;
+      return this == PRE ? "hooks.pre" : "hooks.forward";
     }
   }
 
@@ -67,7 +59,7 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
   private final Kind kind;
   private final Map<String, String> params;
   private final String where;
-  private transient volatile Object instance;
+  private transient Object instance;
 
   /**
    * @param className the fully qualified (binary) class name
@@ -80,14 +72,6 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
     this.kind = kind;
     this.params = Collections.unmodifiableMap(new LinkedHashMap<>(params));
     this.where = where;
-  }
-
-  public String className() {
-    return className;
-  }
-
-  public Kind kind() {
-    return kind;
   }
 
   /**
@@ -110,15 +94,15 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
     String name = "Hook class " + className + " (" + where + ")";
     if (!kind.hookInterface().isAssignableFrom(type)) {
       String other = kind == Kind.PRE && ForwardHook.class.isAssignableFrom(type) ? "; it is a forward hook: list it"
-          + " under hooks.forward" : kind == Kind.FORWARD && ForwardPreHook.class.isAssignableFrom(type)
-          ? "; it is a forward pre-hook: list it under hooks.pre" : "";
+          + " under " + Kind.FORWARD.configKey() : kind == Kind.FORWARD && ForwardPreHook.class.isAssignableFrom(type)
+          ? "; it is a forward pre-hook: list it under " + Kind.PRE.configKey() : "";
       return Optional.of(name + " does not implement " + kind.hookInterface().getName() + other);
     }
     if (!Modifier.isPublic(type.getModifiers()) || Modifier.isAbstract(type.getModifiers())
         || (type.getEnclosingClass() != null && !Modifier.isStatic(type.getModifiers()))) {
       return Optional.of(name + " must be a public, concrete, top-level or static nested class");
     }
-    if (mapConstructor(type) == null && (noArgConstructor(type) == null || !params.isEmpty())) {
+    if (constructor(type, Map.class) == null && (constructor(type) == null || !params.isEmpty())) {
       return Optional.of(name + (params.isEmpty()
           ? " has neither a public constructor taking Map<String, String> nor a public no-argument constructor"
           : " is given parameters " + params.keySet() + " but has no public constructor taking"
@@ -127,35 +111,21 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
     return Optional.empty();
   }
 
-  private static Constructor<?> mapConstructor(Class<?> type) {
+  /** The public constructor of {@code type} taking {@code parameters}, or null. */
+  private static Constructor<?> constructor(Class<?> type, Class<?>... parameters) {
     try {
-      return type.getConstructor(Map.class);
+      return type.getConstructor(parameters);
     } catch (NoSuchMethodException e) {
       return null;
     }
   }
 
-  private static Constructor<?> noArgConstructor(Class<?> type) {
-    try {
-      return type.getConstructor();
-    } catch (NoSuchMethodException e) {
-      return null;
+  /** The user's hook, loaded and made on the first call in this JVM. A lock per block run, not per value. */
+  synchronized Object instance() {
+    if (instance == null) {
+      instance = load();
     }
-  }
-
-  /** The user's hook, loaded and made on the first call in this JVM. */
-  Object instance() {
-    Object hook = instance;
-    if (hook == null) {
-      synchronized (this) {
-        hook = instance;
-        if (hook == null) {
-          hook = load();
-          instance = hook;
-        }
-      }
-    }
-    return hook;
+    return instance;
   }
 
   private Object load() {
@@ -170,12 +140,11 @@ public final class ConfiguredHook implements ForwardPreHook, ForwardHook, Serial
       throw new IllegalStateException("Hook class " + className + " (" + where + ") was not found on the executor;"
           + " put it in the application jar or add its jar with --jars", e);
     }
-    Optional<String> problem = problemWith(type);
-    if (problem.isPresent()) {
-      throw new IllegalStateException(problem.get());
-    }
+    problemWith(type).ifPresent(problem -> {
+      throw new IllegalStateException(problem);
+    });
     try {
-      Constructor<?> withParams = mapConstructor(type);
+      Constructor<?> withParams = constructor(type, Map.class);
       return withParams != null ? withParams.newInstance(params) : type.getConstructor().newInstance();
     } catch (InvocationTargetException e) {
       throw new IllegalStateException("Hook class " + className + " (" + where + ") failed in its constructor: "

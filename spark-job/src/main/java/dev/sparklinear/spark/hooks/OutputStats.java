@@ -24,7 +24,8 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
   private final double histogramMin;
   private final double histogramMax;
 
-  private final long[] count;
+  /** Rows added: every dimension has one value per row. */
+  private long rows;
   private final long[] nanCount;
   private final double[] sum;
   private final double[] min;
@@ -55,7 +56,6 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
     this.bins = bins;
     this.histogramMin = histogramMin;
     this.histogramMax = histogramMax;
-    this.count = new long[dims];
     this.nanCount = new long[dims];
     this.sum = new double[dims];
     this.min = new double[dims];
@@ -72,12 +72,7 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
 
   @Override
   public boolean isZero() {
-    for (long c : count) {
-      if (c != 0) {
-        return false;
-      }
-    }
-    return true;
+    return rows == 0;
   }
 
   @Override
@@ -89,7 +84,7 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
 
   @Override
   public void reset() {
-    Arrays.fill(count, 0);
+    rows = 0;
     Arrays.fill(nanCount, 0);
     Arrays.fill(sum, 0);
     Arrays.fill(min, Double.POSITIVE_INFINITY);
@@ -106,15 +101,16 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
       throw new IllegalArgumentException("Cannot add a block of " + block.cols() + " columns to stats of " + dims
           + " dimensions (out_features)");
     }
-    int rows = block.rows();
-    if (rows == 0) {
+    int blockRows = block.rows();
+    if (blockRows == 0) {
       return;
     }
-    int chunkRows = Math.max(1, Math.min(rows, CHUNK_VALUES / dims));
+    rows += blockRows;
+    int chunkRows = Math.max(1, Math.min(blockRows, CHUNK_VALUES / dims));
     float[] values = new float[chunkRows * dims];
     double width = (histogramMax - histogramMin) / bins;
-    for (int first = 0; first < rows; first += chunkRows) {
-      int n = Math.min(chunkRows, rows - first);
+    for (int first = 0; first < blockRows; first += chunkRows) {
+      int n = Math.min(chunkRows, blockRows - first);
       block.readRows(first, n, values, 0);
       for (int r = 0; r < n; r++) {
         for (int d = 0; d < dims; d++) {
@@ -125,7 +121,6 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
   }
 
   private void addValue(int d, float v, double width) {
-    count[d]++;
     if (Float.isNaN(v)) {
       nanCount[d]++;
       return;
@@ -151,10 +146,11 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
   public void merge(AccumulatorV2<FloatBlock, List<DimensionStats>> other) {
     if (!(other instanceof OutputStats that) || that.dims != dims || that.bins != bins
         || that.histogramMin != histogramMin || that.histogramMax != histogramMax) {
-      throw new UnsupportedOperationException("Cannot merge " + describe() + " with " + other);
+      throw new UnsupportedOperationException("Cannot merge OutputStats(dims=" + dims + ", bins=" + bins + ", range=["
+          + histogramMin + ", " + histogramMax + "]) with " + other);
     }
+    rows += that.rows;
     for (int d = 0; d < dims; d++) {
-      count[d] += that.count[d];
       nanCount[d] += that.nanCount[d];
       sum[d] += that.sum[d];
       min[d] = Math.min(min[d], that.min[d]);
@@ -172,8 +168,8 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
   public List<DimensionStats> value() {
     List<DimensionStats> out = new ArrayList<>(dims);
     for (int d = 0; d < dims; d++) {
-      long seen = count[d] - nanCount[d];
-      out.add(new DimensionStats(d, count[d], nanCount[d],
+      long seen = rows - nanCount[d];
+      out.add(new DimensionStats(d, rows, nanCount[d],
           seen == 0 ? Double.NaN : sum[d] / seen,
           seen == 0 ? Double.NaN : min[d],
           seen == 0 ? Double.NaN : max[d],
@@ -182,9 +178,5 @@ public final class OutputStats extends AccumulatorV2<FloatBlock, List<DimensionS
           underflow[d], overflow[d]));
     }
     return out;
-  }
-
-  private String describe() {
-    return "OutputStats(dims=" + dims + ", bins=" + bins + ", range=[" + histogramMin + ", " + histogramMax + "])";
   }
 }

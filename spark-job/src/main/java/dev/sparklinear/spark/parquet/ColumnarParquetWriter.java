@@ -89,17 +89,13 @@ public final class ColumnarParquetWriter {
   public static Optional<String> unsupported(StructType schema) {
     for (StructField field : schema.fields()) {
       DataType type = field.dataType();
-      if (!supports(type)) {
+      if (!FloatColumn.writes(type) && !KeptColumn.supports(type)) {
         // A user-defined type (Spark ML's vector) by its own name rather than the struct it is stored as.
         return Optional.of("column " + field.name() + " is "
             + (type instanceof UserDefinedType<?> udt ? udt.simpleString() : type.sql()));
       }
     }
     return Optional.empty();
-  }
-
-  private static boolean supports(DataType type) {
-    return FloatColumn.writes(type) || KeptColumn.supports(type);
   }
 
   /**
@@ -227,7 +223,7 @@ public final class ColumnarParquetWriter {
 
     private long write(Path file, Iterator<InternalRow> rows, Configuration conf, TaskContext task)
         throws IOException {
-      PartWriter writer = PartWriter.open(file, conf, (StructType) DataType.fromJson(sparkSchema), ordinals,
+      PartWriter writer = new PartWriter(file, conf, (StructType) DataType.fromJson(sparkSchema), ordinals,
           MessageTypeParser.parseMessageType(parquetSchema), codec, footer);
       try {
         while (rows.hasNext()) {

@@ -1,5 +1,7 @@
 package dev.sparklinear.spark.parquet;
 
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.ColumnWriteStore;
 import org.apache.parquet.column.ColumnWriter;
 import org.apache.parquet.io.api.Binary;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -25,20 +27,22 @@ final class KeptColumn {
   }
 
   private final int ordinal;
+  private final ColumnDescriptor leaf;
   private final int present;
   private final ValueWriter values;
   private ColumnWriter writer;
 
-  private KeptColumn(int ordinal, int present, ValueWriter values) {
+  private KeptColumn(int ordinal, ColumnDescriptor leaf, ValueWriter values) {
     this.ordinal = ordinal;
-    this.present = present;
+    this.leaf = leaf;
+    this.present = leaf.getMaxDefinitionLevel();
     this.values = values;
   }
 
-  /** A writer for {@code type}, or null when the type is not one this writer handles. */
-  static KeptColumn of(int ordinal, DataType type, int maxDefinition) {
+  /** A writer for {@code type}, written to Parquet leaf {@code leaf}, or null when this writer does not handle it. */
+  static KeptColumn of(int ordinal, DataType type, ColumnDescriptor leaf) {
     ValueWriter values = writerFor(type);
-    return values == null ? null : new KeptColumn(ordinal, maxDefinition, values);
+    return values == null ? null : new KeptColumn(ordinal, leaf, values);
   }
 
   /** Whether a column of {@code type} can be written by a {@code KeptColumn}. */
@@ -68,9 +72,9 @@ final class KeptColumn {
     return null;
   }
 
-  /** Where the values of the current row group go. */
-  void startRowGroup(ColumnWriter columnWriter) {
-    this.writer = columnWriter;
+  /** Where the values of the current row group go: this column's writer of {@code store}. */
+  void startRowGroup(ColumnWriteStore store) {
+    this.writer = store.getColumnWriter(leaf);
   }
 
   void add(InternalRow row) {

@@ -14,14 +14,12 @@ final class LevelRuns {
   private int[] levels = new int[16];
   private int[] counts = new int[16];
   private int size;
-  private long entries;
 
   /** Appends {@code count} entries of {@code level}. */
   void add(int level, int count) {
     if (count == 0) {
       return;
     }
-    entries += count;
     if (size > 0 && levels[size - 1] == level && counts[size - 1] <= Integer.MAX_VALUE / 2 - count) {
       counts[size - 1] += count;
       return;
@@ -35,14 +33,8 @@ final class LevelRuns {
     size++;
   }
 
-  /** Entries added since the last {@link #clear}. */
-  long entries() {
-    return entries;
-  }
-
   void clear() {
     size = 0;
-    entries = 0;
   }
 
   /**

@@ -52,14 +52,18 @@ final class PartWriter implements AutoCloseable {
   private final long rowGroupBytes;
   private final FloatColumn[] floats;
   private final KeptColumn[] kept;
-  private final ColumnDescriptor[] keptLeaves;
 
   private ColumnChunkPageWriteStore pageStore;
   private ColumnWriteStore keptStore;
   private long groupRows;
   private long rows;
 
-  private PartWriter(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
+  /**
+   * Opens {@code path} (which must not exist) for columns of {@code sparkSchema}, column {@code i} at
+   * {@code ordinals[i]} in the rows, written as {@code schema} (one leaf per column, in order), with {@code footer} as
+   * the file's key-value metadata.
+   */
+  PartWriter(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
       CompressionCodecName codec, Map<String, String> footer) throws IOException {
     this.schema = schema;
     this.footer = footer;
@@ -75,7 +79,6 @@ final class PartWriter implements AutoCloseable {
     List<Type> keptFields = new ArrayList<>();
     List<FloatColumn> floatColumns = new ArrayList<>();
     List<KeptColumn> keptColumns = new ArrayList<>();
-    List<ColumnDescriptor> keptColumnLeaves = new ArrayList<>();
     List<ColumnDescriptor> leaves = schema.getColumns();
     StructField[] fields = sparkSchema.fields();
     long floatCount = Arrays.stream(fields).filter(f -> FloatColumn.writes(f.dataType())).count();
@@ -93,18 +96,12 @@ final class PartWriter implements AutoCloseable {
             scratch));
         continue;
       }
-      KeptColumn column = KeptColumn.of(ordinals[i], type, leaf.getMaxDefinitionLevel());
-      if (column == null) {
-        throw new IllegalArgumentException("Column " + field.name() + " has type " + type.sql() + ", which "
-            + ColumnarParquetWriter.class.getSimpleName() + " does not write");
-      }
-      keptColumns.add(column);
-      keptColumnLeaves.add(leaf);
+      // ColumnarParquetWriter.write has refused a schema with a column neither kind writes.
+      keptColumns.add(KeptColumn.of(ordinals[i], type, leaf));
       keptFields.add(schema.getType(i));
     }
     this.floats = floatColumns.toArray(new FloatColumn[0]);
     this.kept = keptColumns.toArray(new KeptColumn[0]);
-    this.keptLeaves = keptColumnLeaves.toArray(new ColumnDescriptor[0]);
     this.keptSchema = keptFields.isEmpty() ? null : new MessageType(schema.getName(), keptFields);
     this.codecs = new CodecFactory(conf, pageBytes);
     this.compressor = codecs.getCompressor(codec);
@@ -120,16 +117,6 @@ final class PartWriter implements AutoCloseable {
     }
     this.file = opened;
     startRowGroup();
-  }
-
-  /**
-   * Opens {@code path} (which must not exist) for columns of {@code sparkSchema}, column {@code i} at
-   * {@code ordinals[i]} in the rows, written as {@code schema} (one leaf per column, in order), with {@code footer} as
-   * the file's key-value metadata.
-   */
-  static PartWriter open(Path path, Configuration conf, StructType sparkSchema, int[] ordinals, MessageType schema,
-      CompressionCodecName codec, Map<String, String> footer) throws IOException {
-    return new PartWriter(path, conf, sparkSchema, ordinals, schema, codec, footer);
   }
 
   void write(InternalRow row) throws IOException {
@@ -177,8 +164,8 @@ final class PartWriter implements AutoCloseable {
     }
     if (keptSchema != null) {
       keptStore = properties.newColumnWriteStore(keptSchema, pageStore);
-      for (int i = 0; i < kept.length; i++) {
-        kept[i].startRowGroup(keptStore.getColumnWriter(keptLeaves[i]));
+      for (KeptColumn column : kept) {
+        column.startRowGroup(keptStore);
       }
     }
     groupRows = 0;

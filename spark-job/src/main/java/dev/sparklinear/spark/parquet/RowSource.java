@@ -2,6 +2,7 @@ package dev.sparklinear.spark.parquet;
 
 import dev.sparklinear.spark.PlainProjection;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -14,19 +15,10 @@ import org.apache.spark.sql.execution.RDDScanExec;
  * <p>A DataFrame made from an RDD of rows ({@code LinearTransformer}'s output is one) is planned as a scan of that RDD
  * under a projection that copies every row into Spark's binary row format, arrays included. When the plan is just
  * that, possibly under a projection that only picks, reorders or renames columns (as adding column metadata does),
- * the writer reads the RDD's own rows and skips the copy. Any other plan gives Spark's rows.
+ * the writer reads the RDD's own rows and skips the copy ({@code direct}). Any other plan gives Spark's rows.
+ * {@code ordinals[i]} is the position in the rows of written column {@code i}.
  */
-final class RowSource {
-  private final RDD<InternalRow> rows;
-  private final int[] ordinals;
-  private final boolean direct;
-
-  private RowSource(RDD<InternalRow> rows, int[] ordinals, boolean direct) {
-    this.rows = rows;
-    this.ordinals = ordinals;
-    this.direct = direct;
-  }
-
+record RowSource(RDD<InternalRow> rows, int[] ordinals, boolean direct) {
   static RowSource of(Dataset<Row> data) {
     Optional<PlainProjection> projection = PlainProjection.of(data.queryExecution().executedPlan());
     if (projection.isPresent() && projection.get().source() instanceof RDDScanExec scan) {
@@ -35,24 +27,7 @@ final class RowSource {
         return new RowSource(scan.rdd(), ordinals.get(), true);
       }
     }
-    int[] identity = new int[data.schema().size()];
-    for (int i = 0; i < identity.length; i++) {
-      identity[i] = i;
-    }
+    int[] identity = IntStream.range(0, data.schema().size()).toArray();
     return new RowSource(data.queryExecution().toRdd(), identity, false);
-  }
-
-  RDD<InternalRow> rows() {
-    return rows;
-  }
-
-  /** For written column {@code i}, its position in {@link #rows}. */
-  int[] ordinals() {
-    return ordinals.clone();
-  }
-
-  /** Whether the rows are the RDD's own, without Spark's copy. */
-  boolean direct() {
-    return direct;
   }
 }
