@@ -8,11 +8,11 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -123,11 +123,7 @@ public final class NpyReader {
       return new String(bytes, StandardCharsets.ISO_8859_1); // Versions 1.0 and 2.0 store the header in latin-1.
     }
     try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      return WeightInput.strictUtf8(bytes);
     } catch (CharacterCodingException e) {
       throw new WeightFileException(source, "the version 3.0 header at byte " + headerStart + " is not valid UTF-8."
           + FIX, e);
@@ -247,10 +243,7 @@ public final class NpyReader {
   }
 
   private static String hex(byte[] bytes) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < Math.min(bytes.length, 6); i++) {
-      sb.append(String.format("%02x", bytes[i] & 0xff));
-    }
-    return bytes.length == 0 ? "nothing (the file is empty)" : "0x" + sb;
+    return bytes.length == 0 ? "nothing (the file is empty)"
+        : "0x" + HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, MAGIC.length));
   }
 }

@@ -16,16 +16,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -130,9 +126,7 @@ public final class SafetensorsReader {
           + Long.toUnsignedString(headerLength) + ", more than the limit of " + MAX_HEADER_BYTES
           + " bytes: this is not a safetensors file, or its start is damaged.");
     }
-    String what = "the JSON header";
-    byte[] headerBytes = input.readFully(headerLength, what);
-    JsonNode header = parseJson(headerBytes, source);
+    JsonNode header = parseJson(input.readFully(headerLength, "the JSON header"), source);
     Map<String, String> metadata = new LinkedHashMap<>();
     List<Entry> entries = parseEntries(header, metadata, source);
 
@@ -153,11 +147,7 @@ public final class SafetensorsReader {
     String where = "the header (bytes " + LENGTH_BYTES + " to " + (LENGTH_BYTES + headerBytes.length) + ")";
     String text;
     try {
-      CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(headerBytes));
-      text = chars.toString();
+      text = WeightInput.strictUtf8(headerBytes);
     } catch (CharacterCodingException e) {
       throw new WeightFileException(source, where + " is not valid UTF-8: the file is damaged or is not a safetensors"
           + " file.", e);
@@ -180,8 +170,7 @@ public final class SafetensorsReader {
 
   private static List<Entry> parseEntries(JsonNode header, Map<String, String> metadata, String source) {
     List<Entry> entries = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = it.next();
+    for (Map.Entry<String, JsonNode> field : header.properties()) {
       if (field.getKey().equals(METADATA_KEY)) {
         parseMetadata(field.getValue(), metadata, source);
       } else {
@@ -199,8 +188,7 @@ public final class SafetensorsReader {
       throw new WeightFileException(source, "the header's " + METADATA_KEY + " is " + describe(node)
           + ", not an object of strings. Save metadata as a dict of str to str.");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> item = it.next();
+    for (Map.Entry<String, JsonNode> item : node.properties()) {
       if (!item.getValue().isTextual()) {
         throw new WeightFileException(source, "the header's " + METADATA_KEY + " value for " + quote(item.getKey())
             + " is " + describe(item.getValue()) + ", not a string. Save metadata as a dict of str to str.");
