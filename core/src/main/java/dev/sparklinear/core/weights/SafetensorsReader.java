@@ -73,14 +73,39 @@ public final class SafetensorsReader {
 
   private SafetensorsReader() {}
 
-  /** The element types read, with their sizes in bytes. */
-  private enum Dtype {
+  /** The element types read, with their sizes in bytes; {@link NpyReader} reads the three of them NumPy has. */
+  enum Dtype {
     F32(4), F64(8), F16(2), BF16(2), I64(8);
 
     final int size;
 
     Dtype(int size) {
       this.size = size;
+    }
+
+    /** Reads {@code count} values of this floating-point type from {@code bytes}, converted to float32. */
+    float[] toFloats(ByteBuffer bytes, int count) {
+      float[] values = new float[count];
+      switch (this) {
+        case F32 -> bytes.asFloatBuffer().get(values);
+        case F64 -> {
+          for (int i = 0; i < count; i++) {
+            values[i] = (float) bytes.getDouble(8 * i);
+          }
+        }
+        case F16 -> {
+          for (int i = 0; i < count; i++) {
+            values[i] = HalfFloats.halfToFloat(bytes.getShort(2 * i));
+          }
+        }
+        case BF16 -> {
+          for (int i = 0; i < count; i++) {
+            values[i] = HalfFloats.bfloat16ToFloat(bytes.getShort(2 * i));
+          }
+        }
+        case I64 -> throw new AssertionError("I64 is not a floating-point type");
+      }
+      return values;
     }
   }
 
@@ -335,27 +360,7 @@ public final class SafetensorsReader {
       bytes.asLongBuffer().get(longs);
       return Tensor.wrapLongs(longs, entry.shape);
     }
-    float[] values = new float[entry.numel];
-    switch (entry.dtype) {
-      case F32 -> bytes.asFloatBuffer().get(values);
-      case F64 -> {
-        for (int i = 0; i < values.length; i++) {
-          values[i] = (float) bytes.getDouble(8 * i);
-        }
-      }
-      case F16 -> {
-        for (int i = 0; i < values.length; i++) {
-          values[i] = HalfFloats.halfToFloat(bytes.getShort(2 * i));
-        }
-      }
-      case BF16 -> {
-        for (int i = 0; i < values.length; i++) {
-          values[i] = HalfFloats.bfloat16ToFloat(bytes.getShort(2 * i));
-        }
-      }
-      case I64 -> throw new AssertionError("I64 is decoded above");
-    }
-    return Tensor.wrap(values, entry.shape);
+    return Tensor.wrap(entry.dtype.toFloats(bytes, entry.numel), entry.shape);
   }
 
   private static String describe(JsonNode node) {
