@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -77,9 +76,7 @@ public final class NpyReader {
    * @throws IOException when reading the stream fails
    */
   public static Tensor read(InputStream in, String source) throws IOException {
-    Objects.requireNonNull(in, "in");
-    Objects.requireNonNull(source, "source");
-    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES);
+    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES); // Refuses a null stream or source.
     byte[] start = input.readUpTo(MAGIC.length + 2, "the magic string and version");
     if (start.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(start, MAGIC.length), MAGIC)) {
       throw new WeightFileException(source, "the file does not start with the .npy magic string \\x93NUMPY (it starts"

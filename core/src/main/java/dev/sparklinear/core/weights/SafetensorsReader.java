@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -141,9 +140,7 @@ public final class SafetensorsReader {
    * @throws IOException when reading the stream fails
    */
   public static SafetensorsFile read(InputStream in, String source) throws IOException {
-    Objects.requireNonNull(in, "in");
-    Objects.requireNonNull(source, "source");
-    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES);
+    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES); // Refuses a null stream or source.
     ByteBuffer lengthBytes = ByteBuffer.wrap(input.readFully(LENGTH_BYTES, "the 8-byte header length"));
     long headerLength = lengthBytes.order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
