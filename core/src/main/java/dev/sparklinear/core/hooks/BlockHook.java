@@ -70,11 +70,4 @@ public abstract class BlockHook implements ForwardPreHook, ForwardHook, Serializ
 
   /** Refuses a block whose width does not fit; by default any width fits. */
   protected void checkWidth(int cols, Target target) {}
-
-  /** The message for a block whose width is not the length of the hook's vectors. */
-  static String widthMessage(String hook, String vectors, int length, int cols, Target target) {
-    return hook + " has " + vectors + " of " + length + " values, but the module's " + target + " have " + cols
-        + " columns (" + (target == Target.INPUTS ? "in_features" : "out_features") + " = " + cols
-        + "); give one value per column";
-  }
 }

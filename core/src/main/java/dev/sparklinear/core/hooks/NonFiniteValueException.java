@@ -73,11 +73,6 @@ public final class NonFiniteValueException extends RuntimeException {
     return e;
   }
 
-  /** The NaN or infinity found. */
-  public float value() {
-    return value;
-  }
-
   /** Whether it was in the module's inputs (a pre-hook) or outputs (a forward hook). */
   public Target target() {
     return target;
@@ -90,16 +85,6 @@ public final class NonFiniteValueException extends RuntimeException {
 
   public int column() {
     return column;
-  }
-
-  /** The Spark partition id, or {@link CallContext#UNKNOWN}. */
-  public int partitionId() {
-    return partitionId;
-  }
-
-  /** The block's index within its partition, or {@link CallContext#UNKNOWN}. */
-  public long blockIndex() {
-    return blockIndex;
   }
 
   /** The row's index within its partition, or {@link CallContext#UNKNOWN}. */

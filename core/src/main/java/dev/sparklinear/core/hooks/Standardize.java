@@ -56,7 +56,9 @@ public final class Standardize extends BlockHook {
   @Override
   protected void checkWidth(int cols, Target target) {
     if (cols != mean.length) {
-      throw new IllegalArgumentException(widthMessage("standardize", "mean and std", mean.length, cols, target));
+      throw new IllegalArgumentException("standardize has mean and std of " + mean.length + " values, but the module's "
+          + target + " have " + cols + " columns (" + (target == Target.INPUTS ? "in_features" : "out_features")
+          + " = " + cols + "); give one value per column");
     }
   }
 

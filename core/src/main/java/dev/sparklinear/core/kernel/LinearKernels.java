@@ -46,17 +46,13 @@ public final class LinearKernels {
       if (value == null || value.isBlank()) {
         return AUTO;
       }
-      switch (value.trim().toLowerCase(Locale.ROOT)) {
-        case "auto":
-          return AUTO;
-        case "scalar":
-          return SCALAR;
-        case "vector":
-          return VECTOR;
-        default:
-          throw new IllegalArgumentException(
-              "Invalid " + KERNEL_PROPERTY + ": '" + value + "' (must be auto, scalar or vector)");
-      }
+      return switch (value.trim().toLowerCase(Locale.ROOT)) {
+        case "auto" -> AUTO;
+        case "scalar" -> SCALAR;
+        case "vector" -> VECTOR;
+        default -> throw new IllegalArgumentException(
+            "Invalid " + KERNEL_PROPERTY + ": '" + value + "' (must be auto, scalar or vector)");
+      };
     }
 
     /** The choice set by the system property {@value #KERNEL_PROPERTY}, read now. */
@@ -81,21 +77,19 @@ public final class LinearKernels {
    * @throws IllegalStateException if {@code choice} is {@link Choice#VECTOR} and this JVM has no usable Vector API
    */
   public static LinearKernel create(Tensor weight, Tensor bias, Choice choice) {
-    switch (choice) {
-      case SCALAR:
-        return new BlockedLinearKernel(weight, bias);
-      case VECTOR:
+    return switch (choice) {
+      case SCALAR -> new BlockedLinearKernel(weight, bias);
+      case VECTOR -> {
         if (VectorSupport.CONSTRUCTOR == null) {
           throw new IllegalStateException(
               "Cannot use the vector kernel (" + KERNEL_PROPERTY + "=vector): " + VectorSupport.UNAVAILABLE_REASON);
         }
-        return VectorSupport.create(weight, bias);
-      case AUTO:
-      default:
-        return VectorSupport.CONSTRUCTOR != null
-            ? VectorSupport.create(weight, bias)
-            : new BlockedLinearKernel(weight, bias);
-    }
+        yield VectorSupport.create(weight, bias);
+      }
+      case AUTO -> VectorSupport.CONSTRUCTOR != null
+          ? VectorSupport.create(weight, bias)
+          : new BlockedLinearKernel(weight, bias);
+    };
   }
 
   /** The {@link LinearKernel#name()} of every kernel there is: {@code "vector"} and {@code "scalar"}. */
@@ -152,11 +146,11 @@ public final class LinearKernels {
         return (LinearKernel) CONSTRUCTOR.newInstance(weight, bias);
       } catch (InvocationTargetException e) {
         Throwable cause = e.getCause();
-        if (cause instanceof RuntimeException) {
-          throw (RuntimeException) cause;
+        if (cause instanceof RuntimeException runtime) {
+          throw runtime;
         }
-        if (cause instanceof Error) {
-          throw (Error) cause;
+        if (cause instanceof Error error) {
+          throw error;
         }
         throw new IllegalStateException("Cannot create the vector kernel", cause);
       } catch (ReflectiveOperationException e) {

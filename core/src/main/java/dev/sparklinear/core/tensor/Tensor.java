@@ -188,9 +188,6 @@ public class Tensor implements Serializable {
   /** Equal shape and bit-identical values. */
   @Override
   public boolean equals(Object o) {
-    if (this == o) {
-      return true;
-    }
     if (o == null || getClass() != o.getClass()) {
       return false;
     }
@@ -205,19 +202,12 @@ public class Tensor implements Serializable {
 
   @Override
   public String toString() {
-    StringBuilder sb = new StringBuilder("tensor(");
+    StringBuilder sb = new StringBuilder("tensor([");
     int shown = Math.min(data.length, 8);
-    sb.append('[');
     for (int i = 0; i < shown; i++) {
-      if (i > 0) {
-        sb.append(", ");
-      }
-      sb.append(longs == null ? String.valueOf(data[i]) : String.valueOf(longs[i]));
+      sb.append(i == 0 ? "" : ", ").append(longs == null ? String.valueOf(data[i]) : String.valueOf(longs[i]));
     }
-    if (shown < data.length) {
-      sb.append(", ...");
-    }
-    sb.append("], shape=").append(shapeString());
-    return (longs == null ? sb : sb.append(", dtype=int64")).append(')').toString();
+    sb.append(shown < data.length ? ", ...], shape=" : "], shape=").append(shapeString());
+    return sb.append(longs == null ? ")" : ", dtype=int64)").toString();
   }
 }

@@ -8,14 +8,13 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -50,7 +49,7 @@ public final class NpyReader {
   private NpyReader() {}
 
   /** What the header says: the element type, its byte order, the layout and the shape. */
-  private record Header(int itemSize, ByteOrder order, boolean fortranOrder, int[] shape, int numel) {}
+  private record Header(SafetensorsReader.Dtype dtype, ByteOrder order, boolean fortranOrder, int[] shape, int numel) {}
 
   /** Reads the file at {@code path}, named by the path in messages. */
   public static Tensor read(Path path) throws IOException {
@@ -77,9 +76,7 @@ public final class NpyReader {
    * @throws IOException when reading the stream fails
    */
   public static Tensor read(InputStream in, String source) throws IOException {
-    Objects.requireNonNull(in, "in");
-    Objects.requireNonNull(source, "source");
-    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES);
+    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES); // Refuses a null stream or source.
     byte[] start = input.readUpTo(MAGIC.length + 2, "the magic string and version");
     if (start.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(start, MAGIC.length), MAGIC)) {
       throw new WeightFileException(source, "the file does not start with the .npy magic string \\x93NUMPY (it starts"
@@ -107,11 +104,11 @@ public final class NpyReader {
     Header header = parseHeader(text, headerStart, source);
 
     long dataStart = input.position();
-    long needed = (long) header.numel * header.itemSize;
+    long needed = (long) header.numel * header.dtype.size;
     byte[] data = input.readUpTo(needed, "the array data");
     if (data.length < needed) {
       throw new WeightFileException(source, "the array data from byte " + dataStart + " holds " + data.length
-          + " bytes, but shape " + Arrays.toString(header.shape) + " of " + header.itemSize + "-byte floats needs "
+          + " bytes, but shape " + Arrays.toString(header.shape) + " of " + header.dtype.size + "-byte floats needs "
           + needed + ": the file is truncated. Copy it again.");
     }
     input.expectEnd("the array data");
@@ -123,11 +120,7 @@ public final class NpyReader {
       return new String(bytes, StandardCharsets.ISO_8859_1); // Versions 1.0 and 2.0 store the header in latin-1.
     }
     try {
-      return StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
+      return WeightInput.strictUtf8(bytes);
     } catch (CharacterCodingException e) {
       throw new WeightFileException(source, "the version 3.0 header at byte " + headerStart + " is not valid UTF-8."
           + FIX, e);
@@ -186,36 +179,22 @@ public final class NpyReader {
           + " mean unpickling, which is never done because a pickle can run code. Save a float array, for example"
           + " numpy.save(path, numpy.asarray(values, dtype=numpy.float32)).");
     }
-    int itemSize = switch (body) {
-      case "f2" -> 2;
-      case "f4" -> 4;
-      case "f8" -> 8;
-      default -> -1;
+    SafetensorsReader.Dtype dtype = switch (body) {
+      case "f2" -> SafetensorsReader.Dtype.F16;
+      case "f4" -> SafetensorsReader.Dtype.F32;
+      case "f8" -> SafetensorsReader.Dtype.F64;
+      default -> null;
     };
-    if (itemSize < 0) {
+    if (dtype == null) {
       throw new WeightFileException(source, "the array has dtype '" + SafetensorsReader.shorten(descr) + "', which is"
           + " not read (supported: float16, float32 and float64, such as '<f4' or '>f8'). Convert it before saving,"
           + " for example numpy.save(path, array.astype(numpy.float32)).");
     }
-    return new Header(itemSize, order, fortranOrder, shape, numel);
+    return new Header(dtype, order, fortranOrder, shape, numel);
   }
 
   private static float[] values(Header header, byte[] data) {
-    ByteBuffer bytes = ByteBuffer.wrap(data).order(header.order);
-    float[] fileOrder = new float[header.numel];
-    switch (header.itemSize) {
-      case 4 -> bytes.asFloatBuffer().get(fileOrder);
-      case 8 -> {
-        for (int i = 0; i < fileOrder.length; i++) {
-          fileOrder[i] = (float) bytes.getDouble(8 * i);
-        }
-      }
-      default -> {
-        for (int i = 0; i < fileOrder.length; i++) {
-          fileOrder[i] = HalfFloats.halfToFloat(bytes.getShort(2 * i));
-        }
-      }
-    }
+    float[] fileOrder = header.dtype.toFloats(ByteBuffer.wrap(data).order(header.order), header.numel);
     return header.fortranOrder && header.shape.length > 1 ? toRowMajor(fileOrder, header.shape) : fileOrder;
   }
 
@@ -247,10 +226,7 @@ public final class NpyReader {
   }
 
   private static String hex(byte[] bytes) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < Math.min(bytes.length, 6); i++) {
-      sb.append(String.format("%02x", bytes[i] & 0xff));
-    }
-    return bytes.length == 0 ? "nothing (the file is empty)" : "0x" + sb;
+    return bytes.length == 0 ? "nothing (the file is empty)"
+        : "0x" + HexFormat.of().formatHex(bytes, 0, Math.min(bytes.length, MAGIC.length));
   }
 }

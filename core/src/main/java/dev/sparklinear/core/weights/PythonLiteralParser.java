@@ -10,7 +10,7 @@ import java.util.Map;
  * 4), }}, without evaluating anything. It knows exactly what such headers hold: a dict with string keys, and strings,
  * {@code True}, {@code False}, {@code None}, integers, tuples and lists as values. A string becomes a {@link String},
  * a bool a {@link Boolean}, {@code None} {@link #NONE}, an integer a {@link Long}, a tuple a {@link Tuple} and a list a
- * {@link PyList}.
+ * {@link List}.
  */
 final class PythonLiteralParser {
   /** Python's {@code None}. */
@@ -29,13 +29,9 @@ final class PythonLiteralParser {
     }
   }
 
-  /** A Python list. */
-  record PyList(List<Object> items) {
-    @Override
-    public String toString() {
-      return items.toString();
-    }
-  }
+  /** The constants a header may hold; none is a prefix of another, so the order they are tried in does not matter. */
+  private static final Map<String, Object> KEYWORDS =
+      Map.of("True", Boolean.TRUE, "False", Boolean.FALSE, "None", NONE);
 
   /** Deep enough for any real header (a structured dtype nests a few levels), shallow enough for the stack. */
   private static final int MAX_DEPTH = 32;
@@ -101,17 +97,11 @@ final class PythonLiteralParser {
     if (c == '-' || c == '+' || (c >= '0' && c <= '9')) {
       return parseInteger();
     }
-    if (text.startsWith("True", pos)) {
-      pos += 4;
-      return Boolean.TRUE;
-    }
-    if (text.startsWith("False", pos)) {
-      pos += 5;
-      return Boolean.FALSE;
-    }
-    if (text.startsWith("None", pos)) {
-      pos += 4;
-      return NONE;
+    for (Map.Entry<String, Object> keyword : KEYWORDS.entrySet()) {
+      if (text.startsWith(keyword.getKey(), pos)) {
+        pos += keyword.getKey().length();
+        return keyword.getValue();
+      }
     }
     throw error("expected a string, True, False, None, an integer, a tuple or a list");
   }
@@ -136,7 +126,7 @@ final class PythonLiteralParser {
     }
     pos++;
     if (open == '[') {
-      return new PyList(items);
+      return items;
     }
     return items.size() == 1 && !comma ? items.get(0) : new Tuple(items);
   }

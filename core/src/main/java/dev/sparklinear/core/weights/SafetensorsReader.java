@@ -16,21 +16,16 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -77,14 +72,39 @@ public final class SafetensorsReader {
 
   private SafetensorsReader() {}
 
-  /** The element types read, with their sizes in bytes. */
-  private enum Dtype {
+  /** The element types read, with their sizes in bytes; {@link NpyReader} reads the three of them NumPy has. */
+  enum Dtype {
     F32(4), F64(8), F16(2), BF16(2), I64(8);
 
     final int size;
 
     Dtype(int size) {
       this.size = size;
+    }
+
+    /** Reads {@code count} values of this floating-point type from {@code bytes}, converted to float32. */
+    float[] toFloats(ByteBuffer bytes, int count) {
+      float[] values = new float[count];
+      switch (this) {
+        case F32 -> bytes.asFloatBuffer().get(values);
+        case F64 -> {
+          for (int i = 0; i < count; i++) {
+            values[i] = (float) bytes.getDouble(8 * i);
+          }
+        }
+        case F16 -> {
+          for (int i = 0; i < count; i++) {
+            values[i] = HalfFloats.halfToFloat(bytes.getShort(2 * i));
+          }
+        }
+        case BF16 -> {
+          for (int i = 0; i < count; i++) {
+            values[i] = HalfFloats.bfloat16ToFloat(bytes.getShort(2 * i));
+          }
+        }
+        case I64 -> throw new AssertionError("I64 is not a floating-point type");
+      }
+      return values;
     }
   }
 
@@ -120,9 +140,7 @@ public final class SafetensorsReader {
    * @throws IOException when reading the stream fails
    */
   public static SafetensorsFile read(InputStream in, String source) throws IOException {
-    Objects.requireNonNull(in, "in");
-    Objects.requireNonNull(source, "source");
-    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES);
+    WeightInput input = new WeightInput(in, source, MAX_FILE_BYTES); // Refuses a null stream or source.
     ByteBuffer lengthBytes = ByteBuffer.wrap(input.readFully(LENGTH_BYTES, "the 8-byte header length"));
     long headerLength = lengthBytes.order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
@@ -130,9 +148,7 @@ public final class SafetensorsReader {
           + Long.toUnsignedString(headerLength) + ", more than the limit of " + MAX_HEADER_BYTES
           + " bytes: this is not a safetensors file, or its start is damaged.");
     }
-    String what = "the JSON header";
-    byte[] headerBytes = input.readFully(headerLength, what);
-    JsonNode header = parseJson(headerBytes, source);
+    JsonNode header = parseJson(input.readFully(headerLength, "the JSON header"), source);
     Map<String, String> metadata = new LinkedHashMap<>();
     List<Entry> entries = parseEntries(header, metadata, source);
 
@@ -153,11 +169,7 @@ public final class SafetensorsReader {
     String where = "the header (bytes " + LENGTH_BYTES + " to " + (LENGTH_BYTES + headerBytes.length) + ")";
     String text;
     try {
-      CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(headerBytes));
-      text = chars.toString();
+      text = WeightInput.strictUtf8(headerBytes);
     } catch (CharacterCodingException e) {
       throw new WeightFileException(source, where + " is not valid UTF-8: the file is damaged or is not a safetensors"
           + " file.", e);
@@ -180,8 +192,7 @@ public final class SafetensorsReader {
 
   private static List<Entry> parseEntries(JsonNode header, Map<String, String> metadata, String source) {
     List<Entry> entries = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = it.next();
+    for (Map.Entry<String, JsonNode> field : header.properties()) {
       if (field.getKey().equals(METADATA_KEY)) {
         parseMetadata(field.getValue(), metadata, source);
       } else {
@@ -199,8 +210,7 @@ public final class SafetensorsReader {
       throw new WeightFileException(source, "the header's " + METADATA_KEY + " is " + describe(node)
           + ", not an object of strings. Save metadata as a dict of str to str.");
     }
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> item = it.next();
+    for (Map.Entry<String, JsonNode> item : node.properties()) {
       if (!item.getValue().isTextual()) {
         throw new WeightFileException(source, "the header's " + METADATA_KEY + " value for " + quote(item.getKey())
             + " is " + describe(item.getValue()) + ", not a string. Save metadata as a dict of str to str.");
@@ -347,27 +357,7 @@ public final class SafetensorsReader {
       bytes.asLongBuffer().get(longs);
       return Tensor.wrapLongs(longs, entry.shape);
     }
-    float[] values = new float[entry.numel];
-    switch (entry.dtype) {
-      case F32 -> bytes.asFloatBuffer().get(values);
-      case F64 -> {
-        for (int i = 0; i < values.length; i++) {
-          values[i] = (float) bytes.getDouble(8 * i);
-        }
-      }
-      case F16 -> {
-        for (int i = 0; i < values.length; i++) {
-          values[i] = HalfFloats.halfToFloat(bytes.getShort(2 * i));
-        }
-      }
-      case BF16 -> {
-        for (int i = 0; i < values.length; i++) {
-          values[i] = HalfFloats.bfloat16ToFloat(bytes.getShort(2 * i));
-        }
-      }
-      case I64 -> throw new AssertionError("I64 is decoded above");
-    }
-    return Tensor.wrap(values, entry.shape);
+    return Tensor.wrap(entry.dtype.toFloats(bytes, entry.numel), entry.shape);
   }
 
   private static String describe(JsonNode node) {

@@ -2,6 +2,9 @@ package dev.sparklinear.core.weights;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -22,6 +25,14 @@ final class WeightInput {
     this.in = Objects.requireNonNull(in, "in");
     this.source = Objects.requireNonNull(source, "source");
     this.limit = limit;
+  }
+
+  /**
+   * Decodes {@code bytes} as UTF-8, refusing malformed input: a new decoder reports errors, where
+   * {@code new String(bytes, UTF_8)} would silently put U+FFFD in their place.
+   */
+  static String strictUtf8(byte[] bytes) throws CharacterCodingException {
+    return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
   }
 
   /** The number of bytes read so far, which is the file offset of the next byte. */
