@@ -6,6 +6,6 @@ public final class Relu extends ElementwiseHook {
 
   @Override
   float activate(float x) {
-    return x < 0 ? 0f : x;
+    return dev.sparklinear.core.nn.ReLU.relu(x);
   }
 }

@@ -6,6 +6,6 @@ public final class Sigmoid extends ElementwiseHook {
 
   @Override
   float activate(float x) {
-    return (float) (1.0 / (1.0 + Math.exp(-(double) x)));
+    return dev.sparklinear.core.nn.Sigmoid.sigmoid(x);
   }
 }

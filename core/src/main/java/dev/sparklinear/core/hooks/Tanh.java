@@ -6,6 +6,6 @@ public final class Tanh extends ElementwiseHook {
 
   @Override
   float activate(float x) {
-    return (float) Math.tanh(x);
+    return dev.sparklinear.core.nn.Tanh.tanh(x);
   }
 }

@@ -24,8 +24,11 @@ public class ReLU extends ElementwiseModule {
     return relu(x);
   }
 
-  /** The function itself: {@code x < 0 ? 0 : x}, so that NaN and {@code -0.0} pass unchanged, as in PyTorch. */
-  static float relu(float x) {
+  /**
+   * The function itself: {@code x < 0 ? 0 : x}, so that NaN and {@code -0.0} pass unchanged, as in PyTorch; shared
+   * with the {@code relu} hook.
+   */
+  public static float relu(float x) {
     return x < 0 ? 0f : x;
   }
 

@@ -12,8 +12,8 @@ public class Sigmoid extends ElementwiseModule {
     return sigmoid(x);
   }
 
-  /** The function itself. */
-  static float sigmoid(float x) {
+  /** The function itself, shared with the {@code sigmoid} hook. */
+  public static float sigmoid(float x) {
     return (float) (1 / (1 + Math.exp(-(double) x)));
   }
 }

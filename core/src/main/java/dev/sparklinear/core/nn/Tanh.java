@@ -6,6 +6,11 @@ public class Tanh extends ElementwiseModule {
 
   @Override
   float activate(float x) {
+    return tanh(x);
+  }
+
+  /** The function itself, shared with the {@code tanh} hook. */
+  public static float tanh(float x) {
     return (float) Math.tanh(x);
   }
 }
