@@ -4,9 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparklinear.spark.hooks.DimensionStats;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -52,6 +55,21 @@ public record RunSummary(
     return wallSeconds > 0 ? rowsOut / wallSeconds : 0;
   }
 
+  /**
+   * {@link #rowsPerSecond()} as a person reads it: whole rows from 100 on ({@code 1,953,112 rows/s}), else two
+   * significant digits ({@code 0.25 rows/s} for 3 rows in 12 s), so that a small run does not show {@code 0 rows/s}.
+   */
+  public String rateText() {
+    return rate(rowsPerSecond()) + " rows/s";
+  }
+
+  static String rate(double perSecond) {
+    if (perSecond >= 100 || perSecond == 0 || !Double.isFinite(perSecond)) {
+      return String.format(Locale.ROOT, "%,.0f", perSecond);
+    }
+    return new BigDecimal(perSecond).round(new MathContext(2)).stripTrailingZeros().toPlainString();
+  }
+
   /** Pretty-printed JSON, keys in a fixed order. */
   public String toJson() {
     Map<String, Object> json = new LinkedHashMap<>();
@@ -65,7 +83,10 @@ public record RunSummary(
     invalid.put("by_reason", invalidRows);
     json.put("invalid_rows", invalid);
     json.put("wall_seconds", Math.round(wallSeconds * 1000) / 1000.0);
-    json.put("rows_per_second", Math.round(rowsPerSecond()));
+    // As the text shows it: whole rows for any real run, two significant digits (not 0) for a run of a few rows.
+    double perSecond = rowsPerSecond();
+    json.put("rows_per_second", perSecond >= 100 ? (Object) Math.round(perSecond)
+        : (Object) Double.parseDouble(rate(perSecond).replace(",", "")));
     json.put("module", module);
     json.put("weights", weights);
     json.put("weights_sha256", weightsSha256);
@@ -117,8 +138,8 @@ public record RunSummary(
 
   private String text() {
     return String.format(
-        "spark-linear: %,d rows in, %,d rows out, %,d blocks in %.2f s (%,.0f rows/s)%n"
+        "spark-linear: %,d rows in, %,d rows out, %,d blocks in %.2f s (%s)%n"
             + "  module:  %s%n  weights: %s%n  output:  %s%n  writer:  %s",
-        rowsIn, rowsOut, blocks, wallSeconds, rowsPerSecond(), module, weights, outputPath, writer);
+        rowsIn, rowsOut, blocks, wallSeconds, rateText(), module, weights, outputPath, writer);
   }
 }

@@ -46,7 +46,7 @@ public final class ReportPage {
     row(html, "Rows out", String.format(Locale.ROOT, "%,d", summary.rowsOut()));
     row(html, "Blocks", String.format(Locale.ROOT, "%,d", summary.blocks()));
     row(html, "Wall time", String.format(Locale.ROOT, "%.2f s", summary.wallSeconds()));
-    row(html, "Rows per second", String.format(Locale.ROOT, "%,.0f", summary.rowsPerSecond()));
+    row(html, "Rows per second", summary.rateText().replace(" rows/s", ""));
     row(html, "Module", summary.module());
     row(html, "Weights", summary.weights());
     summary.weightsSha256().forEach((file, sha) -> row(html, "SHA-256 of " + file, sha));
@@ -100,11 +100,21 @@ public final class ReportPage {
       counts.add(bins[i]);
     }
     chart.addSeries("rows", labels, counts);
+    chart.getStyler().setYAxisMin(0.0);
+    chart.getStyler().setyAxisTickLabelsFormattingFunction(ReportPage::countLabel);
     try {
       return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot draw the histogram of output " + h.dimension(), e);
     }
+  }
+
+  /**
+   * A tick label of the row-count axis: counts are whole rows, and XChart may tick every 0.5 or 2.5 over a small range,
+   * so a tick between whole numbers gets no label rather than a fraction of a row.
+   */
+  static String countLabel(double ticks) {
+    return ticks == Math.rint(ticks) ? String.format(Locale.ROOT, "%,d", (long) ticks) : "";
   }
 
   private static void row(StringBuilder html, String name, String value) {

@@ -68,4 +68,13 @@ class ReportPageTest {
   void escapesTextThatLooksLikeMarkup() {
     assertThat(ReportPage.escape("<a & \"b\">")).isEqualTo("&lt;a &amp; &quot;b&quot;&gt;");
   }
+
+  @Test
+  void rowCountTicksAreWholeRows() {
+    assertThat(ReportPage.countLabel(0)).isEqualTo("0");
+    assertThat(ReportPage.countLabel(3)).isEqualTo("3");
+    assertThat(ReportPage.countLabel(1_234_567)).isEqualTo("1,234,567");
+    assertThat(ReportPage.countLabel(2.5)).isEmpty();
+    assertThat(ReportPage.countLabel(0.5)).isEmpty();
+  }
 }
