@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -54,6 +55,8 @@ public final class LinearJob {
   private final JobConfig config;
   private final SparkSession spark;
   private final boolean report;
+  /** The input's schema and first vector width read on the driver, when it is plain Parquet; else null. */
+  private ParquetPreview preview;
 
   public LinearJob(JobConfig config, SparkSession spark) {
     this(config, spark, false);
@@ -230,9 +233,11 @@ public final class LinearJob {
   /** The input, or null with a problem recorded when it is missing or unreadable. */
   private Dataset<Row> openInput(Configuration hadoop, List<String> problems) {
     Path path = new Path(config.input().path());
+    FileSystem fs;
+    FileStatus[] matches;
     try {
-      FileSystem fs = path.getFileSystem(hadoop);
-      FileStatus[] matches = fs.globStatus(path);
+      fs = path.getFileSystem(hadoop);
+      matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
         problems.add("Input path " + config.input().path() + " does not exist (input.path). Check the path, or run"
             + " 'spark-linear generate' to make sample data.");
@@ -250,6 +255,12 @@ public final class LinearJob {
     }
     DataFrameReader reader = spark.read().format(config.input().format()).options(config.input().options());
     try {
+      if (config.input().format().equalsIgnoreCase("parquet")) {
+        preview = ParquetPreview.of(fs, matches, config.input().options(), hadoop).orElse(null);
+        if (preview != null) {
+          reader = reader.schema(preview.schema()); // given the schema, Spark runs no schema-inference job
+        }
+      }
       return reader.load(config.input().path());
     } catch (Exception e) { // Spark throws its checked exceptions (a damaged file's footer) without declaring them
       problems.add("Cannot read " + config.input().path() + " as " + config.input().format()
@@ -258,6 +269,7 @@ public final class LinearJob {
       return null;
     }
   }
+
 
   /**
    * Whether any of {@code matches} is, or holds at any depth, a file that Spark reads: Spark skips names starting with
@@ -293,10 +305,18 @@ public final class LinearJob {
     return functions.col("`" + name.replace("`", "``") + "`");
   }
 
-  /** Looks at one row to catch a width mismatch before any task runs (a cheap, one-row read). */
+  /**
+   * Looks at one row to catch a width mismatch before any task runs: in the Parquet preview (no Spark job), else with
+   * a one-row Spark job.
+   */
   private void checkSampleWidth(Dataset<Row> input, List<String> problems) {
     String column = config.input().column();
     if (column == null) {
+      return;
+    }
+    OptionalInt previewed = preview == null ? OptionalInt.empty() : preview.firstWidth(column);
+    if (previewed.isPresent()) {
+      checkWidth(previewed.getAsInt(), column, problems);
       return;
     }
     Column values = column(column);
@@ -305,9 +325,14 @@ public final class LinearJob {
     }
     List<Row> sample = input.select(functions.size(values)).where(column(column).isNotNull()).limit(1)
         .collectAsList();
+    if (!sample.isEmpty()) {
+      checkWidth(sample.get(0).getInt(0), column, problems);
+    }
+  }
+
+  private void checkWidth(int width, String column, List<String> problems) {
     int in = config.module().inFeatures();
-    if (!sample.isEmpty() && sample.get(0).getInt(0) != in) {
-      int width = sample.get(0).getInt(0);
+    if (width != in) {
       problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is " + in
           + ": " + Linear.shapeMismatch(1, width, in, config.module().outFeatures()) + ". Set module.in-features to "
           + width + " or check input.column.");

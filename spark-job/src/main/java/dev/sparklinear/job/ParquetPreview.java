@@ -55,7 +55,8 @@ final class ParquetPreview {
 
   /**
    * The preview of the Parquet input that {@code matches} (the input path's glob matches) hold, or empty when Spark
-   * would read it in a way this class does not follow: partition folders, {@code mergeSchema}, no data file.
+   * would read it in a way this class does not follow (partition folders, {@code mergeSchema}), or when the first file's
+   * footer cannot be read (Spark's read then reports the damage in its words).
    */
   static Optional<ParquetPreview> of(FileSystem fs, FileStatus[] matches, Map<String, String> options,
       Configuration hadoop) throws IOException {
@@ -88,6 +89,8 @@ final class ParquetPreview {
     ParquetMetadata footer;
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromStatus(first.get(), hadoop))) {
       footer = reader.getFooter();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty(); // a damaged file: Spark's own read reports it, naming the file
     }
     StructType schema = ParquetFileFormat$.MODULE$.readSchemaFromFooter(
         new Footer(first.get().getPath(), footer), new ParquetToSparkSchemaConverter(SQLConf.get()));

@@ -1,6 +1,7 @@
 package dev.sparklinear.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparklinear.testing.LocalSpark;
 import dev.sparklinear.testing.RepositoryRoot;
@@ -12,10 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import dev.sparklinear.job.config.JobConfig;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -142,5 +147,35 @@ class ParquetPreviewTest extends LocalSpark {
     assertThat(preview(partitioned.toString(), Map.of())).isEmpty();
     assertThat(preview(plain, Map.of("mergeSchema", "true"))).isEmpty();
     assertThat(preview(plain, Map.of())).isPresent();
+  }
+
+  @Test
+  void theSeedExampleRunsOneSparkJobTheWriteWithNoSchemaOrPreflightJob() throws Exception {
+    Path output = tmp.resolve("seed-out");
+    JobConfig config = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + RepositoryRoot.resolve("data/seed/features.parquet"), "output.path=" + output));
+    AtomicInteger jobs = new AtomicInteger();
+    SparkListener counter = new SparkListener() {
+      @Override
+      public void onJobStart(SparkListenerJobStart jobStart) {
+        jobs.incrementAndGet();
+      }
+    };
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    spark.sparkContext().addSparkListener(counter);
+    try {
+      RunSummary summary = new LinearJob(config, spark).run();
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertThat(summary.rowsOut()).isEqualTo(3);
+    } finally {
+      spark.sparkContext().removeSparkListener(counter);
+    }
+    assertThat(jobs.get()).isEqualTo(1);
+    // A width mismatch is still found before any task runs, now from the file's first page.
+    JobConfig tooWide = JobConfig.load(RepositoryRoot.resolve("conf/seed-example.yaml"), List.of(
+        "input.path=" + RepositoryRoot.resolve("data/seed/features.parquet"), "output.path=" + tmp.resolve("x"),
+        "module.in-features=5", "module.weights.weight=[[1, 2, 3, 4, 5]]", "module.out-features=1"));
+    assertThatThrownBy(() -> new LinearJob(tooWide, spark).run()).isInstanceOf(PreflightException.class)
+        .hasMessageContaining("Column 'features' holds vectors of 4 values, but module.in-features is 5");
   }
 }
