@@ -427,6 +427,76 @@ public abstract class Module implements Serializable {
     return this;
   }
 
+  // --------------------------------------------------------------------------------------------------- gradients
+
+  /**
+   * Clears the gradient of every parameter in the tree, as torch's {@code zero_grad(set_to_none)}: removes it when
+   * {@code setToNone} (torch 2's default), else fills it with zeros.
+   */
+  public final void zeroGrad(boolean setToNone) {
+    for (Parameter parameter : namedParameters().values()) {
+      parameter.zeroGrad(setToNone);
+    }
+  }
+
+  /** {@link #zeroGrad(boolean) zeroGrad(true)}, torch 2's default. */
+  public final void zeroGrad() {
+    zeroGrad(true);
+  }
+
+  /**
+   * Sets whether every parameter in the tree requires grad, as torch's {@code requires_grad_}: {@code false} freezes
+   * the module (a backward pass computes no gradient for it and an optimizer leaves it alone).
+   *
+   * @return this module
+   */
+  public final Module requiresGrad(boolean requiresGrad) {
+    for (Parameter parameter : namedParameters().values()) {
+      parameter.setRequiresGrad(requiresGrad);
+    }
+    return this;
+  }
+
+  /**
+   * Gives parameters new values, by their dotted names in {@link #namedParameters()}: the in-place update of an
+   * optimizer step ({@code p.add_(...)} under {@code no_grad}) for immutable tensors. Each parameter is replaced by
+   * one holding the new values, the same requires-grad flag and its gradient, everywhere it is registered, so a
+   * parameter shared by several modules stays shared; modules whose parameters changed drop what they derived from
+   * them (a packed kernel). Every name and shape is checked before anything changes: a failed update changes nothing.
+   *
+   * @throws IllegalArgumentException naming the first unknown name or wrong shape
+   */
+  public final void updateParameters(Map<String, ? extends Tensor> values) {
+    Objects.requireNonNull(values, "values");
+    Map<String, Parameter> named = namedParameters();
+    Map<Parameter, Parameter> replacements = new IdentityHashMap<>();
+    for (Map.Entry<String, ? extends Tensor> entry : values.entrySet()) {
+      Parameter current = named.get(entry.getKey());
+      if (current == null) {
+        throw new IllegalArgumentException(getName() + " has no parameter '" + entry.getKey() + "'");
+      }
+      Tensor value = Objects.requireNonNull(entry.getValue(), entry.getKey());
+      if (!current.sameShape(value)) {
+        throw new IllegalArgumentException("Cannot update parameter '" + entry.getKey() + "' of shape "
+            + current.shapeString() + " with values of shape " + value.shapeString());
+      }
+      replacements.put(current, current.withValues(value.toArray()));
+    }
+    for (Module module : modules()) {
+      boolean changed = false;
+      for (Map.Entry<String, Parameter> parameter : module.parameters.entrySet()) {
+        Parameter replacement = replacements.get(parameter.getValue());
+        if (replacement != null) {
+          parameter.setValue(replacement);
+          changed = true;
+        }
+      }
+      if (changed) {
+        module.onParametersChanged();
+      }
+    }
+  }
+
   /**
    * One entry of the state dict: which module holds it, under which local and dotted name, and whether it is a
    * (persistent) buffer rather than a parameter.
