@@ -19,7 +19,7 @@ the inputs and torch's outputs to OUT_JSON (torch_outputs.json beside this scrip
 compares with). The Java side that saves such a directory is SavedTransformerSample in spark-job's tests:
 
     mvn -o -q -pl spark-job -am test-compile
-    java -cp ... dev.sparklinear.spark.SavedTransformerSample /tmp/saved
+    java -cp ... dev.sparklinear.spark.SavedTransformerSample saved-sample
 
 Exit status 0 when every check passes.
 """
