@@ -80,8 +80,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * params, and {@code inFeatures}/{@code outFeatures}), {@code architecture.json} (the module tree as PyTorch class
  * names and constructor arguments, with each module's training mode) and {@code module.safetensors} (its state dict
  * under PyTorch's keys). PyTorch loads the weights into the same tree with
- * {@code model.load_state_dict(safetensors.torch.load_file(path + "/module.safetensors"))}. Only trees of this
- * project's modules can be saved (see {@link dev.sparklinear.core.nn.ModuleArchitecture}); hooks and
+ * {@code model.load_state_dict(load_file(path + "/module.safetensors"))} ({@code load_file} of
+ * {@code safetensors.torch}). Only trees of this project's modules can be saved (see {@link dev.sparklinear.core.nn.ModuleArchitecture}); hooks and
  * {@link #setCounters counters} are not saved: register them again after loading.
  */
 public class LinearTransformer extends Transformer implements MLWritable {

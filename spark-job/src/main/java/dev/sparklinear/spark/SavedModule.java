@@ -27,7 +27,8 @@ import org.apache.hadoop.fs.Path;
  * </ul>
  *
  * <p>In PyTorch, build the same {@code nn.Sequential} from the architecture and call
- * {@code model.load_state_dict(safetensors.torch.load_file("module.safetensors"))}. Hooks are not saved.
+ * {@code model.load_state_dict(load_file("module.safetensors"))}, with
+ * {@code load_file} from {@code safetensors.torch}. Hooks are not saved.
  */
 final class SavedModule {
   static final String ARCHITECTURE = "architecture.json";
