@@ -81,8 +81,9 @@ import scala.jdk.javaapi.CollectionConverters;
  * names and constructor arguments, with each module's training mode) and {@code module.safetensors} (its state dict
  * under PyTorch's keys). PyTorch loads the weights into the same tree with
  * {@code model.load_state_dict(load_file(path + "/module.safetensors"))} ({@code load_file} of
- * {@code safetensors.torch}). Only trees of this project's modules can be saved (see {@link dev.sparklinear.core.nn.ModuleArchitecture}); hooks and
- * {@link #setCounters counters} are not saved: register them again after loading.
+ * {@code safetensors.torch}). Only trees of this project's modules can be saved (see
+ * {@link dev.sparklinear.core.nn.ModuleArchitecture}); hooks and {@link #setCounters counters} are not saved: register
+ * them again after loading.
  */
 public class LinearTransformer extends Transformer implements MLWritable {
   private static final long serialVersionUID = 1L;
