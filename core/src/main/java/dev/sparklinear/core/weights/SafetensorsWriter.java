@@ -17,17 +17,17 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Writes tensors in the safetensors format, byte for byte as the reference library ({@code safetensors.torch.save_file},
- * which runs the library's Rust serializer) writes the same tensors, so that {@code load_file} reads them back into a
- * PyTorch state dict.
+ * Writes tensors in the safetensors format, byte for byte as the reference library
+ * ({@code safetensors.torch.save_file}, which runs the library's Rust serializer) writes the same tensors, so that
+ * {@code load_file} reads them back into a PyTorch state dict.
  *
  * <p>The layout: an unsigned little-endian 64-bit header length {@code N}; {@code N} bytes of compact JSON, padded with
  * spaces to a multiple of 8 so that the data starts 8-byte aligned; then every tensor's little-endian values,
  * contiguous, in header order. As in the library:
  *
  * <ul>
- *   <li>tensors are ordered by dtype, widest alignment first ({@code I64} before {@code F32}), then by name (compared as
- *       UTF-8 bytes), whatever the map's order; the header lists them in that order, each as
+ *   <li>tensors are ordered by dtype, widest alignment first ({@code I64} before {@code F32}), then by name
+ *       (compared as UTF-8 bytes), whatever the map's order; the header lists them in that order, each as
  *       {@code {"dtype":..,"shape":[..],"data_offsets":[begin,end]}}, offsets relative to the end of the header;
  *   <li>a {@code __metadata__} map of strings, when given, comes first in the header (the library writes a Python
  *       dict's items in hash order; this writer keeps the map's iteration order); without metadata there is no
