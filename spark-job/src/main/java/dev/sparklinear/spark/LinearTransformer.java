@@ -1,7 +1,11 @@
 package dev.sparklinear.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.Module;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -10,6 +14,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -21,6 +28,13 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsReader$;
+import org.apache.spark.ml.util.DefaultParamsWriter$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.ml.util.ReadWriteUtils$;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -30,6 +44,12 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.json4s.JInt;
+import org.json4s.JObject;
+import org.json4s.JValue;
+import scala.Option;
+import scala.Tuple2;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * A Spark ML {@link Transformer} that runs a module (a {@link Linear} layer) over a feature column, block by block,
@@ -53,8 +73,19 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>The module is broadcast once per {@code transform} and shared by the tasks of each executor. Hooks registered on
  * it travel with it when they are {@link java.io.Serializable}.
+ *
+ * <p><b>Saving.</b> The transformer is {@link MLWritable} and {@link #read() readable}, so it saves and loads alone
+ * ({@code transformer.write().overwrite().save(path)}, {@code LinearTransformer.load(path)}) and inside a
+ * {@code PipelineModel}, through any Hadoop file system URI. Under the path: Spark's {@code metadata/} (class, uid,
+ * params, and {@code inFeatures}/{@code outFeatures}), {@code architecture.json} (the module tree as PyTorch class
+ * names and constructor arguments, with each module's training mode) and {@code module.safetensors} (its state dict
+ * under PyTorch's keys). PyTorch loads the weights into the same tree with
+ * {@code model.load_state_dict(load_file(path + "/module.safetensors"))} ({@code load_file} of
+ * {@code safetensors.torch}). Only trees of this project's modules can be saved (see
+ * {@link dev.sparklinear.core.nn.ModuleArchitecture}); hooks and {@link #setCounters counters} are not saved: register
+ * them again after loading.
  */
-public class LinearTransformer extends Transformer {
+public class LinearTransformer extends Transformer implements MLWritable {
   private static final long serialVersionUID = 1L;
 
   private final String uid;
@@ -407,5 +438,100 @@ public class LinearTransformer extends Transformer {
   @Override
   public String toString() {
     return "LinearTransformer(uid=" + uid + ", module=" + module + ")";
+  }
+
+  // ------------------------------------------------------------------------------------------------- persistence
+
+  /** A writer that saves this transformer's params and module; {@code overwrite()} replaces an existing path. */
+  @Override
+  public MLWriter write() {
+    return new Writer(this);
+  }
+
+  /** The reader Spark's {@code PipelineModel.load} finds by reflection, as for its own stages. */
+  public static MLReader<LinearTransformer> read() {
+    return new Reader();
+  }
+
+  /** Loads a transformer saved with {@link #write()}: the same uid, params and module (in the same modes). */
+  public static LinearTransformer load(String path) {
+    return read().load(path);
+  }
+
+  private static final String IN_FEATURES = "inFeatures";
+  private static final String OUT_FEATURES = "outFeatures";
+
+  /** The file system of {@code path}, or the local one while Spark saves or loads "to local" (Spark Connect). */
+  private static FileSystem fileSystem(org.apache.spark.sql.SparkSession session, Path path) throws IOException {
+    Configuration conf = session instanceof SparkSession classic ? classic.sessionState().newHadoopConf()
+        : session.sparkContext().hadoopConfiguration();
+    boolean local = Boolean.TRUE.equals(ReadWriteUtils$.MODULE$.localSavingModeState().get());
+    return local ? FileSystem.getLocal(conf) : path.getFileSystem(conf);
+  }
+
+  private static final class Writer extends MLWriter {
+    private final LinearTransformer instance;
+
+    Writer(LinearTransformer instance) {
+      this.instance = instance;
+    }
+
+    /** Refuses a module that cannot be saved before Spark clears an existing path for {@code overwrite()}. */
+    @Override
+    public void save(String path) throws IOException {
+      SavedModule.architectureOf(instance.module);
+      super.save(path);
+    }
+
+    @Override
+    public void saveImpl(String path) {
+      List<Tuple2<String, JValue>> extra = List.of(
+          new Tuple2<>(IN_FEATURES, new JInt(scala.math.BigInt.apply(instance.inFeatures))),
+          new Tuple2<>(OUT_FEATURES, new JInt(scala.math.BigInt.apply(instance.outFeatures))));
+      JObject extraMetadata = new JObject(CollectionConverters.asScala(extra).toList());
+      DefaultParamsWriter$.MODULE$.saveMetadata(instance, path, sparkSession(), Option.apply(extraMetadata),
+          Option.empty());
+      try {
+        Path dir = new Path(path);
+        SavedModule.save(instance.module, fileSystem(sparkSession(), dir), dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot save the module of " + instance.uid + " to " + path, e);
+      }
+    }
+  }
+
+  private static final class Reader extends MLReader<LinearTransformer> {
+    @Override
+    public LinearTransformer load(String path) {
+      DefaultParamsReader.Metadata metadata =
+          DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), LinearTransformer.class.getName());
+      JsonNode json;
+      try {
+        json = new ObjectMapper().readTree(metadata.metadataJson());
+      } catch (IOException e) {
+        throw new IllegalArgumentException("Cannot load the transformer saved in " + path + ": its metadata is not"
+            + " JSON", e);
+      }
+      Path dir = new Path(path);
+      Module module;
+      try {
+        module = SavedModule.load(fileSystem(sparkSession(), dir), dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot load the module saved in " + path, e);
+      }
+      LinearTransformer transformer = new LinearTransformer(metadata.uid(), module,
+          features(json, IN_FEATURES, path), features(json, OUT_FEATURES, path));
+      metadata.getAndSetParams(transformer, Option.empty());
+      return transformer;
+    }
+
+    private static int features(JsonNode metadata, String field, String path) {
+      JsonNode value = metadata.get(field);
+      if (value == null || !value.canConvertToInt() || value.intValue() <= 0) {
+        throw new IllegalArgumentException("Cannot load the transformer saved in " + path + ": its metadata has "
+            + field + "=" + value + ", not a positive integer");
+      }
+      return value.intValue();
+    }
   }
 }

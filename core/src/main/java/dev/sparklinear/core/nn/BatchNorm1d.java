@@ -3,6 +3,7 @@ package dev.sparklinear.core.nn;
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * Batch normalization of each feature, as PyTorch's {@code nn.BatchNorm1d(num_features)} on {@code [n, features]}
@@ -65,6 +66,21 @@ public class BatchNorm1d extends Normalization {
 
   public final int numFeatures() {
     return numFeatures;
+  }
+
+  /** The running statistics' update factor; empty for PyTorch's {@code momentum=None} (a cumulative average). */
+  public final OptionalDouble momentum() {
+    return momentum == null ? OptionalDouble.empty() : OptionalDouble.of(momentum);
+  }
+
+  /** Whether the layer has a weight and a bias, PyTorch's {@code affine}. */
+  public final boolean affine() {
+    return affine;
+  }
+
+  /** Whether the layer has running statistics, PyTorch's {@code track_running_stats}. */
+  public final boolean trackRunningStats() {
+    return trackRunningStats;
   }
 
   /** {@code running_mean}, {@code [num_features]}; empty without {@code track_running_stats}. */

@@ -53,6 +53,11 @@ public class Dropout extends RowwiseModule {
     // Evaluation mode: the values pass unchanged.
   }
 
+  /** PyTorch's {@code inplace} argument, kept for the repr and for saving; blocks are never changed in place. */
+  public final boolean inplace() {
+    return inplace;
+  }
+
   @Override
   protected String extraRepr() {
     return "p=" + TorchRepr.number(p) + ", inplace=" + TorchRepr.bool(inplace);

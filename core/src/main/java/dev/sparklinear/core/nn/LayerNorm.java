@@ -54,6 +54,11 @@ public class LayerNorm extends Normalization {
     return normalizedShape;
   }
 
+  /** Whether the layer has a weight (and maybe a bias), PyTorch's {@code elementwise_affine}. */
+  public final boolean elementwiseAffine() {
+    return elementwiseAffine;
+  }
+
   /** @throws IllegalArgumentException worded as PyTorch's, when the input's width is not {@code normalized_shape} */
   @Override
   void checkInput(FloatBlock input) {

@@ -32,6 +32,11 @@ public class ReLU extends ElementwiseModule {
     return x < 0 ? 0f : x;
   }
 
+  /** PyTorch's {@code inplace} argument, kept for the repr and for saving; blocks are never changed in place. */
+  public final boolean inplace() {
+    return inplace;
+  }
+
   @Override
   protected String extraRepr() {
     return inplace ? "inplace=True" : "";

@@ -25,6 +25,11 @@ public class SiLU extends ElementwiseModule {
     return (float) (x / (1 + Math.exp(-(double) x)));
   }
 
+  /** PyTorch's {@code inplace} argument, kept for the repr and for saving; blocks are never changed in place. */
+  public final boolean inplace() {
+    return inplace;
+  }
+
   @Override
   protected String extraRepr() {
     return inplace ? "inplace=True" : "";

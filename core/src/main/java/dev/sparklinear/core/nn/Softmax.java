@@ -1,5 +1,7 @@
 package dev.sparklinear.core.nn;
 
+import java.util.OptionalInt;
+
 /**
  * Softmax over each row (the last dimension), as PyTorch's {@code nn.Softmax(dim=-1)}:
  * {@code exp(x_i - max) / sum_j exp(x_j - max)}, computed in double and rounded once. Subtracting the row's maximum
@@ -36,6 +38,11 @@ public class Softmax extends RowwiseModule {
           + " supported: blocks are [rows, features]; use dim=-1 (or 1) for a softmax over each row's features");
     }
     this.dim = dim;
+  }
+
+  /** The dimension given, {@code -1} or {@code 1}; empty for PyTorch's implicit choice ({@code dim=None}). */
+  public final OptionalInt dim() {
+    return dim == null ? OptionalInt.empty() : OptionalInt.of(dim);
   }
 
   @Override
