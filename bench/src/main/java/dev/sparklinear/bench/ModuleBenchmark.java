@@ -88,6 +88,8 @@ public class ModuleBenchmark {
     geluTanh = new GELU("tanh");
     layerNorm = new LayerNorm(HIDDEN);
     softmax = new Softmax(-1);
+    System.out.println("[bench] kernel " + ((Linear) ((Sequential) mlp).get(0)).kernelName() + ", java "
+        + Runtime.version());
   }
 
   private static float[] randoms(SplittableRandom random, int count) {
