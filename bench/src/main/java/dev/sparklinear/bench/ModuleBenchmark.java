@@ -1,6 +1,8 @@
 package dev.sparklinear.bench;
 
+import dev.sparklinear.core.block.BlockPool;
 import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.GELU;
 import dev.sparklinear.core.nn.LayerNorm;
 import dev.sparklinear.core.nn.Linear;
@@ -35,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@code linearReluSeparate}: the same tree with a no-op forward hook on the ReLU, which makes the two modules
  *       run one after the other, each with its own output block;
  *   <li>{@code mlp}: {@code Sequential(Linear(64, 256), ReLU(), Linear(256, 16))} on 4096 rows (the end-to-end
- *       benchmark's {@code mlp} head);
+ *       benchmark's {@code mlp} head), each block a new allocation (a plain {@code call}); {@code mlpSeparate}: the
+ *       same with a no-op hook on the ReLU (no fusion); {@code mlpPooled}: the same as {@code mlp} with its blocks
+ *       taken from a {@link BlockPool}, as a job's partition runs it;
  *   <li>{@code geluExact}, {@code geluTanh}, {@code layerNorm}, {@code softmax}: the module alone on 4096 x 256.
  * </ul>
  *
@@ -68,6 +72,9 @@ public class ModuleBenchmark {
   private Module linearRelu;
   private Module linearReluSeparate;
   private Module mlp;
+  private Module mlpSeparate;
+  private BlockPool pool;
+  private CallContext pooled;
   private Module geluExact;
   private Module geluTanh;
   private Module layerNorm;
@@ -84,6 +91,11 @@ public class ModuleBenchmark {
     separate.get(1).registerForwardHook((module, input, output, context) -> null);
     linearReluSeparate = separate;
     mlp = new Sequential(new Linear(IN, HIDDEN, true, 1L), new ReLU(), new Linear(HIDDEN, OUT, true, 2L));
+    Sequential unfused = new Sequential(new Linear(IN, HIDDEN, true, 1L), new ReLU(), new Linear(HIDDEN, OUT, true, 2L));
+    unfused.get(1).registerForwardHook((module, input, output, context) -> null);
+    mlpSeparate = unfused;
+    pool = new BlockPool(allocator);
+    pooled = CallContext.of(ROWS, 0, 0, 0, pool);
     geluExact = new GELU();
     geluTanh = new GELU("tanh");
     layerNorm = new LayerNorm(HIDDEN);
@@ -104,6 +116,7 @@ public class ModuleBenchmark {
   public void tearDown() {
     narrow.close();
     wide.close();
+    pool.close();
     allocator.close();
   }
 
@@ -126,6 +139,18 @@ public class ModuleBenchmark {
   @Benchmark
   public float mlp() {
     return run(mlp, narrow);
+  }
+
+  @Benchmark
+  public float mlpSeparate() {
+    return run(mlpSeparate, narrow);
+  }
+
+  @Benchmark
+  public float mlpPooled() {
+    try (FloatBlock y = mlp.call(narrow, pooled)) {
+      return y.get(0, 0);
+    }
   }
 
   @Benchmark
