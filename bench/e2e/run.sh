@@ -22,6 +22,9 @@
 #                    lists, no dictionary)
 #   linear-spark-writer, linear-columns-spark-writer  linear and linear-columns written by Spark's Parquet writer (the
 #                    job's output.parquet-writer: spark)
+#   mlp              spark-linear's LinearTransformer over Sequential(Linear(in, 256), ReLU(), Linear(256, out)),
+#                    written as linear is (issue 13's head; only when named in E2E_CONTENDERS)
+#   udf-mlp          a per-row Java UDF computing the same MLP (only when named in E2E_CONTENDERS)
 # then DuckDB (npm @duckdb/node-api, 2 threads, installed into bench/e2e/duckdb/ here) on the same files, one
 # list_dot_product per output: duckdb-floor, duckdb-array, duckdb-columns; and, for 64x16, the command line
 # (bin/spark-linear run) in its own JVM. The command line runs on local[*]: local[2] only on a 2-CPU machine (a master
@@ -285,6 +288,9 @@ render_shape() {
       ratio("linear", "linear-three-level", "")
       ratio("linear", "read", "")
       ratio("floor", "duckdb-floor", "")
+      ratio("mlp", "linear", 0.8)
+      ratio("mlp", "udf-mlp", 3)
+      ratio("mlp", "floor", "")
     }' "$tsv"
 }
 

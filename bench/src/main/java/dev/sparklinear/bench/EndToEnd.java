@@ -2,6 +2,8 @@ package dev.sparklinear.bench;
 
 import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.core.nn.Linear;
+import dev.sparklinear.core.nn.ReLU;
+import dev.sparklinear.core.nn.Sequential;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.spark.LinearTransformer;
 import dev.sparklinear.spark.OutputLayout;
@@ -69,7 +71,10 @@ import org.apache.spark.sql.types.DataTypes;
  *       {@code output.parquet-lists: three-level}); {@code linear-spark-writer} and
  *       {@code linear-columns-spark-writer} write through Spark's writer as the job does with
  *       {@code output.parquet-writer: spark} ({@link ParquetOutput}: two-level lists, no dictionary on the computed
- *       columns).
+ *       columns);
+ *   <li>{@code mlp}: {@link LinearTransformer} over {@code Sequential(Linear(in, 256), ReLU(), Linear(256, out))},
+ *       written as {@code linear} is; {@code udf-mlp}: a per-row Java UDF computing the same MLP with the same
+ *       weights, as {@code udf} computes the Linear.
  * </ul>
  *
  * <p>For experiments, {@code --spark-conf "k=v;k=v"} adds session settings and {@code --write-options "k=v;k=v"}
@@ -78,19 +83,23 @@ import org.apache.spark.sql.types.DataTypes;
 public final class EndToEnd {
   private static final List<String> ALL_CONTENDERS =
       List.of("read", "floor", "floor-columns", "floor-columnar", "udf", "mllib", "linear", "linear-columns",
-          "linear-rows", "linear-three-level", "linear-spark-writer", "linear-columns-spark-writer");
+          "linear-rows", "linear-three-level", "linear-spark-writer", "linear-columns-spark-writer", "mlp", "udf-mlp");
+  /** The hidden width of the {@code mlp} contenders, as in the head: in -> 256 -> ReLU -> out. */
+  private static final int MLP_HIDDEN = 256;
 
   private final SparkSession spark;
   private final Linear linear;
+  private final Sequential mlp;
   private final int in;
   private final int out;
   private final float[] weight;
   private final float[] bias;
   private final Map<String, String> writeOptions = new LinkedHashMap<>();
 
-  private EndToEnd(SparkSession spark, Linear linear) {
+  private EndToEnd(SparkSession spark, Linear linear, Sequential mlp) {
     this.spark = spark;
     this.linear = linear;
+    this.mlp = mlp;
     this.in = linear.inFeatures();
     this.out = linear.outFeatures();
     this.weight = linear.weight().toArray();
@@ -133,6 +142,8 @@ public final class EndToEnd {
     long seed = Long.parseLong(options.getOrDefault("seed", "7"));
 
     Linear linear = new Linear(in, out, true, seed);
+    Sequential mlp = new Sequential(
+        new Linear(in, MLP_HIDDEN, true, seed + 1), new ReLU(), new Linear(MLP_HIDDEN, out, true, seed + 2));
     if (options.containsKey("weights-json")) {
       writeWeights(linear, Path.of(options.get("weights-json")));
     }
@@ -151,7 +162,7 @@ public final class EndToEnd {
       System.out.printf(Locale.ROOT, "e2e: shape %dx%d, java %s, spark %s, %s, kernel %s, warm-up %s, %d timed pass(es)%n",
           in, out, System.getProperty("java.version"), spark.version(), spark.sparkContext().master(),
           LinearKernels.create(linear.weight(), linear.bias().orElse(null)).name(), warmup, passes);
-      EndToEnd e2e = new EndToEnd(spark, linear);
+      EndToEnd e2e = new EndToEnd(spark, linear, mlp);
       e2e.writeOptions.putAll(pairs(options.getOrDefault("write-options", "")));
       e2e.run(contenders, inputs, warmup, passes, work, results);
     } finally {
@@ -206,7 +217,7 @@ public final class EndToEnd {
     if (contender.equals("read")) {
       result.write().format("noop").mode(SaveMode.Overwrite).save();
     } else if ((contender.startsWith("linear") && !contender.endsWith("-spark-writer"))
-        || contender.equals("floor-columnar")) {
+        || contender.equals("floor-columnar") || contender.equals("mlp")) {
       // As the job writes by default: the columnar writer, lists in the configured layout.
       ParquetLists lists = contender.equals("linear-three-level") ? ParquetLists.THREE_LEVEL : ParquetLists.TWO_LEVEL;
       ColumnarParquetWriter.write(result, output.toString(), lists, writeOptions);
@@ -250,6 +261,11 @@ public final class EndToEnd {
           data -> transformer(OutputLayout.COLUMNS).transform(data);
       case "linear-rows" -> data -> transformer(OutputLayout.ARRAY).setColumnarInput(false).transform(data);
       case "linear-three-level" -> data -> transformer(OutputLayout.ARRAY).transform(data);
+      case "mlp" -> data -> new LinearTransformer(mlp, in, out).setInputCol("features").setOutputCol("output")
+          .setKeepCols("id").setOutputLayout(OutputLayout.ARRAY).transform(data);
+      case "udf-mlp" -> data -> data.select(functions.col("id"),
+          functions.udf(rowMlp(mlp), DataTypes.createArrayType(DataTypes.FloatType, false))
+              .apply(functions.col("features")).as("output"));
       default -> throw new IllegalArgumentException("Unknown contender: " + contender);
     };
   }
@@ -280,6 +296,47 @@ public final class EndToEnd {
         int row = o * in;
         for (int k = 0; k < in; k++) {
           sum += weight[row + k] * x[k];
+        }
+        y[o] = sum;
+      }
+      return y;
+    };
+  }
+
+  /**
+   * The UDF a Spark user writes for {@code Linear -> ReLU -> Linear}: unbox the row's features, then plain loops over
+   * row-major weights, the hidden values in an array of the row's own.
+   */
+  static UDF1<scala.collection.Seq<Float>, float[]> rowMlp(Sequential mlp) {
+    Linear first = (Linear) mlp.get(0);
+    Linear second = (Linear) mlp.get(2);
+    int in = first.inFeatures();
+    int hidden = first.outFeatures();
+    int out = second.outFeatures();
+    float[] w1 = first.weight().toArray();
+    float[] b1 = first.bias().orElseThrow().toArray();
+    float[] w2 = second.weight().toArray();
+    float[] b2 = second.bias().orElseThrow().toArray();
+    return features -> {
+      float[] x = new float[in];
+      for (int k = 0; k < in; k++) {
+        x[k] = features.apply(k);
+      }
+      float[] h = new float[hidden];
+      for (int j = 0; j < hidden; j++) {
+        float sum = b1[j];
+        int row = j * in;
+        for (int k = 0; k < in; k++) {
+          sum += w1[row + k] * x[k];
+        }
+        h[j] = sum < 0 ? 0f : sum;
+      }
+      float[] y = new float[out];
+      for (int o = 0; o < out; o++) {
+        float sum = b2[o];
+        int row = o * hidden;
+        for (int j = 0; j < hidden; j++) {
+          sum += w2[row + j] * h[j];
         }
         y[o] = sum;
       }

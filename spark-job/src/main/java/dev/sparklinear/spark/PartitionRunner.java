@@ -1,5 +1,6 @@
 package dev.sparklinear.spark;
 
+import dev.sparklinear.core.block.BlockPool;
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.hooks.NonFiniteValueException;
 import dev.sparklinear.core.nn.CallContext;
@@ -20,8 +21,9 @@ import org.apache.spark.util.TaskCompletionListener;
  * {@link #read}, which applies the invalid-row policy) and shows the rows in a batch whose first columns are the
  * passed-through ones and whose last are the module's output, read in place.
  *
- * <p>Everything is allocated once per partition, from a named child allocator, and reused block after block; closing
- * the runner frees it all, which it does when the input ends and a task-completion listener does however the task
+ * <p>Everything is allocated once per partition, from a named child allocator, and reused block after block: the
+ * module's intermediate and output blocks come from the partition's {@link BlockPool}, so after the first block no
+ * Arrow allocation happens per block. Closing the runner frees it all, which it does when the input ends and a task-completion listener does however the task
  * ends. Rows it hands out are views, valid until the next call to {@code next()}.
  */
 final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
@@ -47,6 +49,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
   private final int inFeatures;
   private final int partitionId;
   private final BufferAllocator allocator;
+  private final BlockPool pool;
   private final FloatBlock features;
   private final long featuresAddress;
   private final BlockRowMap rows;
@@ -76,6 +79,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     this.partitionId = task == null ? -1 : task.partitionId();
     this.allocator = ArrowUtils.rootAllocator().newChildAllocator("spark-linear partition " + partitionId + " task "
         + (task == null ? -1 : task.taskAttemptId()), 0, Long.MAX_VALUE);
+    this.pool = new BlockPool(allocator);
     try {
       this.features = FloatBlock.allocate(allocator, plan.blockRows(), inFeatures);
       this.featuresAddress = features.buffer().memoryAddress();
@@ -182,7 +186,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
    */
   private FloatBlock run() {
     releaseOutput();
-    CallContext context = CallContext.of(valid, partitionId, blockIndex++, firstRow, allocator);
+    CallContext context = CallContext.of(valid, partitionId, blockIndex++, firstRow, pool);
     try (FloatBlock x = FloatBlock.wrap(features.buffer(), valid, inFeatures)) {
       output = module.call(x, context);
     } catch (NonFiniteValueException e) {
@@ -215,6 +219,7 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     blockEnd = 0;
     try (allocator) {
       releaseOutput();
+      pool.close();
       // Null when the constructor failed part way.
       if (source != null) {
         source.close();

@@ -15,8 +15,9 @@ import org.apache.arrow.memory.BufferAllocator;
  * all have the same width), so a block can {@linkplain #wrap wrap} such a buffer without copying.
  *
  * <p><b>Ownership.</b> A block holds one reference to its buffer and gives it back on {@link #close()}. Whoever
- * creates a block with {@link #allocate}, {@link #copyOf} or {@link #wrap} closes it; a module's {@code call} returns a
- * new block that its caller closes. Closing twice is harmless. Blocks are not thread-safe; a block belongs to one task.
+ * creates a block with {@link #allocate}, {@link #copyOf}, {@link #wrap} or {@link BlockPool#take} closes it; a
+ * module's {@code call} returns a new block that its caller closes. Closing a block taken from a pool gives its buffer
+ * back to the pool for the next block. Closing twice is harmless. Blocks are not thread-safe; a block belongs to one task.
  *
  * <pre>{@code
  * try (BufferAllocator allocator = new RootAllocator();
@@ -49,6 +50,8 @@ public final class FloatBlock implements AutoCloseable {
   private final BufferAllocator allocator;
   private final int rows;
   private final int cols;
+  /** The pool that {@link #close()} gives the buffer back to, or null: then it releases it. */
+  private final BlockPool pool;
   private boolean closed;
   /**
    * A view of the whole block, made on first bulk copy and kept: Arrow makes each NIO view through a reflective
@@ -57,10 +60,20 @@ public final class FloatBlock implements AutoCloseable {
   private FloatBuffer view;
 
   private FloatBlock(ArrowBuf buffer, BufferAllocator allocator, int rows, int cols) {
+    this(buffer, allocator, rows, cols, null);
+  }
+
+  private FloatBlock(ArrowBuf buffer, BufferAllocator allocator, int rows, int cols, BlockPool pool) {
     this.buffer = buffer;
     this.allocator = allocator;
     this.rows = rows;
     this.cols = cols;
+    this.pool = pool;
+  }
+
+  /** A block on a buffer of {@code pool}'s, which {@link #close()} gives back to it. */
+  static FloatBlock pooled(ArrowBuf buffer, BlockPool pool, int rows, int cols) {
+    return new FloatBlock(buffer, pool.allocator(), rows, cols, pool);
   }
 
   /**
@@ -148,7 +161,7 @@ public final class FloatBlock implements AutoCloseable {
     return copyOf(allocator, vector, 1, vector.length);
   }
 
-  private static long checkedBytes(int rows, int cols) {
+  static long checkedBytes(int rows, int cols) {
     if (rows < 0 || cols < 0) {
       throw new IllegalArgumentException("Invalid block size: " + rows + "x" + cols + " (must be >= 0)");
     }
@@ -291,12 +304,16 @@ public final class FloatBlock implements AutoCloseable {
     }
   }
 
-  /** Gives back this block's reference to its buffer. Idempotent. */
+  /** Gives back this block's reference to its buffer: to its {@link BlockPool} if it came from one. Idempotent. */
   @Override
   public void close() {
     if (!closed) {
       closed = true;
-      buffer.getReferenceManager().release();
+      if (pool != null) {
+        pool.giveBack(buffer);
+      } else {
+        buffer.getReferenceManager().release();
+      }
     }
   }
 

@@ -42,7 +42,7 @@ final class BlockedLinearKernel implements LinearKernel {
   }
 
   @Override
-  public void apply(FloatBlock x, FloatBlock y) {
+  public void apply(FloatBlock x, FloatBlock y, Epilogue epilogue) {
     int n = x.rows();
     int tileRows = Math.max(4, TILE_VALUES / Math.max(1, Math.max(in, out)));
     float[] xs = new float[Math.min(n, tileRows) * in];
@@ -51,6 +51,9 @@ final class BlockedLinearKernel implements LinearKernel {
       int count = Math.min(tileRows, n - first);
       x.readRows(first, count, xs, 0);
       computeTile(xs, ys, count);
+      if (epilogue != null) {
+        epilogue.apply(ys, 0, count * out);
+      }
       y.writeRows(first, count, ys, 0);
     }
   }

@@ -25,5 +25,13 @@ public interface LinearKernel {
    * and that {@code y} has as many rows as {@code x} and {@link #outFeatures()} columns; every value of {@code y} is
    * overwritten.
    */
-  void apply(FloatBlock x, FloatBlock y);
+  default void apply(FloatBlock x, FloatBlock y) {
+    apply(x, y, null);
+  }
+
+  /**
+   * Writes {@code epilogue(x W^T + b)} into {@code y}: as {@link #apply(FloatBlock, FloatBlock)}, with
+   * {@code epilogue} (when not null) applied to each tile of outputs before it is stored.
+   */
+  void apply(FloatBlock x, FloatBlock y, Epilogue epilogue);
 }

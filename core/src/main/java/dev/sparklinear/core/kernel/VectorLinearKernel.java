@@ -155,13 +155,13 @@ final class VectorLinearKernel implements LinearKernel {
   }
 
   @Override
-  public void apply(FloatBlock x, FloatBlock y) {
+  public void apply(FloatBlock x, FloatBlock y, Epilogue epilogue) {
     int n = x.rows();
     if (n == 0) {
       return;
     }
     if (inPlace) {
-      applyNarrowInPlace(x, y, n);
+      applyNarrowInPlace(x, y, n, epilogue);
       return;
     }
     int rows = Math.min(n, tileRows);
@@ -183,14 +183,36 @@ final class VectorLinearKernel implements LinearKernel {
       } else {
         generalTile(xs, ys, count);
       }
+      finish(ys, count * out, epilogue);
       y.writeRows(first, count, ys, 0);
     }
+  }
+
+  /**
+   * Applies {@code epilogue} to the first {@code count} values of a finished tile, while it is still in cache. ReLU
+   * runs as vector compares and blends: {@code x < 0} is false for NaN and {@code -0.0}, which pass unchanged, as in
+   * {@link Epilogue#relu}.
+   */
+  private static void finish(float[] ys, int count, Epilogue epilogue) {
+    if (epilogue == null) {
+      return;
+    }
+    if (epilogue != Epilogue.RELU) {
+      epilogue.apply(ys, 0, count);
+      return;
+    }
+    int i = 0;
+    for (int bound = SPECIES.loopBound(count); i < bound; i += LANES) {
+      FloatVector v = FloatVector.fromArray(SPECIES, ys, i);
+      v.blend(0f, v.lt(0f)).intoArray(ys, i);
+    }
+    Epilogue.RELU.apply(ys, i, count);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Narrow layers: out <= LANES.
 
-  private void applyNarrowInPlace(FloatBlock x, FloatBlock y, int n) {
+  private void applyNarrowInPlace(FloatBlock x, FloatBlock y, int n, Epilogue epilogue) {
     // Reading by address skips the checks of the block's accessors, and a wrong block would read past its buffer: so
     // check here what the callers promise.
     ArrowBuf buffer = x.buffer();
@@ -220,6 +242,7 @@ final class VectorLinearKernel implements LinearKernel {
       for (; r < count; r++) {
         narrow1InPlace(row + r * rowBytes, ys, r * out);
       }
+      finish(ys, count * out, epilogue);
       y.writeRows(first, count, ys, 0);
     }
   }

@@ -1,18 +1,22 @@
 package dev.sparklinear.core.nn;
 
+import dev.sparklinear.core.block.BlockPool;
 import dev.sparklinear.core.block.FloatBlock;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * What a hook or {@code forward} knows about the call it is part of: the block's row count, where the block comes
  * from (partition id, block index and the index of its first row within the partition, when a Spark job runs the
- * module) and the allocator that outputs are taken from.
+ * module) and where outputs are taken from: {@link #allocate}, which reuses the buffers of earlier blocks when the
+ * context has a {@link BlockPool} (a job's partitions do), and allocates from {@link #allocator()} otherwise.
  *
  * <p>Immutable, so a hook can keep it or hand it to another thread. Hooks use it to do per-block work (counting,
  * statistics keyed by partition) without global state.
  */
-public record CallContext(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
+public record CallContext(
+    int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator, BlockPool pool) {
   /** The partition id and block index of a call made outside a Spark job. */
   public static final int UNKNOWN = -1;
 
@@ -24,9 +28,46 @@ public record CallContext(int rows, int partitionId, long blockIndex, long first
    *     {@code r} of the block is row {@code firstRow + r} of the partition. Blocks end at a row or a byte limit, so
    *     this is not {@code blockIndex * rows}.
    * @param allocator where modules and hooks allocate the blocks they return; the caller of {@code call} closes those
+   * @param pool where {@link #allocate} takes blocks from, or null to allocate each from {@code allocator}
    */
   public CallContext {
     Objects.requireNonNull(allocator, "allocator");
+  }
+
+  /** A context without a pool: every block a module returns is a new allocation. */
+  public CallContext(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
+    this(rows, partitionId, blockIndex, firstRow, allocator, null);
+  }
+
+  /**
+   * A context for block {@code blockIndex} of Spark partition {@code partitionId} whose first row is row
+   * {@code firstRow} of the partition, taking output blocks from {@code pool} (and so allocating from its allocator).
+   */
+  public static CallContext of(int rows, int partitionId, long blockIndex, long firstRow, BlockPool pool) {
+    return new CallContext(rows, partitionId, blockIndex, firstRow, pool.allocator(), pool);
+  }
+
+  /**
+   * A block of {@code rows x cols} for a module's (or a hook's) output, values not initialised: from the pool when
+   * the context has one, else a new allocation from {@link #allocator()}. The caller of {@code call} closes it.
+   */
+  public FloatBlock allocate(int rows, int cols) {
+    return pool == null ? FloatBlock.allocateUninitialized(allocator, rows, cols) : pool.take(rows, cols);
+  }
+
+  /**
+   * {@link #allocate} a block and has {@code writer} write every value of it; the block is closed here when
+   * {@code writer} throws, so a failed computation leaks nothing (and a pooled buffer goes back to the pool).
+   */
+  public FloatBlock allocateAndWrite(int rows, int cols, Consumer<FloatBlock> writer) {
+    FloatBlock block = allocate(rows, cols);
+    try {
+      writer.accept(block);
+      return block;
+    } catch (RuntimeException | Error e) {
+      block.close();
+      throw e;
+    }
   }
 
   /** A context for a call on {@code input} outside a job: outputs come from the input's allocator. */

@@ -1,19 +1,31 @@
 package dev.sparklinear.core.nn;
 
+import dev.sparklinear.core.kernel.Epilogue;
+
 /**
  * A {@link RowwiseModule} that applies one function to each value: ReLU, GELU, SiLU, Sigmoid, Tanh. The function is
  * evaluated in double and rounded once to float32, so each output is the float nearest the exact value of the
  * function at the float32 input (or within a few units in the last place where the function itself is approximated).
+ *
+ * <p>In a {@link Sequential}, an element-wise module that directly follows a {@link Linear}, with no hook between
+ * them, runs inside the Linear's kernel as its {@link Epilogue}: the same function on the same float32 values, so the
+ * same bits, in one pass.
  */
 abstract class ElementwiseModule extends RowwiseModule {
   private static final long serialVersionUID = 1L;
 
   @Override
   final void forwardRows(float[] values, int rows, int cols) {
-    int n = rows * cols;
-    for (int i = 0; i < n; i++) {
-      values[i] = activate(values[i]);
-    }
+    epilogue().apply(values, 0, rows * cols);
+  }
+
+  /** The module's function over an array: what its own pass applies, and what a preceding Linear's kernel applies. */
+  Epilogue epilogue() {
+    return (values, from, to) -> {
+      for (int i = from; i < to; i++) {
+        values[i] = activate(values[i]);
+      }
+    };
   }
 
   /** The module's function at {@code x}. */

@@ -13,9 +13,12 @@ import dev.sparklinear.core.tensor.Tensor;
  *       {@code elementwise_affine}; {@code bias = false} leaves the bias out, as PyTorch 2.1's argument does.
  * </ul>
  *
- * <p>The mean and variance are computed in one pass in double with Welford's update, which stays accurate when the
- * mean is large next to the spread (a row of {@code 1e4 + noise}); the output is computed in double and rounded once.
- * A constant row has variance 0 and gives the bias.
+ * <p>Each row is read from the block once (a chunk of rows at a time, into a heap array) and written once. Its mean
+ * and variance come from one loop over the row, in double, summing the deviations from the row's first value and
+ * their squares: with the shift a value of the row, {@code (mean - shift)^2 <= n var}, so the cancellation in
+ * {@code var = sum d^2 / n - (sum d / n)^2} loses at most a factor {@code n} of double precision, and a row of
+ * {@code 1e4 + noise} keeps its variance (with no division per value, unlike Welford's update). A second loop over
+ * the row, still in cache, normalises it, in double, rounded once. A constant row has variance 0 and gives the bias.
  */
 public class LayerNorm extends Normalization {
   private static final long serialVersionUID = 1L;
@@ -70,25 +73,32 @@ public class LayerNorm extends Normalization {
 
   @Override
   void forwardRows(float[] values, int rows, int cols) {
-    Tensor weight = parameter("weight");
-    Tensor bias = parameter("bias");
+    Tensor weightTensor = parameter("weight");
+    Tensor biasTensor = parameter("bias");
+    float[] weight = weightTensor == null ? null : weightTensor.toArray();
+    float[] bias = biasTensor == null ? new float[cols] : biasTensor.toArray();
+    double eps = eps();
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
-      double mean = 0;
-      double squares = 0; // sum of squared deviations from the running mean (Welford)
+      double shift = values[start];
+      double sum = 0; // of d = x - shift (exact in double unless a row spans 2^29 in magnitude)
+      double squares = 0; // of d^2
       for (int k = 0; k < cols; k++) {
-        double x = values[start + k];
-        double delta = x - mean;
-        mean += delta / (k + 1);
-        squares += delta * (x - mean);
+        double d = values[start + k] - shift;
+        sum += d;
+        squares += d * d;
       }
-      double inverseStd = 1 / Math.sqrt(squares / cols + eps());
-      for (int k = 0; k < cols; k++) {
-        double y = (values[start + k] - mean) * inverseStd;
-        if (weight != null) {
-          y = y * weight.get(k) + (bias == null ? 0 : bias.get(k));
+      double meanShift = sum / cols;
+      double variance = Math.max(0, squares / cols - meanShift * meanShift);
+      double inverseStd = 1 / Math.sqrt(variance + eps);
+      if (weight == null) {
+        for (int k = 0; k < cols; k++) {
+          values[start + k] = (float) ((values[start + k] - shift - meanShift) * inverseStd);
         }
-        values[start + k] = (float) y;
+      } else {
+        for (int k = 0; k < cols; k++) {
+          values[start + k] = (float) ((values[start + k] - shift - meanShift) * inverseStd * weight[k] + bias[k]);
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 package dev.sparklinear.core.nn;
 
 import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.kernel.Epilogue;
 import dev.sparklinear.core.kernel.LinearKernel;
 import dev.sparklinear.core.kernel.LinearKernels;
 import java.util.Optional;
@@ -143,11 +144,31 @@ public class Linear extends Module {
    */
   @Override
   protected FloatBlock forward(FloatBlock input, CallContext context) {
+    return forward(input, context, null);
+  }
+
+  /** {@code epilogue(x W^T + b)}: the kernel applies {@code epilogue} (when not null) to each tile before storing it. */
+  private FloatBlock forward(FloatBlock input, CallContext context, Epilogue epilogue) {
     if (input.cols() != inFeatures) {
       throw new IllegalArgumentException(shapeMismatch(input.rows(), input.cols(), inFeatures, outFeatures));
     }
     LinearKernel k = kernel();
-    return FloatBlock.allocateAndWrite(context.allocator(), input.rows(), outFeatures, output -> k.apply(input, output));
+    return context.allocateAndWrite(input.rows(), outFeatures, output -> k.apply(input, output, epilogue));
+  }
+
+  /**
+   * Runs this layer and {@code activation}, which follows it in a {@link Sequential}, in one pass: the kernel applies
+   * the activation to its output tiles before storing them, and the activation's own pass and block are skipped.
+   * The result is bit for bit what {@code activation.call(call(input))} gives: the activation sees the same float32
+   * values. Returns null, having run nothing, when a hook could see the block between the two (see
+   * {@link Module#callFused}), or when this is a subclass, whose {@code forward} may differ.
+   */
+  final FloatBlock callActivated(ElementwiseModule activation, FloatBlock input, CallContext context) {
+    if (getClass() != Linear.class) {
+      return null;
+    }
+    Epilogue epilogue = activation.epilogue();
+    return callFused(activation, input, context, (x, c) -> forward(x, c, epilogue));
   }
 
   /**

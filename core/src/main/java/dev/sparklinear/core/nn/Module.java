@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -54,6 +55,10 @@ public abstract class Module implements Serializable {
 
   private static final HookList<ForwardPreHook> GLOBAL_PRE_HOOKS = new HookList<>();
   private static final HookList<ForwardHook> GLOBAL_FORWARD_HOOKS = new HookList<>();
+  @SuppressWarnings("unchecked")
+  private static final HookList.Entry<ForwardPreHook>[] NO_PRE_HOOKS = new HookList.Entry[0];
+  @SuppressWarnings("unchecked")
+  private static final HookList.Entry<ForwardHook>[] NO_FORWARD_HOOKS = new HookList.Entry[0];
 
   /** Registered parameters in registration order. */
   private final LinkedHashMap<String, Parameter> parameters = new LinkedHashMap<>();
@@ -70,7 +75,7 @@ public abstract class Module implements Serializable {
 
   /**
    * Computes this module's output for {@code input}. Called only by {@link #call}; returns a block the caller of
-   * {@code call} will own (allocate it from {@link CallContext#allocator()}).
+   * {@code call} will own (take it from {@link CallContext#allocate}, which reuses a pooled buffer in a job).
    */
   protected abstract FloatBlock forward(FloatBlock input, CallContext context);
 
@@ -95,7 +100,26 @@ public abstract class Module implements Serializable {
     if (globalPre.length == 0 && pre.length == 0 && globalForward.length == 0 && forward.length == 0) {
       return forward(input, context);
     }
-    return callWithHooks(input, context, globalPre, pre, globalForward, forward);
+    return callWithHooks(input, context, globalPre, pre, globalForward, forward, this::forward);
+  }
+
+  /**
+   * Runs this module and then {@code next} on its output as one step, {@code fused} computing both, provided that no
+   * hook could see the block between them: no global hook, no forward hook on this module, no hook on {@code next}.
+   * This module's own pre-hooks still run, on its input, as {@code call} runs them. Returns null, having run nothing,
+   * when such a hook is registered: then the caller runs both modules through {@code call}.
+   */
+  final FloatBlock callFused(
+      Module next, FloatBlock input, CallContext context, BiFunction<FloatBlock, CallContext, FloatBlock> fused) {
+    if (!GLOBAL_PRE_HOOKS.isEmpty() || !GLOBAL_FORWARD_HOOKS.isEmpty() || !forwardHooks.isEmpty()
+        || !next.preHooks.isEmpty() || !next.forwardHooks.isEmpty()) {
+      return null;
+    }
+    HookList.Entry<ForwardPreHook>[] pre = preHooks.snapshot();
+    if (pre.length == 0) {
+      return fused.apply(input, context);
+    }
+    return callWithHooks(input, context, NO_PRE_HOOKS, pre, NO_FORWARD_HOOKS, NO_FORWARD_HOOKS, fused);
   }
 
   /**
@@ -116,7 +140,8 @@ public abstract class Module implements Serializable {
       HookList.Entry<ForwardPreHook>[] globalPre,
       HookList.Entry<ForwardPreHook>[] pre,
       HookList.Entry<ForwardHook>[] globalForward,
-      HookList.Entry<ForwardHook>[] forward) {
+      HookList.Entry<ForwardHook>[] forward,
+      BiFunction<FloatBlock, CallContext, FloatBlock> body) {
     FloatBlock x = input;
     FloatBlock y = null;
     Set<Long> alwaysCalledRan = new java.util.HashSet<>();
@@ -130,7 +155,7 @@ public abstract class Module implements Serializable {
           }
         }
       }
-      y = forward(x, context);
+      y = body.apply(x, context);
       for (HookList.Entry<ForwardHook>[] hooks : List.of(globalForward, forward)) {
         for (HookList.Entry<ForwardHook> entry : hooks) {
           if (entry.alwaysCall) {

@@ -1,5 +1,7 @@
 package dev.sparklinear.core.nn;
 
+import dev.sparklinear.core.kernel.Epilogue;
+
 /**
  * {@code max(0, x)} for each value, as PyTorch's {@code nn.ReLU}; NaN stays NaN.
  *
@@ -29,7 +31,13 @@ public class ReLU extends ElementwiseModule {
    * with the {@code relu} hook.
    */
   public static float relu(float x) {
-    return x < 0 ? 0f : x;
+    return Epilogue.relu(x);
+  }
+
+  /** The kernels' own ReLU, which the vector kernel runs with vector instructions (the same function). */
+  @Override
+  Epilogue epilogue() {
+    return Epilogue.RELU;
   }
 
   /** PyTorch's {@code inplace} argument, kept for the repr and for saving; blocks are never changed in place. */

@@ -19,7 +19,14 @@ import java.util.Map;
  * <p>Each child runs through its own {@link Module#call}, so every node's hooks and the global hooks fire, in
  * PyTorch's order: the parent's pre-hooks, then child 0's pre-hooks, forward and forward hooks, child 1's, ..., and
  * the parent's forward hooks last. {@code forward} closes each intermediate block as soon as the next child has used
- * it (never the caller's input), so with no hooks a call takes one block per child, from the context's allocator.
+ * it (never the caller's input), so with no hooks a call takes one block per child, from the context
+ * ({@link CallContext#allocate}: in a job, from the partition's pool).
+ *
+ * <p>A {@link Linear} directly followed by an element-wise activation (ReLU, GELU, SiLU, Sigmoid, Tanh) runs as one
+ * step when no hook could see the block between them (no global hook, no forward hook on the Linear, no hook on the
+ * activation): the Linear's kernel applies the activation to its outputs before storing them, and the activation's
+ * own pass and block are skipped. The values are bit for bit those of the two steps; a hook registered between them
+ * sees the Linear's output as in PyTorch, because then the two run one after the other.
  */
 public class Sequential extends Module {
   private static final long serialVersionUID = 1L;
@@ -68,9 +75,19 @@ public class Sequential extends Module {
   @Override
   protected FloatBlock forward(FloatBlock input, CallContext context) {
     FloatBlock x = input;
+    List<Module> children = children();
     try {
-      for (Module child : children()) {
-        FloatBlock y = child.call(x, context);
+      for (int i = 0; i < children.size(); i++) {
+        Module child = children.get(i);
+        FloatBlock y = null;
+        if (child instanceof Linear linear && i + 1 < children.size()
+            && children.get(i + 1) instanceof ElementwiseModule activation) {
+          y = linear.callActivated(activation, x, context);
+          i += y == null ? 0 : 1;
+        }
+        if (y == null) {
+          y = child.call(x, context);
+        }
         if (x != input && y != x) {
           x.close();
         }
@@ -83,6 +100,9 @@ public class Sequential extends Module {
       throw e;
     }
     // No children (or children that hand their input back): the caller still gets a block of its own to close.
-    return x == input ? FloatBlock.copyOf(context.allocator(), input.toArray(), input.rows(), input.cols()) : x;
+    if (x != input) {
+      return x;
+    }
+    return context.allocateAndWrite(input.rows(), input.cols(), copy -> input.mapRows(copy, (v, r, c, first) -> true));
   }
 }

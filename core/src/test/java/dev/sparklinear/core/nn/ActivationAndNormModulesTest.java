@@ -119,4 +119,56 @@ class ActivationAndNormModulesTest {
     assertThat(TorchRepr.number(-0.0)).isEqualTo("-0.0");
     assertThat(TorchRepr.number(Double.POSITIVE_INFINITY)).isEqualTo("inf");
   }
+
+  @Test
+  void layerNormKeepsTheVarianceOfRowsFarFromZeroAndOfARowStartingWithAnOutlier() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+    int cols = 64;
+    float[][] rows = new float[4][cols];
+    for (int c = 0; c < cols; c++) {
+      rows[0][c] = (float) (1e4 + random.nextDouble() * 1e-2); // mean large next to the spread
+      rows[1][c] = (float) (random.nextDouble() * 1e-3); // the first value an outlier, the others close to 0
+      rows[2][c] = 7.25f; // constant: variance 0, so the output is the bias
+      rows[3][c] = (float) (random.nextDouble() * 2 - 1);
+    }
+    rows[1][0] = 1e6f;
+    LayerNorm norm = new LayerNorm(cols);
+    norm.loadStateDict(java.util.Map.of(
+        "weight", dev.sparklinear.core.tensor.Tensor.wrap(ramp(cols, 0.5f, 0.01f), cols),
+        "bias", dev.sparklinear.core.tensor.Tensor.wrap(ramp(cols, -0.25f, 0.02f), cols)), true);
+    float[] weight = norm.weight().orElseThrow().toArray();
+    float[] bias = norm.bias().orElseThrow().toArray();
+    float[][] actual;
+    try (LeakCheckingAllocator allocator = new LeakCheckingAllocator();
+        FloatBlock x = FloatBlock.copyOf(allocator, rows);
+        FloatBlock y = norm.call(x)) {
+      actual = y.toRows();
+    }
+    for (int r = 0; r < rows.length; r++) {
+      // Two-pass reference in double: the mean first, then the squared deviations from it.
+      double mean = 0;
+      for (float v : rows[r]) {
+        mean += v;
+      }
+      mean /= cols;
+      double squares = 0;
+      for (float v : rows[r]) {
+        squares += (v - mean) * (v - mean);
+      }
+      double inverseStd = 1 / Math.sqrt(squares / cols + 1e-5);
+      for (int c = 0; c < cols; c++) {
+        double expected = (rows[r][c] - mean) * inverseStd * weight[c] + bias[c];
+        assertThat((double) actual[r][c]).as("row %d, column %d", r, c)
+            .isCloseTo(expected, org.assertj.core.data.Offset.offset(2 * Math.ulp((float) expected) + 1e-7));
+      }
+    }
+  }
+
+  private static float[] ramp(int count, float start, float step) {
+    float[] values = new float[count];
+    for (int i = 0; i < count; i++) {
+      values[i] = start + i * step;
+    }
+    return values;
+  }
 }

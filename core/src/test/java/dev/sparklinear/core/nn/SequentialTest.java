@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sparklinear.core.block.BlockPool;
 import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.core.tensor.Dtype;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.core.testing.LeakCheckingAllocator;
@@ -15,12 +17,17 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.apache.arrow.memory.AllocationListener;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -214,7 +221,10 @@ class SequentialTest {
       allocations.set(0);
       try (FloatBlock y = tree.call(x)) {
         int leaves = (int) tree.modules().stream().filter(m -> !(m instanceof Sequential)).count();
-        assertThat(allocations.get()).as("one block per leaf module, none for the Sequentials").isEqualTo(leaves);
+        assertThat(allocations.get())
+            .as("one block per leaf module, none for the Sequentials nor for SiLU and Tanh, which run in the kernels"
+                + " of the Linears before them")
+            .isEqualTo(leaves - 2);
         assertThat(allocator.getAllocatedMemory()).as("input and output only: every intermediate block is closed")
             .isEqualTo(inputBytes + y.buffer().getActualMemoryConsumed());
       }
@@ -253,6 +263,296 @@ class SequentialTest {
       assertThat(y.row(0)).containsExactly(1, -2);
     }
     assertThat(new Sequential()).hasToString("Sequential()");
+  }
+
+  // -------------------------------------------------------------------------------------------------- block pool
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aPooledTreeAllocatesNothingAfterItsFirstBlock(boolean fused) {
+    Linear fc1 = new Linear(64, 256, true, 11L);
+    Linear fc2 = new Linear(256, 16, true, 12L);
+    ReLU relu = new ReLU();
+    Sequential mlp = new Sequential(fc1, relu, fc2);
+    RemovableHandle unfuse = fused ? () -> { } : relu.registerForwardHook((m, in, out, ctx) -> null);
+    AtomicInteger allocations = new AtomicInteger();
+    AllocationListener counting = new AllocationListener() {
+      @Override
+      public void onAllocation(long size) {
+        allocations.incrementAndGet();
+      }
+    };
+    SplittableRandom random = new SplittableRandom(5);
+    try (unfuse;
+        LeakCheckingAllocator allocator = new LeakCheckingAllocator(counting);
+        BlockPool pool = new BlockPool(allocator)) {
+      int afterFirstBlock = 0;
+      for (int block = 0; block < 40; block++) {
+        int rows = block == 0 ? 300 : 1 + random.nextInt(300); // the first block is a full one, as in a partition
+        float[][] rowsIn = randomRows(random, rows, 64);
+        try (FloatBlock x = FloatBlock.copyOf(allocator, rowsIn)) {
+          int beforeCall = allocations.get();
+          float[][] pooled;
+          try (FloatBlock y = mlp.call(x, CallContext.of(rows, 0, block, 0, pool))) {
+            pooled = y.toRows();
+          }
+          if (block == 0) {
+            afterFirstBlock = allocations.get();
+          } else {
+            assertThat(allocations.get()).as("Arrow allocations by the call on block %d", block).isEqualTo(beforeCall);
+          }
+          assertThat(pooled).as("block %d, pooled against a plain call", block).isDeepEqualTo(run(mlp, rowsIn));
+          assertNear(pooled, mlpReference(rowsIn, fc1, fc2), 1e-4);
+        }
+      }
+      assertThat(pool.allocations()).as("blocks held at once: fused, the hidden and the output block; unfused one more,"
+          + " which the second Linear's output reuses").isEqualTo(2);
+      assertThat(afterFirstBlock).isPositive();
+    }
+  }
+
+  private static float[][] randomRows(SplittableRandom random, int rows, int cols) {
+    float[][] values = new float[rows][cols];
+    for (float[] row : values) {
+      for (int c = 0; c < cols; c++) {
+        row[c] = (float) (random.nextDouble() * 2 - 1);
+      }
+    }
+    return values;
+  }
+
+  /** {@code relu(x W1^T + b1) W2^T + b2} in double. */
+  private static double[][] mlpReference(float[][] x, Linear fc1, Linear fc2) {
+    double[][] out = new double[x.length][];
+    for (int r = 0; r < x.length; r++) {
+      out[r] = affine(relu(affine(toDoubles(x[r]), fc1)), fc2);
+    }
+    return out;
+  }
+
+  private static double[] toDoubles(float[] values) {
+    double[] out = new double[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
+    }
+    return out;
+  }
+
+  private static double[] affine(double[] x, Linear fc) {
+    double[] y = new double[fc.outFeatures()];
+    for (int o = 0; o < y.length; o++) {
+      double sum = fc.bias().orElseThrow().get(o);
+      for (int k = 0; k < x.length; k++) {
+        sum += x[k] * fc.weight().get(o, k);
+      }
+      y[o] = sum;
+    }
+    return y;
+  }
+
+  private static double[] relu(double[] x) {
+    double[] y = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      y[i] = Math.max(0, x[i]);
+    }
+    return y;
+  }
+
+  private static void assertNear(float[][] actual, double[][] expected, double tolerance) {
+    assertThat(actual).hasNumberOfRows(expected.length);
+    for (int r = 0; r < expected.length; r++) {
+      for (int c = 0; c < expected[r].length; c++) {
+        assertThat((double) actual[r][c]).as("row %d, column %d", r, c).isCloseTo(expected[r][c],
+            Offset.offset(tolerance));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------ fusion
+
+  static Stream<Arguments> activationsAndKernels() {
+    Stream.Builder<Arguments> cases = Stream.builder();
+    for (String kernel : new String[] {"scalar", "vector"}) {
+      for (String activation : new String[] {"relu", "gelu", "gelu-tanh", "silu", "sigmoid", "tanh"}) {
+        for (int[] shape : new int[][] {{64, 16}, {33, 200}, {5, 3}}) {
+          cases.add(Arguments.of(kernel, activation, shape[0], shape[1]));
+        }
+      }
+    }
+    return cases.build();
+  }
+
+  private static ElementwiseModule activation(String name) {
+    return switch (name) {
+      case "relu" -> new ReLU();
+      case "gelu" -> new GELU();
+      case "gelu-tanh" -> new GELU("tanh");
+      case "silu" -> new SiLU();
+      case "sigmoid" -> new Sigmoid();
+      case "tanh" -> new Tanh();
+      default -> throw new IllegalArgumentException(name);
+    };
+  }
+
+  @ParameterizedTest(name = "{0} kernel, {1}, {2}->{3}")
+  @MethodSource("activationsAndKernels")
+  void aLinearAndTheActivationAfterItRunFusedBitForBitAsTwoSteps(String kernel, String name, int in, int out) {
+    String before = System.getProperty(LinearKernels.KERNEL_PROPERTY);
+    System.setProperty(LinearKernels.KERNEL_PROPERTY, kernel);
+    try {
+      Linear fc = new Linear(in, out, true, 3L);
+      assertThat(fc.kernelName()).isEqualTo(kernel);
+      ElementwiseModule act = activation(name);
+      Sequential tree = new Sequential(fc, act);
+      SplittableRandom random = new SplittableRandom(in * 31L + out);
+      float[][] x = randomRows(random, 37, in);
+      for (float[] row : x) {
+        for (int c = 0; c < in; c++) {
+          row[c] *= 8; // into the tails of the activations
+        }
+      }
+      x[0][0] = Float.NaN;
+      x[1][0] = Float.POSITIVE_INFINITY;
+      x[2][0] = Float.NEGATIVE_INFINITY;
+
+      AtomicInteger allocations = new AtomicInteger();
+      AllocationListener counting = new AllocationListener() {
+        @Override
+        public void onAllocation(long size) {
+          allocations.incrementAndGet();
+        }
+      };
+      float[] fused;
+      float[] separate;
+      try (LeakCheckingAllocator allocator = new LeakCheckingAllocator(counting);
+          FloatBlock xb = FloatBlock.copyOf(allocator, x)) {
+        allocations.set(0);
+        try (FloatBlock y = tree.call(xb)) {
+          fused = y.toArray();
+        }
+        assertThat(allocations.get()).as("fused: one block, the activated output").isEqualTo(1);
+        allocations.set(0);
+        try (RemovableHandle noOp = act.registerForwardHook((m, input, output, ctx) -> null);
+            FloatBlock y = tree.call(xb)) {
+          separate = y.toArray();
+        }
+        assertThat(allocations.get()).as("a hook on the activation: two steps, two blocks").isEqualTo(2);
+      }
+      assertThat(bits(fused)).isEqualTo(bits(separate));
+      // The two-step path against an independent evaluation: the activation of the Linear's own output, value by value.
+      try (LeakCheckingAllocator allocator = new LeakCheckingAllocator();
+          FloatBlock xb = FloatBlock.copyOf(allocator, x);
+          FloatBlock linear = fc.call(xb)) {
+        float[] z = linear.toArray();
+        for (int i = 0; i < z.length; i++) {
+          assertThat(Float.floatToIntBits(fused[i])).as("value %d", i)
+              .isEqualTo(Float.floatToIntBits(act.activate(z[i])));
+        }
+      }
+    } finally {
+      if (before == null) {
+        System.clearProperty(LinearKernels.KERNEL_PROPERTY);
+      } else {
+        System.setProperty(LinearKernels.KERNEL_PROPERTY, before);
+      }
+    }
+  }
+
+  /**
+   * The bits of each value, every NaN as the canonical one: Java leaves the sign and payload of a NaN made by
+   * arithmetic unspecified (the JIT may swap the operands of a product of two NaNs), so a NaN is all that is checked.
+   */
+  private static int[] bits(float[] values) {
+    int[] bits = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      bits[i] = Float.floatToIntBits(values[i]);
+    }
+    return bits;
+  }
+
+  /** A 4 -> 3 layer whose outputs for {@link #X} are -5, 0.5 and 7 (worked out by hand: w . x + b). */
+  private static Linear handLinear() {
+    Linear fc = new Linear(4, 3, true, 1L);
+    fc.setWeight(new Parameter(Tensor.of(new float[][] {{-1, 0, 0, 0}, {0, 0.5f, 0, 0}, {0, 0, 1, 1}})));
+    fc.setBias(new Parameter(Tensor.of(new float[] {-2, -0.5f, 0})));
+    return fc;
+  }
+
+  private static final float[][] X = {{3, 2, 3, 4}};
+
+  @Test
+  void aForwardHookOnTheLinearSeesItsOutputBeforeTheActivation() {
+    Linear fc = handLinear();
+    Sequential tree = new Sequential(fc, new ReLU());
+    List<float[]> seen = new ArrayList<>();
+    try (RemovableHandle hook = fc.registerForwardHook((m, in, out, ctx) -> {
+      seen.add(out.row(0));
+      return null;
+    })) {
+      assertThat(run(tree, X)[0]).containsExactly(0f, 0.5f, 7f);
+    }
+    assertThat(seen).hasSize(1);
+    assertThat(seen.get(0)).as("the Linear's own output, not yet through the ReLU").containsExactly(-5f, 0.5f, 7f);
+  }
+
+  @Test
+  void aPreHookOnTheActivationSeesTheLinearsOutput() {
+    ReLU relu = new ReLU();
+    Sequential tree = new Sequential(handLinear(), relu);
+    List<float[]> seen = new ArrayList<>();
+    try (RemovableHandle hook = relu.registerForwardPreHook((m, in, ctx) -> {
+      seen.add(in.row(0));
+      return null;
+    })) {
+      assertThat(run(tree, X)[0]).containsExactly(0f, 0.5f, 7f);
+    }
+    assertThat(seen).singleElement().satisfies(row -> assertThat(row).containsExactly(-5f, 0.5f, 7f));
+  }
+
+  @Test
+  void aGlobalHookSeesTheBlockBetweenLinearAndActivation() {
+    Linear fc = handLinear();
+    List<float[]> seen = new ArrayList<>();
+    globalHandles.add(Module.registerGlobalForwardHook((m, in, out, ctx) -> {
+      if (m == fc) {
+        seen.add(out.row(0));
+      }
+      return null;
+    }));
+    assertThat(run(new Sequential(fc, new ReLU()), X)[0]).containsExactly(0f, 0.5f, 7f);
+    assertThat(seen).singleElement().satisfies(row -> assertThat(row).containsExactly(-5f, 0.5f, 7f));
+  }
+
+  @Test
+  void aPreHookOnTheLinearStillRunsWhenTheActivationIsFused() {
+    Linear fc = handLinear();
+    Sequential tree = new Sequential(fc, new ReLU());
+    AtomicInteger allocations = new AtomicInteger();
+    AllocationListener counting = new AllocationListener() {
+      @Override
+      public void onAllocation(long size) {
+        allocations.incrementAndGet();
+      }
+    };
+    // Doubles the input: outputs -2 * 3 - 2 = -8, 0.5 * 4 - 0.5 = 1.5 and 6 + 8 = 14.
+    try (RemovableHandle hook = fc.registerForwardPreHook((m, in, ctx) -> {
+      FloatBlock doubled = ctx.allocate(in.rows(), in.cols());
+      in.mapRows(doubled, (values, rows, cols, first) -> {
+        for (int i = 0; i < rows * cols; i++) {
+          values[i] *= 2;
+        }
+        return true;
+      });
+      return doubled;
+    });
+        LeakCheckingAllocator allocator = new LeakCheckingAllocator(counting);
+        FloatBlock x = FloatBlock.copyOf(allocator, X)) {
+      allocations.set(0);
+      try (FloatBlock y = tree.call(x)) {
+        assertThat(y.row(0)).containsExactly(0f, 1.5f, 14f);
+      }
+      assertThat(allocations.get()).as("the pre-hook's block and the fused output, no block for the ReLU").isEqualTo(2);
+    }
   }
 
   // --------------------------------------------------------------------------------------------- container API
