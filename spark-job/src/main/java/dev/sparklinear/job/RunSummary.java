@@ -119,6 +119,7 @@ public record RunSummary(
     return String.format(
         "spark-linear: %,d rows in, %,d rows out, %,d blocks in %.2f s (%,.0f rows/s)%n"
             + "  module:  %s%n  weights: %s%n  output:  %s%n  writer:  %s",
-        rowsIn, rowsOut, blocks, wallSeconds, rowsPerSecond(), module, weights, outputPath, writer);
+        rowsIn, rowsOut, blocks, wallSeconds, rowsPerSecond(), module.replace("\n", "\n  "), weights, outputPath,
+        writer);
   }
 }
