@@ -3,6 +3,10 @@ package dev.sparklinear.job.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -355,6 +359,29 @@ class LayerConfigTest {
                 + " value per output",
             "hooks.forward[0] (standardize) in conf/l.yaml: std has 3 values, expected out_features = 8; give one"
                 + " value per output");
+  }
+
+  @Test
+  void layersTensorsAndLayerHooksSurviveSerialization() throws Exception {
+    JobConfig config = parse("""
+        module:
+          layers: [{type: linear, in-features: 2, out-features: 2, bias: false}, {type: gelu, approximate: tanh}]
+          weights: {tensors: {"0.weight": [[1, 2], [3, 4]]}}
+        hooks.layers.1.forward: [{type: clamp, max: 6}]
+        """);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(config);
+    }
+    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+      assertThat(in.readObject()).isEqualTo(config);
+    }
+    assertThat(parse("""
+        module:
+          layers: [{type: linear, in-features: 2, out-features: 2, bias: false}, {type: gelu, approximate: tanh}]
+          weights: {tensors: {"0.weight": [[1, 2], [3, 5]]}}
+        hooks.layers.1.forward: [{type: clamp, max: 6}]
+        """)).isNotEqualTo(config);
   }
 
   @Test
