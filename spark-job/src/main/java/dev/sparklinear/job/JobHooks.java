@@ -11,10 +11,12 @@ import dev.sparklinear.core.hooks.Tanh;
 import dev.sparklinear.core.nn.ForwardHook;
 import dev.sparklinear.core.nn.ForwardPreHook;
 import dev.sparklinear.core.nn.Module;
+import dev.sparklinear.core.nn.Sequential;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.core.weights.NpyReader;
 import dev.sparklinear.job.config.Hook;
 import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.job.config.JobConfig.LayerHooks;
 import dev.sparklinear.job.config.Values;
 import dev.sparklinear.spark.hooks.ConfiguredHook;
 import dev.sparklinear.spark.hooks.DimensionStats;
@@ -35,18 +37,21 @@ import org.apache.spark.SparkContext;
  * List<String> problems = new ArrayList<>();
  * JobHooks hooks = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
  * if (problems.isEmpty()) {
- *   hooks.registerOn(linear);   // pre-hooks in order, then forward hooks in order
+ *   hooks.registerOn(module);   // pre-hooks in order, then forward hooks in order; hooks.layers on the children
  * }
  * }</pre>
  */
 public final class JobHooks {
-  private final List<ForwardPreHook> preHooks;
-  private final List<ForwardHook> forwardHooks;
+  /** Hooks by where they attach: {@code null} for the whole module, else the index of a child in module.layers. */
+  private final Map<Integer, Attached> attached;
   private final Map<String, StatsHook> stats;
 
-  private JobHooks(List<ForwardPreHook> preHooks, List<ForwardHook> forwardHooks, Map<String, StatsHook> stats) {
-    this.preHooks = List.copyOf(preHooks);
-    this.forwardHooks = List.copyOf(forwardHooks);
+  /** The pre-hooks and forward hooks of one module, in order. */
+  private record Attached(List<ForwardPreHook> pre, List<ForwardHook> forward) {
+  }
+
+  private JobHooks(Map<Integer, Attached> attached, Map<String, StatsHook> stats) {
+    this.attached = attached;
     this.stats = stats;
   }
 
@@ -56,32 +61,43 @@ public final class JobHooks {
    * the executors and no user class is instantiated.
    */
   public static JobHooks build(JobConfig config, Configuration hadoop, SparkContext spark, List<String> problems) {
-    List<ForwardPreHook> pre = new ArrayList<>();
-    List<ForwardHook> forward = new ArrayList<>();
+    Map<Integer, Attached> attached = new LinkedHashMap<>();
     Map<String, StatsHook> stats = new LinkedHashMap<>();
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
-    for (int i = 0; i < config.hooks().pre().size(); i++) {
-      if (build(config.hooks().pre().get(i), "hooks.pre[" + i + "]", ConfiguredHook.Kind.PRE,
-          config.module().inFeatures(), hadoop, spark, loader, problems) instanceof ForwardPreHook hook) {
-        pre.add(hook);
+    List<Integer> widths = config.module().widths();
+    Map<Integer, LayerHooks> sites = new LinkedHashMap<>();
+    sites.put(null, new LayerHooks(config.hooks().pre(), config.hooks().forward()));
+    sites.putAll(config.hooks().layers());
+    sites.forEach((child, hooks) -> {
+      String key = child == null ? "hooks" : "hooks.layers." + child;
+      String layer = "module.layers[" + child + "]";
+      Attached built = new Attached(new ArrayList<>(), new ArrayList<>());
+      for (int i = 0; i < hooks.pre().size(); i++) {
+        if (build(hooks.pre().get(i), key + ".pre[" + i + "]", ConfiguredHook.Kind.PRE,
+            widths.get(child == null ? 0 : child), child == null ? "in_features" : "the input width of " + layer,
+            hadoop, spark, loader, problems) instanceof ForwardPreHook hook) {
+          built.pre.add(hook);
+        }
       }
-    }
-    for (int i = 0; i < config.hooks().forward().size(); i++) {
-      String where = "hooks.forward[" + i + "]";
-      Object hook = build(config.hooks().forward().get(i), where, ConfiguredHook.Kind.FORWARD,
-          config.module().outFeatures(), hadoop, spark, loader, problems);
-      if (hook instanceof StatsHook statsHook) {
-        stats.put(where, statsHook);
+      for (int i = 0; i < hooks.forward().size(); i++) {
+        String where = key + ".forward[" + i + "]";
+        Object hook = build(hooks.forward().get(i), where, ConfiguredHook.Kind.FORWARD,
+            widths.get(child == null ? widths.size() - 1 : child + 1),
+            child == null ? "out_features" : "the output width of " + layer, hadoop, spark, loader, problems);
+        if (hook instanceof StatsHook statsHook) {
+          stats.put(where, statsHook);
+        }
+        if (hook instanceof ForwardHook forwardHook) {
+          built.forward.add(forwardHook);
+        }
       }
-      if (hook instanceof ForwardHook forwardHook) {
-        forward.add(forwardHook);
-      }
-    }
-    return new JobHooks(pre, forward, stats);
+      attached.put(child, built);
+    });
+    return new JobHooks(attached, stats);
   }
 
-  private static Object build(Hook spec, String where, ConfiguredHook.Kind kind, int width, Configuration hadoop,
-      SparkContext spark, ClassLoader loader, List<String> problems) {
+  private static Object build(Hook spec, String where, ConfiguredHook.Kind kind, int width, String widthName,
+      Configuration hadoop, SparkContext spark, ClassLoader loader, List<String> problems) {
     if (spec instanceof Hook.UserClass user) {
       ConfiguredHook hook = new ConfiguredHook(user.className(), kind, user.params(), where);
       var problem = hook.check(loader);
@@ -90,8 +106,8 @@ public final class JobHooks {
     }
     try {
       if (spec instanceof Hook.Standardize s) {
-        return new Standardize(vector(s.mean(), s.meanPath(), "mean", where, width, hadoop),
-            vector(s.std(), s.stdPath(), "std", where, width, hadoop));
+        return new Standardize(vector(s.mean(), s.meanPath(), "mean", width, widthName, hadoop),
+            vector(s.std(), s.stdPath(), "std", width, widthName, hadoop));
       } else if (spec instanceof Hook.L2Normalize l2) {
         return l2.eps() == null ? new L2Normalize() : new L2Normalize(l2.eps());
       } else if (spec instanceof Hook.Clamp clamp) {
@@ -122,7 +138,7 @@ public final class JobHooks {
   }
 
   /** An inline vector, or one read from its {@code -path} file; either must have {@code width} values. */
-  private static float[] vector(List<Float> inline, String path, String name, String where, int width,
+  private static float[] vector(List<Float> inline, String path, String name, int width, String widthName,
       Configuration hadoop) {
     if (inline != null) {
       return Values.floats(inline);
@@ -139,8 +155,7 @@ public final class JobHooks {
     Tensor tensor = NpyReader.read(ModuleLoader.readFile(path, hadoop), path);
     if (tensor.dim() != 1 || tensor.numel() != width) {
       throw new IllegalArgumentException(name + "-path " + path + " holds an array of shape " + tensor.shapeString()
-          + ", expected [" + width + "] (" + (where.startsWith("hooks.pre") ? "in_features" : "out_features")
-          + " = " + width + ")");
+          + ", expected [" + width + "] (" + widthName + " = " + width + ")");
     }
     return tensor.toArray();
   }
@@ -157,17 +172,23 @@ public final class JobHooks {
       return this;
     }
     StatsHook hook = StatsHook.register(spark, "spark-linear stats " + REPORT_STATS, outFeatures, 20, -10f, 10f);
-    List<ForwardHook> forward = new ArrayList<>(forwardHooks);
+    Map<Integer, Attached> withReport = new LinkedHashMap<>(attached);
+    List<ForwardHook> forward = new ArrayList<>(attached.get(null).forward());
     forward.add(hook);
-    Map<String, StatsHook> withReport = new LinkedHashMap<>();
-    withReport.put(REPORT_STATS, hook);
-    return new JobHooks(preHooks, forward, withReport);
+    withReport.put(null, new Attached(attached.get(null).pre(), forward));
+    return new JobHooks(withReport, Map.of(REPORT_STATS, hook));
   }
 
-  /** Registers the pre-hooks in order, then the forward hooks in order, on {@code module}. */
+  /**
+   * Registers the pre-hooks in order, then the forward hooks in order, on {@code module}, and those of
+   * {@code hooks.layers.<i>} on its child {@code i}.
+   */
   public void registerOn(Module module) {
-    preHooks.forEach(module::registerForwardPreHook);
-    forwardHooks.forEach(module::registerForwardHook);
+    attached.forEach((child, hooks) -> {
+      Module target = child == null ? module : ((Sequential) module).get(child);
+      hooks.pre().forEach(target::registerForwardPreHook);
+      hooks.forward().forEach(target::registerForwardHook);
+    });
   }
 
   /** Each stats hook's statistics so far, by config entry ({@code hooks.forward[2]}), in order. */

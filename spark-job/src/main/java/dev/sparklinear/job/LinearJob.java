@@ -40,7 +40,7 @@ import org.apache.spark.sql.types.MetadataBuilder;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * One run of the job: load the layer and build its hooks, check everything that can be checked on the driver,
+ * One run of the job: load the module and build its hooks, check everything that can be checked on the driver,
  * transform the input with {@link LinearTransformer}, write the output, and write the run summary beside it.
  *
  * <pre>{@code
@@ -90,7 +90,7 @@ public final class LinearJob {
       problems.add(e.getMessage());
     }
     JobHooks configured = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
-    JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.module().outFeatures())
+    JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.module().outputWidth())
         : configured;
     Dataset<Row> input = openInput(hadoop, problems);
     checkOutputPath(hadoop, problems);
@@ -111,8 +111,8 @@ public final class LinearJob {
       throw new PreflightException(config.source(), problems);
     }
 
-    // Registered before the transformer broadcasts the layer, so that the hooks travel with it.
-    hooks.registerOn(loaded.linear());
+    // Registered before the transformer broadcasts the module, so that the hooks travel with it.
+    hooks.registerOn(loaded.module());
     BlockCounters counters = BlockCounters.register(spark.sparkContext());
     Dataset<Row> output = withLineage(transformer.setCounters(counters).transform(input), input, loaded);
     OutputPlacement placement = OutputPlacement.begin(config.output().path(),
@@ -138,7 +138,7 @@ public final class LinearJob {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       summary = new RunSummary(counters.rowsIn(), counters.rowsOut(), counters.blocks(), seconds,
-          loaded.linear().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
+          loaded.module().toString(), loaded.weightsSource(), loaded.sha256(), loaded.fileMetadata(), spark.version(),
           spark.sparkContext().master(), config.output().path(), config.resolved(), hooks.statistics(),
           config.invalidRows().configValue(), counters.invalidRows(), counters.partitionsByKernel(),
           writer.description());
@@ -179,7 +179,7 @@ public final class LinearJob {
    */
   private static Dataset<Row> withLineage(Dataset<Row> output, Dataset<Row> input, LoadedModule loaded) {
     MetadataBuilder lineage = new MetadataBuilder()
-        .putString("module", loaded.linear().toString())
+        .putString("module", loaded.module().toString())
         .putString("weights", loaded.weightsSource());
     MetadataBuilder sha256 = new MetadataBuilder();
     loaded.sha256().forEach(sha256::putString);
@@ -215,7 +215,7 @@ public final class LinearJob {
   }
 
   private LinearTransformer transformerFor(LoadedModule loaded) {
-    LinearTransformer transformer = new LinearTransformer(loaded.linear())
+    LinearTransformer transformer = new LinearTransformer(loaded.module(), loaded.inFeatures(), loaded.outFeatures())
         .setInvalidRows(config.invalidRows())
         .setRejectNonFinite(config.hooks().pre().stream().anyMatch(Hook::rejectsNonFinite))
         .setOutputCol(config.output().column())
@@ -331,11 +331,14 @@ public final class LinearJob {
   }
 
   private void checkWidth(int width, String column, List<String> problems) {
-    int in = config.module().inFeatures();
+    int in = config.module().inputWidth();
     if (width != in) {
-      problems.add("Column '" + column + "' holds vectors of " + width + " values, but module.in-features is " + in
-          + ": " + Linear.shapeMismatch(1, width, in, config.module().outFeatures()) + ". Set module.in-features to "
-          + width + " or check input.column.");
+      problems.add(config.module().layers() == null ? "Column '" + column + "' holds vectors of " + width
+          + " values, but module.in-features is " + in + ": "
+          + Linear.shapeMismatch(1, width, in, config.module().outFeatures()) + ". Set module.in-features to " + width
+          + " or check input.column."
+          : "Column '" + column + "' holds vectors of " + width + " values, but the first layer of module.layers"
+          + " with a width takes " + in + ". Check input.column, or make module.layers start from " + width + ".");
     }
   }
 

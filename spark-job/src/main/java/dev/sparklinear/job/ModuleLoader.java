@@ -1,6 +1,7 @@
 package dev.sparklinear.job;
 
 import dev.sparklinear.core.nn.Linear;
+import dev.sparklinear.core.nn.Module;
 import dev.sparklinear.core.nn.Parameter;
 import dev.sparklinear.core.nn.StateDictLoadException;
 import dev.sparklinear.core.tensor.Tensor;
@@ -8,9 +9,11 @@ import dev.sparklinear.core.weights.NpyReader;
 import dev.sparklinear.core.weights.SafetensorsFile;
 import dev.sparklinear.core.weights.SafetensorsReader;
 import dev.sparklinear.core.weights.WeightFileException;
+import dev.sparklinear.job.config.InlineTensor;
 import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.job.config.JobConfig.ModuleConfig;
 import dev.sparklinear.job.config.JobConfig.WeightsConfig;
+import dev.sparklinear.job.config.Layer;
 import dev.sparklinear.job.config.Values;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -26,8 +29,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Builds the job's {@link Linear} from its config: inline weights, a safetensors or npy file, or PyTorch-style random
- * initialisation from {@code module.init-seed}. Files are read once, on the driver, through Hadoop's FileSystem (so
+ * Builds the job's module from its config, a {@link Linear} or the {@code nn.Sequential} of {@code module.layers}, with
+ * inline weights, a safetensors (or, for a Linear, npy) file, or PyTorch-style random initialisation from
+ * {@code module.init-seed}. Files are read once, on the driver, through Hadoop's FileSystem (so
  * {@code file:}, {@code hdfs:}, {@code s3a:} and the rest work), and go through the layer's strict state-dict load.
  */
 public final class ModuleLoader {
@@ -39,23 +43,34 @@ public final class ModuleLoader {
   public static LoadedModule load(JobConfig config, Configuration hadoop) {
     ModuleConfig module = config.module();
     WeightsConfig weights = module.weights();
-    Linear linear = module.initSeed() != null
+    boolean tree = module.layers() != null;
+    Module built = tree ? Layer.sequential(module.layers(), module.initSeed()) : module.initSeed() != null
         ? new Linear(module.inFeatures(), module.outFeatures(), module.bias(), module.initSeed())
         : new Linear(module.inFeatures(), module.outFeatures(), module.bias());
+    String fix = tree ? "Make module.layers match the file: the same layers in the same order, of the same widths"
+        + " (child i's tensors are i.weight, i.bias, ...)"
+        : "Set module.in-features, module.out-features and module.bias to match the file";
     Map<String, String> sha256 = new LinkedHashMap<>();
+    int in = module.inputWidth();
+    int out = module.outputWidth();
     switch (weights.format()) {
       case INLINE -> {
-        if (weights.weight() == null) {
+        if (tree ? weights.tensors() == null : weights.weight() == null) {
           String source = module.initSeed() != null
               ? "random (init-seed " + module.initSeed() + ")" : "random (default seed sequence)";
-          return new LoadedModule(linear, source, sha256, Map.of());
+          return new LoadedModule(built, in, out, source, sha256, Map.of());
         }
+        if (tree) {
+          loadStateDict(built, InlineTensor.stateDict(weights.tensors()), "module.weights.tensors", fix);
+          return new LoadedModule(built, in, out, "inline", sha256, Map.of());
+        }
+        Linear linear = (Linear) built;
         linear.setWeight(new Parameter(Tensor.of(weights.weight().stream().map(Values::floats)
             .toArray(float[][]::new))));
         if (weights.bias() != null) {
           linear.setBias(new Parameter(Tensor.of(Values.floats(weights.bias()))));
         }
-        return new LoadedModule(linear, "inline", sha256, Map.of());
+        return new LoadedModule(built, in, out, "inline", sha256, Map.of());
       }
       case SAFETENSORS -> {
         String path = weights.path();
@@ -63,8 +78,8 @@ public final class ModuleLoader {
         sha256.put(path, sha256(bytes));
         SafetensorsFile file = SafetensorsReader.read(bytes, path);
         SafetensorsFile selected = weights.prefix().isEmpty() ? file : file.withPrefix(weights.prefix());
-        loadStateDict(linear, selected.tensors(), path, ", or check module.weights.prefix");
-        return new LoadedModule(linear, path, sha256, file.metadata());
+        loadStateDict(built, selected.tensors(), path, fix + ", or check module.weights.prefix");
+        return new LoadedModule(built, in, out, path, sha256, file.metadata());
       }
       case NPY -> {
         Map<String, Tensor> state = new LinkedHashMap<>();
@@ -80,8 +95,8 @@ public final class ModuleLoader {
           state.put("bias", NpyReader.read(biasBytes, biasPath));
           source += ", " + biasPath;
         }
-        loadStateDict(linear, state, source, "");
-        return new LoadedModule(linear, source, sha256, Map.of());
+        loadStateDict(built, state, source, fix);
+        return new LoadedModule(built, in, out, source, sha256, Map.of());
       }
       default -> throw new IllegalStateException("Unhandled weights format " + weights.format());
     }
@@ -91,12 +106,12 @@ public final class ModuleLoader {
    * Loads {@code state} strictly; when it does not fit, the error keeps PyTorch's words and adds the file and what to
    * change.
    */
-  private static void loadStateDict(Linear linear, Map<String, Tensor> state, String source, String otherFix) {
+  private static void loadStateDict(Module module, Map<String, Tensor> state, String source, String fix) {
     try {
-      linear.loadStateDict(state, true);
+      module.loadStateDict(state, true);
     } catch (StateDictLoadException e) {
-      throw new WeightFileException(source, "the tensors do not fit " + linear + ". " + e.getMessage()
-          + "\nSet module.in-features, module.out-features and module.bias to match the file" + otherFix + ".", e);
+      throw new WeightFileException(source, "the tensors do not fit " + module + ". " + e.getMessage() + "\n" + fix
+          + ".", e);
     }
   }
 

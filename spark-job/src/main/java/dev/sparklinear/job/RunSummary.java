@@ -140,6 +140,6 @@ public record RunSummary(
     return String.format(
         "spark-linear: %,d rows in, %,d rows out, %,d blocks in %.2f s (%s)%n"
             + "  module:  %s%n  weights: %s%n  output:  %s%n  writer:  %s",
-        rowsIn, rowsOut, blocks, wallSeconds, rateText(), module, weights, outputPath, writer);
+        rowsIn, rowsOut, blocks, wallSeconds, rateText(), module.replace("\n", "\n  "), weights, outputPath, writer);
   }
 }

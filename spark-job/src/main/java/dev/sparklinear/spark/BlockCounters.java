@@ -45,16 +45,13 @@ public final class BlockCounters implements Serializable {
   }
 
   /**
-   * Counts a partition under the kernel its module computes with in this JVM. The kernel depends on each executor's
-   * JVM flags ({@code --add-modules jdk.incubator.vector}), which the driver cannot see.
+   * Counts a partition under each kernel the Linear layers of its module compute with in this JVM. The kernel depends
+   * on each executor's JVM flags ({@code --add-modules jdk.incubator.vector}), which the driver cannot see.
    */
   void addPartition(Module module) {
-    if (module instanceof Linear linear) {
-      int index = LinearKernels.kernelNames().indexOf(linear.kernelName());
-      if (index >= 0) {
-        kernels[index].add(1);
-      }
-    }
+    module.modules().stream().filter(Linear.class::isInstance).map(linear -> ((Linear) linear).kernelName())
+        .distinct().mapToInt(LinearKernels.kernelNames()::indexOf).filter(index -> index >= 0)
+        .forEach(index -> kernels[index].add(1));
   }
 
   /** Partitions by the kernel that ran them ({@code vector}, {@code scalar}); kernels that ran none are left out. */

@@ -20,12 +20,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.sparklinear.core.nn.StateDictLoadException;
+import dev.sparklinear.job.config.JobConfig.LayerHooks;
+import dev.sparklinear.job.config.JobConfig.ModuleConfig;
 import dev.sparklinear.job.config.JobConfig.WeightsConfig;
 import dev.sparklinear.spark.ConfigEnum;
 import dev.sparklinear.spark.InvalidRowPolicy;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -36,6 +40,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
@@ -86,9 +91,10 @@ final class ConfigBinder {
       throw new ConfigException(tree.source, List.of("Cannot bind " + tree.source + ": " + e.getMessage()));
     }
     binder.checkInputColumns(config);
+    binder.checkLayers(config);
     binder.checkWeights(config);
-    binder.checkHookWidths(config.hooks().pre(), "hooks.pre", config.module().inFeatures(), "in_features");
-    binder.checkHookWidths(config.hooks().forward(), "hooks.forward", config.module().outFeatures(), "out_features");
+    binder.checkHookWidths(config.hooks().pre(), "hooks.pre", config.module().inputWidth(), "in_features");
+    binder.checkHookWidths(config.hooks().forward(), "hooks.forward", config.module().outputWidth(), "out_features");
     binder.checkInvalidRows(config);
     if (!binder.problems.isEmpty()) {
       throw new ConfigException(tree.source, binder.problems);
@@ -104,7 +110,7 @@ final class ConfigBinder {
       String name = field.getKey();
       String key = prefix + name;
       Optional<RecordComponent> component = component(section, name).filter(c -> c.isAnnotationPresent(Key.class)
-          || c.getType().isRecord() || c.getType() == Map.class);
+          || c.getType().isRecord() || c.getType() == Map.class || entryFamily(c) != null);
       Class<?> type = component.map(RecordComponent::getType).orElse(Void.class);
       // YAML null leaves a key unset, except where null is one of the values (invalid-rows: null).
       JsonNode value = field.getValue().isNull() && type == InvalidRowPolicy.class ? TextNode.valueOf("null")
@@ -120,17 +126,19 @@ final class ConfigBinder {
         walk(map, type, key + ".");
         keep = true;
       } else if (value instanceof ObjectNode map && type == Map.class) {
-        ObjectNode flat = MAPPER.createObjectNode();
-        ConfigTree.leaves("", map, (leaf, v) -> flat.set(leaf, scalar(key + "." + leaf, v)));
-        value = flat;
+        int before = problems.size();
+        value = bindMap(key, map, ((ParameterizedType) component.get().getGenericType()).getActualTypeArguments()[1]);
         keep = true;
+        (problems.size() == before ? given : invalid).add(key);
+      } else if (entryFamily(component.get()) != null) {
+        keep = bindEntries(key, value, entryFamily(component.get()));
+        (keep ? given : invalid).add(key);
       } else if (!component.get().isAnnotationPresent(Key.class)) {
         problems.add("Config section '" + key + "' in " + tree.origin(key) + " must be a map of keys such as '"
             + ConfigKey.keys().stream().filter(k -> k.startsWith(key + ".")).findFirst().orElse("spark.master")
             + "', got " + describe(value));
       } else {
-        Class<?> family = entryFamily(component.get());
-        keep = family != null ? bindEntries(key, value, family) : bindAlone(key, name, value, section);
+        keep = bindAlone(key, name, value, section);
         (keep ? given : invalid).add(key);
       }
       if (keep) {
@@ -139,6 +147,46 @@ final class ConfigBinder {
         node.remove(name);
       }
     }
+  }
+
+  /**
+   * A map's entries in the form Jackson binds, each checked, leaving out those that do not bind: free-form settings
+   * as strings ({@code input.options}); sections by layer index, each walked ({@code hooks.layers.2.forward});
+   * other values by dotted key, each bound alone ({@code module.weights.tensors."0.weight"}).
+   */
+  private ObjectNode bindMap(String key, ObjectNode map, Type values) {
+    ObjectNode bound = MAPPER.createObjectNode();
+    if (values instanceof Class<?> section && section.isRecord() && section != InlineTensor.class) {
+      map.properties().forEach(entry -> {
+        String where = key + "." + entry.getKey();
+        if (!entry.getKey().matches("\\d{1,9}")) {
+          problems.add(where + " in " + tree.origin(where) + ": '" + entry.getKey() + "' is not a layer index; name"
+              + " a layer by its position in module.layers, e.g. " + key + ".0");
+        } else if (entry.getValue() instanceof ObjectNode hooks) {
+          walk(hooks, section, where + ".");
+          bound.set(entry.getKey(), hooks);
+        } else {
+          problems.add(where + " in " + tree.origin(where) + " must be a map with pre, forward or both, got "
+              + describe(entry.getValue()));
+        }
+      });
+      return bound;
+    }
+    ConfigTree.leaves("", map, (leaf, value) -> {
+      String where = key + "." + leaf;
+      if (values == String.class) {
+        bound.set(leaf, scalar(where, value));
+        return;
+      }
+      try {
+        MAPPER.treeToValue(value, MAPPER.constructType(values));
+        bound.set(leaf, value);
+      } catch (IOException | IllegalArgumentException e) {
+        problems.add(where + " in " + tree.origin(where) + " must be " + ConfigKey.expectation(values) + ", got "
+            + describe(value));
+      }
+    });
+    return bound;
   }
 
   /** For a list of typed entries such as hooks, the sealed interface of the entries; else null. */
@@ -197,7 +245,7 @@ final class ConfigBinder {
     if (parent.has(name) || invalid.contains(key.key())) {
       return;
     }
-    if (key.required()) {
+    if (key.required(this::given)) {
       problems.add("Missing required key '" + key.key() + "' in " + tree.source + "; add it, or pass "
           + ConfigTree.OVERRIDE_FLAG + " " + key.key() + "=<" + key.typeText() + ">");
     } else if (!key.doc().defaultYaml().isEmpty()) {
@@ -209,40 +257,42 @@ final class ConfigBinder {
     }
   }
 
-  // ---- hooks ----
+  // ---- typed lists: hooks and layers ----
 
-  /** Checks each entry of a hook list, rewriting it into the form Jackson binds; false after any problem. */
+  /** Checks each entry of a hook or layer list, rewriting it into the form Jackson binds; false after any problem. */
   private boolean bindEntries(String key, JsonNode value, Class<?> family) {
     String origin = tree.origin(key);
     if (!(value instanceof ArrayNode entries)) {
-      problems.add(key + " in " + origin + " must be " + Hook.EXPECT + ", got " + describe(value));
+      problems.add(key + " in " + origin + " must be " + (family == Hook.class ? Hook.EXPECT : Layer.EXPECT)
+          + ", got " + describe(value));
       return false;
     }
     int before = problems.size();
     for (int i = 0; i < entries.size(); i++) {
       String where = key + "[" + i + "]";
-      ObjectNode entry = entry(where + " in " + origin, entries.get(i));
+      ObjectNode entry = entry(where + " in " + origin, entries.get(i), family == Hook.class);
       if (entry != null) {
-        entries.set(i, entry.has("class") ? userClass(where, origin, entry)
+        entries.set(i, family == Hook.class && entry.has("class") ? userClass(where, origin, entry)
             : builtIn(where, origin, entry, family));
       }
     }
     return problems.size() == before;
   }
 
-  /** An entry as a map with a type or a class; null after a problem. */
-  private ObjectNode entry(String where, JsonNode entry) {
+  /** An entry as a map with a type (or, where {@code classes}, a class); null after a problem. */
+  private ObjectNode entry(String where, JsonNode entry, boolean classes) {
     ObjectNode map = entry.isTextual() ? MAPPER.createObjectNode().put("type", entry.asText())
         : entry instanceof ObjectNode object ? object.deepCopy() : null;
-    String kind = map != null && map.has("class") ? "class" : "type";
+    String kind = classes && map != null && map.has("class") ? "class" : "type";
     if (map == null) {
-      problems.add(where + " must be a hook name such as relu, or a map with a type or a class, got "
-          + describe(entry));
-    } else if (map.has("type") && map.has("class")) {
+      problems.add(where + " must be a " + (classes ? "hook name such as relu, or a map with a type or a class"
+          : "layer name such as relu, or a map with a type") + ", got " + describe(entry));
+    } else if (classes && map.has("type") && map.has("class")) {
       problems.add(where + " has both a type and a class; give the type of a built-in hook, or the class of your own");
     } else if (!map.has(kind)) {
-      problems.add(where + " needs a type (e.g. {type: clamp, max: 6}) or a class (e.g. {class:"
-          + " com.example.MyHook}); got " + describe(entry));
+      problems.add(where + " needs a type (e.g. " + (classes ? "{type: clamp, max: 6}) or a class (e.g. {class:"
+          + " com.example.MyHook}); got " : "{type: linear, in-features: 4, out-features: 3}); got ")
+          + describe(entry));
     } else if (!map.get(kind).isTextual()) {
       problems.add(where + ": " + kind + " must be a name, got " + describe(map.get(kind)));
     } else {
@@ -275,16 +325,18 @@ final class ConfigBinder {
     String name = given.toLowerCase(Locale.ROOT);
     Map<String, Class<?>> types = ConfigKey.subtypes(family);
     Class<?> type = types.get(name);
+    String noun = family.getSimpleName().toLowerCase(Locale.ROOT);
     if (type == null) {
-      String start = where + " in " + origin + ": unknown hook type '" + given + "'; ";
+      String start = where + " in " + origin + ": unknown " + noun + " type '" + given + "'; ";
       problems.add(NearestKey.among(name, types.keySet()).map(nearest -> start + "did you mean '" + nearest
-          + "'?").orElse(start + "the hook types are " + String.join(", ", types.keySet()) + ", or give"
-          + " {class: ...} for a hook class of your own"));
+          + "'?").orElse(start + "the " + noun + " types are " + String.join(", ", types.keySet())
+          + (family == Hook.class ? ", or give {class: ...} for a hook class of your own" : "")));
       return entry;
     }
     String label = where + " (" + name + ") in " + origin + ": ";
-    if (type == Hook.Stats.class && where.startsWith("hooks.pre")) {
-      problems.add(label + "stats gathers statistics of the module's outputs; list it under hooks.forward");
+    if (type == Hook.Stats.class && where.contains("pre[")) {
+      problems.add(label + "stats gathers statistics of the module's outputs; list it under "
+          + where.substring(0, where.indexOf("pre[")) + "forward");
       return entry;
     }
     int before = problems.size();
@@ -328,7 +380,7 @@ final class ConfigBinder {
           : "Missing required key 'input.column' or 'input.columns' in " + tree.source)
           + "; set exactly one: input.column for a vector column, input.columns for a list of scalar columns");
     }
-    Integer inFeatures = config.module().inFeatures();
+    Integer inFeatures = config.module().inputWidth();
     List<String> columns = config.input().columns();
     if (columns != null && inFeatures != null && columns.size() != inFeatures) {
       problems.add("input.columns in " + tree.origin("input.columns") + " lists " + columns.size() + " columns,"
@@ -359,9 +411,18 @@ final class ConfigBinder {
     if (weights.format() != WeightsFormat.SAFETENSORS && weights.prefix() != null && !weights.prefix().isEmpty()) {
       onlyWith("module.weights.prefix", true, "module.weights.format: safetensors", formatText);
     }
+    onlyWith("module.weights.tensors", !inline, "module.weights.format: inline", formatText);
     if (!inline && !given("module.weights.path")) {
       problems.add("Missing key 'module.weights.path' in " + tree.source + ": " + formatText
           + ", so the weights file is needed; give its path");
+    }
+    if (given("module.layers")) {
+      checkTreeWeights(config.module(), inline, npy);
+      return;
+    }
+    if (given("module.weights.tensors")) {
+      problems.add("module.weights.tensors in " + tree.origin("module.weights.tensors") + " is only used with"
+          + " module.layers; for the single Linear give module.weights.weight and module.weights.bias");
     }
     if (npy && bias && !given("module.weights.bias-path")) {
       problems.add("Missing key 'module.weights.bias-path' in " + tree.source + ": module.bias is true and "
@@ -403,6 +464,82 @@ final class ConfigBinder {
     }
   }
 
+  /** The weights of module.layers: a state dict, from a safetensors file or module.weights.tensors. */
+  private void checkTreeWeights(ModuleConfig module, boolean inline, boolean npy) {
+    for (String key : List.of("module.weights.weight", "module.weights.bias")) {
+      if (given(key)) {
+        problems.add(key + " in " + tree.origin(key) + " is a parameter of the single Linear; with module.layers give"
+            + " module.weights.tensors, by state-dict key (\"0.weight\", \"0.bias\", ...)");
+      }
+    }
+    if (npy) {
+      problems.add("module.weights.format in " + tree.origin("module.weights.format") + " is npy, which holds the"
+          + " weight and bias of a single Linear; with module.layers use safetensors (the module's state dict, keys"
+          + " 0.weight, 0.bias, ...) or inline module.weights.tensors");
+    }
+    if (inline && module.layers() != null && given.contains("module.weights.tensors")) {
+      try {
+        Layer.sequential(module.layers(), 0L).loadStateDict(InlineTensor.stateDict(module.weights().tensors()), true);
+      } catch (StateDictLoadException e) {
+        problems.add("module.weights.tensors in " + tree.origin("module.weights.tensors") + " do not fit"
+            + " module.layers: " + e.getMessage().replaceAll("\\s*\n\t", " ").strip() + " Give the tensors of each"
+            + " layer under its index in module.layers: 0.weight, 0.bias, 1.weight, ...");
+      }
+    }
+  }
+
+  /**
+   * module.layers against the rest: not with the single Linear's keys, not empty, widths that chain along the list,
+   * and hooks.layers within it.
+   */
+  private void checkLayers(JobConfig config) {
+    List<Layer> layers = config.module().layers();
+    Map<Integer, LayerHooks> layerHooks = config.hooks().layers() == null ? Map.of() : config.hooks().layers();
+    String origin = tree.origin("module.layers");
+    if (layers == null) {
+      if (!given("module.layers") && !layerHooks.isEmpty()) {
+        problems.add("hooks.layers in " + tree.origin("hooks.layers") + " attaches hooks to layers of module.layers,"
+            + " which is not given; the single Linear's hooks are hooks.pre and hooks.forward");
+      }
+      return;
+    }
+    List<String> single = Stream.of("module.in-features", "module.out-features", "module.bias").filter(this::given)
+        .toList();
+    if (!single.isEmpty()) {
+      problems.add("Both module.layers and " + String.join(", ", single) + " are set in " + tree.source + "; describe"
+          + " the module one way: module.layers for a list of layers, or module.in-features, module.out-features"
+          + " and module.bias for a single Linear");
+    }
+    List<Integer> widths = config.module().widths();
+    if (widths.get(0) == null) {
+      problems.add("module.layers in " + origin + (layers.isEmpty() ? " is empty" : " has no layer of a known width")
+          + "; the module needs at least one linear, layer-norm or batch-norm-1d layer to fix its widths");
+      return;
+    }
+    for (int i = 0, from = -1; i < layers.size(); i++) {
+      Layer layer = layers.get(i);
+      if (from >= 0 && layer.inWidth() != null && !layer.inWidth().equals(widths.get(i))) {
+        // A layer with a width of its own declares it first: in-features, normalized-shape, num-features.
+        problems.add("module.layers[" + i + "] (" + layer.typeName() + ") takes " + ConfigKey.kebab(
+            layer.getClass().getRecordComponents()[0].getName()) + " " + layer.inWidth() + ", but module.layers["
+            + from + "] (" + layers.get(from).typeName() + ") gives " + widths.get(i) + " (in " + origin
+            + "); make the widths along the list agree");
+      }
+      from = layer.outWidth() != null ? i : from;
+    }
+    layerHooks.forEach((index, hooks) -> {
+      String key = "hooks.layers." + index;
+      if (index >= layers.size()) {
+        problems.add(key + " in " + tree.origin(key) + ": module.layers has " + layers.size() + " layers (indexes 0"
+            + " to " + (layers.size() - 1) + "); there is no layer " + index);
+      } else {
+        String layer = "module.layers[" + index + "]";
+        checkHookWidths(hooks.pre(), key + ".pre", widths.get(index), "the input width of " + layer);
+        checkHookWidths(hooks.forward(), key + ".forward", widths.get(index + 1), "the output width of " + layer);
+      }
+    });
+  }
+
   private void onlyWith(String key, boolean unused, String needed, String actual) {
     if (unused && given(key)) {
       problems.add(key + " in " + tree.origin(key) + " is only used with " + needed + ", but " + actual + "; remove "
@@ -424,7 +561,7 @@ final class ConfigBinder {
     if (vector != null && vector.size() != width) {
       problems.add(where + " (standardize) in " + tree.origin(key) + ": " + name + " has " + vector.size()
           + " values, expected " + widthName + " = " + width + "; give one value per "
-          + (widthName.startsWith("in") ? "input feature" : "output"));
+          + (key.endsWith("pre") ? "input feature" : "output"));
     }
   }
 

@@ -54,7 +54,9 @@ public final class ConfigDocs {
         |---|---|---|---|---|
         """);
     for (ConfigKey key : ConfigKey.all()) {
-      String hooks = key.key().equals("hooks.pre") ? " Types and their parameters: " + hookTypes() + "." : "";
+      Class<?> family = key.key().equals("hooks.pre") ? Hook.class : key.key().equals("module.layers") ? Layer.class
+          : null;
+      String hooks = family == null ? "" : " Types and their parameters: " + types(family) + ".";
       md.append("| `").append(key.key()).append("` | ").append(cell(key.typeText())).append(" | ")
           .append(cell(key.defaultText())).append(" | ").append(cell(key.doc().required())).append(" | ")
           .append(cell(key.doc().doc() + hooks)).append(" |\n");
@@ -94,9 +96,9 @@ public final class ConfigDocs {
         """).toString();
   }
 
-  /** Each built-in hook type with its parameters: {@code `clamp` (`min`, `max`)}. */
-  private static String hookTypes() {
-    return ConfigKey.subtypes(Hook.class).entrySet().stream().map(type -> "`" + type.getKey() + "`" + (type.getValue()
+  /** Each built-in hook or layer type with its parameters: {@code `clamp` (`min`, `max`)}. */
+  private static String types(Class<?> family) {
+    return ConfigKey.subtypes(family).entrySet().stream().map(type -> "`" + type.getKey() + "`" + (type.getValue()
             .getRecordComponents().length == 0 ? "" : Arrays.stream(type.getValue().getRecordComponents())
             .map(c -> "`" + ConfigKey.kebab(c.getName()) + "`").collect(Collectors.joining(", ", " (", ")"))))
         .collect(Collectors.joining(", "));

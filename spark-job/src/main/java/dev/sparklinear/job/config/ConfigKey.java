@@ -12,6 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -26,6 +29,7 @@ record ConfigKey(String key, List<RecordComponent> path, Key doc) {
   /** Keys under this prefix are free-form Spark settings, kept as strings with the prefix. */
   static final String SPARK_PREFIX = "spark.";
   private static final PropertyNamingStrategies.NamingBase KEBAB = new PropertyNamingStrategies.KebabCaseStrategy();
+  private static final Pattern WITHOUT = Pattern.compile("without `([a-z.-]+)`");
   private static final List<ConfigKey> ALL = collect(JobConfig.class, "", List.of(), new ArrayList<>());
 
   private static List<ConfigKey> collect(Class<?> section, String prefix, List<RecordComponent> parents,
@@ -89,7 +93,8 @@ record ConfigKey(String key, List<RecordComponent> path, Key doc) {
     if (type instanceof ParameterizedType) {
       return "a list of numbers, e.g. [0.5, 1.5]";
     }
-    return type == Float.class ? "a number" : type == Integer.class ? "an integer" : "a path";
+    return type == Float.class || type == Double.class ? "a number" : type == Integer.class ? "an integer"
+        : type == Boolean.class ? "true or false" : type == InlineTensor.class ? InlineTensor.EXPECT : "a path";
   }
 
   /** The type as the docs and the missing-key messages word it: {@code positive integer}. */
@@ -102,8 +107,10 @@ record ConfigKey(String key, List<RecordComponent> path, Key doc) {
     return doc.defaultYaml().isEmpty() ? doc.defaultText() : "`" + doc.defaultYaml() + "`";
   }
 
-  boolean required() {
-    return doc.required().equals("yes");
+  /** Whether the key must be given: {@code yes}, or {@code without `other.key`} when that key is not given. */
+  boolean required(Predicate<String> given) {
+    Matcher without = WITHOUT.matcher(doc.required());
+    return doc.required().equals("yes") || without.matches() && !given.test(without.group(1));
   }
 
   /** The value of this key in {@code config}; null when unset. */
@@ -129,8 +136,22 @@ record ConfigKey(String key, List<RecordComponent> path, Key doc) {
     if (value instanceof ConfigEnum constant) {
       return constant.configValue();
     }
-    if (value instanceof Hook hook) {
-      return hook.summary();
+    if (value instanceof TypedEntry entry) {
+      return entry.summary();
+    }
+    if (value instanceof Map<?, ?> map) {
+      Map<Object, Object> shown = new LinkedHashMap<>();
+      map.forEach((key, entry) -> shown.put(key, display(entry)));
+      return shown;
+    }
+    if (value instanceof InlineTensor tensor) {
+      return "tensor " + tensor.shape();
+    }
+    if (value instanceof Record record) {
+      Map<String, Object> shown = new LinkedHashMap<>();
+      Arrays.stream(record.getClass().getRecordComponents())
+          .forEach(c -> shown.put(kebab(c.getName()), display(read(c, record))));
+      return shown;
     }
     if (value instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Float) {
       return "vector [" + list.size() + "]";

@@ -3,9 +3,7 @@ package dev.sparklinear.job.config;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.sparklinear.spark.ConfigEnum;
-import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,7 +27,7 @@ import java.util.stream.Stream;
     @JsonSubTypes.Type(value = Hook.Softmax.class, name = "softmax"),
     @JsonSubTypes.Type(value = Hook.NanGuard.class, name = "nan-guard"),
     @JsonSubTypes.Type(value = Hook.Stats.class, name = "stats")})
-public sealed interface Hook extends Serializable {
+public sealed interface Hook extends TypedEntry {
   /** What a hook list must be, for messages and the docs. */
   String EXPECT = "a list of hooks, e.g. [relu, {type: clamp, min: 0}]";
   /** The most histogram bins a stats hook may have. */
@@ -47,7 +45,7 @@ public sealed interface Hook extends Serializable {
               + " use std 1 for it");
         }
       }
-      Hook.require(problems.toArray(String[]::new));
+      Values.check(problems.toArray(String[]::new));
     }
 
     private static List<Float> oneOf(String name, List<Float> inline, String path, List<String> problems) {
@@ -66,7 +64,7 @@ public sealed interface Hook extends Serializable {
   /** Each row divided by its Euclidean norm, {@code x / max(||x||, eps)}. */
   record L2Normalize(Float eps) implements Hook {
     public L2Normalize {
-      Hook.require(eps == null || eps > 0 && Float.isFinite(eps) ? null
+      Values.check(eps == null || eps > 0 && Float.isFinite(eps) ? null
           : "parameter 'eps' must be a positive number, got " + eps);
     }
   }
@@ -74,7 +72,7 @@ public sealed interface Hook extends Serializable {
   /** Every value limited to {@code [min, max]}; at least one bound. */
   record Clamp(Float min, Float max) implements Hook {
     public Clamp {
-      Hook.require(min == null && max == null ? "needs min, max or both, e.g. {type: clamp, min: 0, max: 6}" : null,
+      Values.check(min == null && max == null ? "needs min, max or both, e.g. {type: clamp, min: 0, max: 6}" : null,
           min != null && max != null && min > max ? "min " + min + " is greater than max " + max + "; swap them"
               : null);
     }
@@ -98,7 +96,7 @@ public sealed interface Hook extends Serializable {
       // Replacement values set without action: replace would be ignored, so they are a mistake.
       List<String> unused = action == NanAction.REPLACE ? List.of() : Stream.of(nan == null ? null : "nan",
           posinf == null ? null : "posinf", neginf == null ? null : "neginf").filter(Objects::nonNull).toList();
-      Hook.require(unused.isEmpty() ? null : String.join(", ", unused) + (unused.size() == 1 ? " is" : " are")
+      Values.check(unused.isEmpty() ? null : String.join(", ", unused) + (unused.size() == 1 ? " is" : " are")
           + " only used with action: replace; remove " + (unused.size() == 1 ? "it" : "them")
           + ", or set action: replace");
     }
@@ -115,7 +113,7 @@ public sealed interface Hook extends Serializable {
       bins = bins == null ? 20 : bins;
       min = min == null ? -10f : min;
       max = max == null ? 10f : max;
-      Hook.require(bins < 1 || bins > MAX_BINS ? "parameter 'bins' must be an integer from 1 to " + MAX_BINS
+      Values.check(bins < 1 || bins > MAX_BINS ? "parameter 'bins' must be an integer from 1 to " + MAX_BINS
           + ", got " + bins : null,
           min < max ? null : "the histogram's min " + min + " must be less than its max " + max);
     }
@@ -139,29 +137,7 @@ public sealed interface Hook extends Serializable {
     return false;
   }
 
-  /** The config name of this hook's type, e.g. {@code l2-normalize}; {@code class} for a user hook class. */
-  default String typeName() {
-    return ConfigKey.subtypes(Hook.class).entrySet().stream().filter(type -> type.getValue() == getClass())
-        .map(Map.Entry::getKey).findFirst().orElse("class");
-  }
-
-  /** A short form for the run summary, parameters given and defaulted: vectors show as their length. */
-  default String summary() {
-    String params = Arrays.stream(getClass().getRecordComponents())
-        .map(c -> ConfigKey.kebab(c.getName()) + ": " + ConfigKey.display(ConfigKey.read(c, this)))
-        .filter(text -> !text.endsWith(": null")).collect(Collectors.joining(", "));
-    return typeName() + (params.isEmpty() ? "" : " {" + params + "}");
-  }
-
   private static boolean finite(List<Float> values) {
     return !values.isEmpty() && values.stream().allMatch(v -> v != null && Float.isFinite(v));
-  }
-
-  /** Throws the problems found in one hook (null for none), one a line, for the binder to say where the hook is. */
-  private static void require(String... problems) {
-    String found = Arrays.stream(problems).filter(Objects::nonNull).collect(Collectors.joining("\n"));
-    if (!found.isEmpty()) {
-      throw new IllegalArgumentException(found);
-    }
   }
 }

@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,29 +44,69 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
         + " quarantined.", defaultYaml = "error") InvalidRowPolicy invalidRows,
     Map<String, String> spark) implements Serializable {
 
-  /** {@code module}: the layer and where its parameters come from. */
+  /** {@code module}: one Linear ({@code in-features}, {@code out-features}) or a list of layers, and the weights. */
   public record ModuleConfig(
-      @Key(doc = "Length of each input feature vector (PyTorch `in_features`).", expect = "a positive integer",
-          required = "yes") Integer inFeatures,
-      @Key(doc = "Length of each output vector (PyTorch `out_features`).", expect = "a positive integer",
-          required = "yes") Integer outFeatures,
-      @Key(doc = "Whether the layer adds a bias: `y = x W^T + b`. With `false` the layer has no bias parameter at"
-          + " all.", expect = "true or false", defaultYaml = "true") Boolean bias,
+      @Key(doc = "Length of each input feature vector (PyTorch `in_features`) of the single Linear.",
+          expect = "a positive integer", required = "without `module.layers`") Integer inFeatures,
+      @Key(doc = "Length of each output vector (PyTorch `out_features`) of the single Linear.",
+          expect = "a positive integer", required = "without `module.layers`") Integer outFeatures,
+      @Key(doc = "Whether the single Linear adds a bias: `y = x W^T + b`. With `false` the layer has no bias parameter"
+          + " at all.", expect = "true or false", defaultYaml = "true") Boolean bias,
+      @Key(doc = "The module as a list of layers, run as PyTorch's `nn.Sequential` of the same list, instead of"
+          + " `module.in-features`, `module.out-features` and `module.bias`. An entry is a layer name (`relu`) or a"
+          + " map with `type` and torch's arguments in kebab case: `{type: linear, in-features: 48, out-features:"
+          + " 32}`. Arguments left out take torch's defaults; BatchNorm and Dropout run as in torch's `eval()`. The"
+          + " parameters are keyed as the `nn.Sequential`'s state dict: `0.weight`, `1.running_mean`, ... (the index"
+          + " is the position in the list, activations included). The widths are checked along the list before any"
+          + " task runs.", expect = Layer.EXPECT, required = "either this or `module.in-features` and `module.out-features`")
+      List<Layer> layers,
       @Key(doc = "Seed of the PyTorch-style random initialisation (Kaiming-uniform weight, uniform bias), used when no"
-          + " weights are given: the same seed gives the same parameters. Ignored when weights are given.",
+          + " weights are given: the same seed gives the same parameters. Ignored when weights are given. With"
+          + " `module.layers` each Linear takes the next seed of a generator seeded with it: the same seed gives the"
+          + " same module, though not the values PyTorch would draw.",
           expect = "an integer", defaultText = "a fresh seed") Long initSeed,
       WeightsConfig weights) implements Serializable {
     public ModuleConfig {
       Values.positive(inFeatures);
       Values.positive(outFeatures);
+      layers = layers == null ? null : List.copyOf(layers);
+    }
+
+    /**
+     * The width of the vectors between the layers: element {@code i} goes into {@code module.layers[i]}, the last
+     * comes out of the module; {@code [in-features, out-features]} for the single Linear. A layer that keeps any
+     * width (an activation) passes on the width before it; the first width is that of the first layer that has one.
+     */
+    public List<Integer> widths() {
+      if (layers == null) {
+        return Arrays.asList(inFeatures, outFeatures);
+      }
+      Integer width = layers.stream().map(Layer::inWidth).filter(Objects::nonNull).findFirst().orElse(null);
+      List<Integer> widths = new ArrayList<>();
+      widths.add(width);
+      for (Layer layer : layers) {
+        width = layer.outWidth() != null ? layer.outWidth() : width;
+        widths.add(width);
+      }
+      return widths;
+    }
+
+    /** The width of the module's input vectors. */
+    public Integer inputWidth() {
+      return widths().get(0);
+    }
+
+    /** The width of the module's output vectors. */
+    public Integer outputWidth() {
+      return widths().get(widths().size() - 1);
     }
   }
 
   /** {@code module.weights}: inline parameters, or the files holding them. */
   public record WeightsConfig(
-      @Key(doc = "Where the parameters come from: `inline` in this file, or a `safetensors` or `npy` file. With"
-          + " `inline` and no `module.weights.weight` the layer is randomly initialised from `module.init-seed`.",
-          defaultYaml = "inline") WeightsFormat format,
+      @Key(doc = "Where the parameters come from: `inline` in this file, or a `safetensors` or `npy` file (`npy` only"
+          + " for the single Linear). With `inline` and no `module.weights.weight` (or `module.weights.tensors`) the"
+          + " module is randomly initialised from `module.init-seed`.", defaultYaml = "inline") WeightsFormat format,
       @Key(doc = "The weight matrix, shape `[out_features, in_features]` (one row per output), e.g. `[[1, 2], [3,"
           + " 4]]`. Only with format `inline`.", expect = "a list of rows of finite numbers, all of one length, e.g."
           + " [[1, 2], [3, 4]]") List<List<Float>> weight,
@@ -76,13 +118,19 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
       @Key(doc = "The `.npy` file of the bias. Only with format `npy`.", expect = "a non-empty string",
           required = "with format `npy`, when `module.bias` is true") String biasPath,
       @Key(doc = "State-dict key prefix inside a safetensors file: with `fc.` the tensors `fc.weight` and `fc.bias`"
-          + " are read. Only with format `safetensors`.", expect = "a string", defaultYaml = "\"\"") String prefix)
-      implements Serializable {
+          + " are read; with `module.layers` and `head.`, the tensors `head.0.weight`, `head.0.bias`, ... Only with"
+          + " format `safetensors`.", expect = "a string", defaultYaml = "\"\"") String prefix,
+      @Key(doc = "The parameters of `module.layers` written inline, by state-dict key: `{\"0.weight\": [[1, 2], [3,"
+          + " 4]], \"0.bias\": [0.5, -0.5], \"1.num_batches_tracked\": 100}`. Every key of the module is needed and"
+          + " no other is allowed, as in PyTorch's strict `load_state_dict`. Only with format `inline`.",
+          expect = "a map from state-dict key to a tensor: " + InlineTensor.EXPECT)
+      Map<String, InlineTensor> tensors) implements Serializable {
     public WeightsConfig {
       weight = Values.matrix(weight);
       bias = Values.vector(bias);
       Values.notBlank(path);
       Values.notBlank(biasPath);
+      tensors = Values.ordered(tensors);
     }
   }
 
@@ -175,10 +223,25 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
       @Key(doc = "Forward hooks: run on each block of outputs after the layer, in order, as `hooks.pre` does on"
           + " inputs; a class must implement `ForwardHook`. Vectors have `out_features` values here. `stats` adds"
           + " per-output statistics to the run summary.", expect = Hook.EXPECT, defaultYaml = "[]")
-      List<Hook> forward) implements Serializable {
+      List<Hook> forward,
+      @Key(doc = "Hooks on one layer of `module.layers`, by its index: `hooks.layers.2.forward: [{type: clamp, max:"
+          + " 6}]` runs on the outputs of `module.layers[2]`, `hooks.layers.0.pre` on the inputs of `module.layers[0]`,"
+          + " each a list of hooks as `hooks.pre` and `hooks.forward` take, on vectors of that layer's width. A"
+          + " `stats` hook appears in the run summary under its key, e.g. `hooks.layers.2.forward[0]`.",
+          expect = "a map from layer index to its hooks, e.g. {2: {forward: [relu]}}", defaultYaml = "{}")
+      Map<Integer, LayerHooks> layers) implements Serializable {
     public HooksConfig {
       pre = pre == null ? null : List.copyOf(pre);
       forward = forward == null ? null : List.copyOf(forward);
+      layers = Values.ordered(layers);
+    }
+  }
+
+  /** {@code hooks.layers.<index>}: the hooks of one layer, as {@code hooks.pre} and {@code hooks.forward}. */
+  public record LayerHooks(List<Hook> pre, List<Hook> forward) implements Serializable {
+    public LayerHooks {
+      pre = pre == null ? List.of() : List.copyOf(pre);
+      forward = forward == null ? List.of() : List.copyOf(forward);
     }
   }
 

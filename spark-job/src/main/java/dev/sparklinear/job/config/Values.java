@@ -1,10 +1,13 @@
 package dev.sparklinear.job.config;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * The checks the config records run on their own values, in their compact constructors. A null value is a key not
@@ -48,7 +51,7 @@ public final class Values {
   }
 
   /** An unmodifiable copy that keeps the order given, as reader options and Spark settings are listed. */
-  static Map<String, String> ordered(Map<String, String> map) {
+  static <K, V> Map<K, V> ordered(Map<K, V> map) {
     return map == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(map));
   }
 
@@ -59,6 +62,19 @@ public final class Values {
       array[i] = values.get(i);
     }
     return array;
+  }
+
+  /** Throws the problems found in one list entry (null for none), one a line, for the binder to say where it is. */
+  static void check(String... problems) {
+    String found = Arrays.stream(problems).filter(Objects::nonNull).collect(Collectors.joining("\n"));
+    if (!found.isEmpty()) {
+      throw new IllegalArgumentException(found);
+    }
+  }
+
+  /** A problem when {@code value}, the parameter {@code name}, is given and not positive; else null. */
+  static String positive(String name, Integer value) {
+    return value == null || value > 0 ? null : "parameter '" + name + "' must be a positive integer, got " + value;
   }
 
   static void require(boolean valid) {

@@ -32,7 +32,8 @@ class ConfigDocsTest {
     assertThat(markdown)
         .contains("| `block.max-rows` | positive integer | `4096` | no |")
         .contains("| `output.mode` | one of [errorifexists, overwrite] | `errorifexists` | no |")
-        .contains("| `module.in-features` | positive integer | none | yes |");
+        .contains("| `module.in-features` | positive integer | none | without `module.layers` |")
+        .contains("| `input.path` | non-empty string | none | yes |");
   }
 
   @Test

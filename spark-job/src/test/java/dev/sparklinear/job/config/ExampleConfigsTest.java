@@ -26,6 +26,19 @@ class ExampleConfigsTest {
   }
 
   @Test
+  void pytorchHeadListsTheLayersOfTheHeadInItsFile() {
+    JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/pytorch-head.yaml"), List.of());
+
+    assertThat(config.module().layers()).extracting(Layer::typeName).containsExactly("linear", "layer-norm", "gelu",
+        "linear", "batch-norm-1d", "relu", "dropout", "linear");
+    assertThat(config.module().widths()).containsExactly(4, 8, 8, 8, 8, 8, 8, 8, 3);
+    assertThat(config.module().weights().format()).isEqualTo(WeightsFormat.SAFETENSORS);
+    assertThat(config.module().weights().path()).isEqualTo("data/heads/head.safetensors");
+    assertThat(config.module().weights().prefix()).isEqualTo("head.");
+    assertThat(config.input().path()).isEqualTo("data/seed/features.parquet");
+  }
+
+  @Test
   void random64x16IsSeededWithBias() {
     JobConfig config = JobConfig.load(RepositoryRoot.find().resolve("conf/random-64x16.yaml"), List.of());
 
