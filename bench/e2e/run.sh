@@ -14,7 +14,7 @@
 #   floor-columnar   the floor written by spark-linear's columnar Parquet writer: the floor of the job's own output path
 #   udf              a per-row Java UDF doing the product: what a Spark user writes
 #   mllib            array_to_vector, then a UDF calling DenseMatrix.multiply: the MLlib way
-#   linear           spark-linear's LinearTransformer, array<float> output
+#   linear           spark-linear's ModuleTransformer, array<float> output
 #   linear-columns   the same, one float column per output
 #   linear-rows      the same as linear, taking Spark's rows instead of the columnar batches (64x16 only)
 #   linear-three-level  linear writing standard three-level Parquet lists (the job's output.parquet-lists: three-level;
@@ -22,7 +22,7 @@
 #                    lists, no dictionary)
 #   linear-spark-writer, linear-columns-spark-writer  linear and linear-columns written by Spark's Parquet writer (the
 #                    job's output.parquet-writer: spark)
-#   mlp              spark-linear's LinearTransformer over Sequential(Linear(in, 256), ReLU(), Linear(256, out)),
+#   mlp              spark-linear's ModuleTransformer over Sequential(Linear(in, 256), ReLU(), Linear(256, out)),
 #                    written as linear is (issue 13's head; only when named in E2E_CONTENDERS)
 #   udf-mlp          a per-row Java UDF computing the same MLP (only when named in E2E_CONTENDERS)
 # then DuckDB (npm @duckdb/node-api, 2 threads, installed into bench/e2e/duckdb/ here) on the same files, one

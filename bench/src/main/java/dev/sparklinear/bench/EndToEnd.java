@@ -5,7 +5,7 @@ import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.ReLU;
 import dev.sparklinear.core.nn.Sequential;
 import dev.sparklinear.core.tensor.Tensor;
-import dev.sparklinear.spark.LinearTransformer;
+import dev.sparklinear.spark.ModuleTransformer;
 import dev.sparklinear.spark.OutputLayout;
 import dev.sparklinear.spark.ParquetOutput;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
@@ -64,7 +64,7 @@ import org.apache.spark.sql.types.DataTypes;
  *   <li>{@code udf}: a per-row Java UDF over {@code array<float>} returning {@code float[]}: what a Spark user writes;
  *   <li>{@code mllib}: {@code array_to_vector}, then a UDF calling {@code DenseMatrix.multiply(vector)} plus the bias,
  *       writing a Spark ML vector: the MLlib way;
- *   <li>{@code linear}, {@code linear-columns}: {@link LinearTransformer} with the {@code array} and {@code columns}
+ *   <li>{@code linear}, {@code linear-columns}: {@link ModuleTransformer} with the {@code array} and {@code columns}
  *       output layouts; {@code linear-rows}: the array layout taking Spark's rows instead of the columnar batches.
  *       These write as the job does by default ({@link ColumnarParquetWriter}, two-level lists);
  *       {@code linear-three-level} writes the array layout as standard three-level lists (the job's
@@ -72,7 +72,7 @@ import org.apache.spark.sql.types.DataTypes;
  *       {@code linear-columns-spark-writer} write through Spark's writer as the job does with
  *       {@code output.parquet-writer: spark} ({@link ParquetOutput}: two-level lists, no dictionary on the computed
  *       columns);
- *   <li>{@code mlp}: {@link LinearTransformer} over {@code Sequential(Linear(in, 256), ReLU(), Linear(256, out))},
+ *   <li>{@code mlp}: {@link ModuleTransformer} over {@code Sequential(Linear(in, 256), ReLU(), Linear(256, out))},
  *       written as {@code linear} is; {@code udf-mlp}: a per-row Java UDF computing the same MLP with the same
  *       weights, as {@code udf} computes the Linear.
  * </ul>
@@ -261,7 +261,7 @@ public final class EndToEnd {
           data -> transformer(OutputLayout.COLUMNS).transform(data);
       case "linear-rows" -> data -> transformer(OutputLayout.ARRAY).setColumnarInput(false).transform(data);
       case "linear-three-level" -> data -> transformer(OutputLayout.ARRAY).transform(data);
-      case "mlp" -> data -> new LinearTransformer(mlp, in, out).setInputCol("features").setOutputCol("output")
+      case "mlp" -> data -> new ModuleTransformer(mlp, in, out).setInputCol("features").setOutputCol("output")
           .setKeepCols("id").setOutputLayout(OutputLayout.ARRAY).transform(data);
       case "udf-mlp" -> data -> data.select(functions.col("id"),
           functions.udf(rowMlp(mlp), DataTypes.createArrayType(DataTypes.FloatType, false))
@@ -278,8 +278,8 @@ public final class EndToEnd {
     return out == in ? features : functions.slice(features, 1, out);
   }
 
-  private LinearTransformer transformer(OutputLayout layout) {
-    return new LinearTransformer(linear).setInputCol("features").setOutputCol("output").setKeepCols("id")
+  private ModuleTransformer transformer(OutputLayout layout) {
+    return new ModuleTransformer(linear).setInputCol("features").setOutputCol("output").setKeepCols("id")
         .setOutputLayout(layout);
   }
 

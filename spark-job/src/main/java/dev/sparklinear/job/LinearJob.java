@@ -9,7 +9,7 @@ import dev.sparklinear.job.config.ParquetWriterKind;
 import dev.sparklinear.spark.InvalidRowPolicy;
 import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.BlockCounters;
-import dev.sparklinear.spark.LinearTransformer;
+import dev.sparklinear.spark.ModuleTransformer;
 import dev.sparklinear.spark.ParquetOutput;
 import dev.sparklinear.spark.parquet.ColumnarParquetWriter;
 import java.io.IOException;
@@ -41,7 +41,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * One run of the job: load the module and build its hooks, check everything that can be checked on the driver,
- * transform the input with {@link LinearTransformer}, write the output, and write the run summary beside it.
+ * transform the input with {@link ModuleTransformer}, write the output, and write the run summary beside it.
  *
  * <pre>{@code
  * JobConfig config = JobConfig.load(Path.of("conf/seed-example.yaml"), List.of());
@@ -94,7 +94,7 @@ public final class LinearJob {
         : configured;
     Dataset<Row> input = openInput(hadoop, problems);
     checkOutputPath(hadoop, problems);
-    LinearTransformer transformer = null;
+    ModuleTransformer transformer = null;
     if (loaded != null && input != null) {
       transformer = transformerFor(loaded).setKeepCols(keptColumns(input).toArray(new String[0]));
       try {
@@ -199,7 +199,7 @@ public final class LinearJob {
   }
 
   /** Writes the invalid rows, with their reason, to output.quarantine-path, replacing it as an overwrite does. */
-  private void writeQuarantine(LinearTransformer transformer, Dataset<Row> input, Configuration hadoop) {
+  private void writeQuarantine(ModuleTransformer transformer, Dataset<Row> input, Configuration hadoop) {
     OutputPlacement staged = OutputPlacement.begin(config.output().quarantinePath(), true, hadoop);
     try {
       ParquetOutput.withLists(spark, config.output().parquetLists(), () -> {
@@ -214,8 +214,8 @@ public final class LinearJob {
     staged.commit();
   }
 
-  private LinearTransformer transformerFor(LoadedModule loaded) {
-    LinearTransformer transformer = new LinearTransformer(loaded.module(), loaded.inFeatures(), loaded.outFeatures())
+  private ModuleTransformer transformerFor(LoadedModule loaded) {
+    ModuleTransformer transformer = new ModuleTransformer(loaded.module(), loaded.inFeatures(), loaded.outFeatures())
         .setInvalidRows(config.invalidRows())
         .setRejectNonFinite(config.hooks().pre().stream().anyMatch(Hook::rejectsNonFinite))
         .setOutputCol(config.output().column())

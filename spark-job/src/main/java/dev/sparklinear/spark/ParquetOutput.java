@@ -15,7 +15,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Writer settings that make Spark's Parquet writer fast on computed float vectors, for whoever writes the output of
- * {@link LinearTransformer} (the job does, through these).
+ * {@link ModuleTransformer} (the job does, through these).
  *
  * <p>Two costs dominate writing {@code array<float>} with Spark's defaults (measured with JFR at 64 → 16, where they
  * were three quarters of the job): dictionary encoding, which Parquet tries on every column chunk and abandons for

@@ -1,5 +1,5 @@
 /**
- * The Spark side: {@link dev.sparklinear.spark.LinearTransformer} and the Arrow bridge that turns row blocks into
+ * The Spark side: {@link dev.sparklinear.spark.ModuleTransformer} and the Arrow bridge that turns row blocks into
  * float blocks, runs the broadcast module's {@code call()} on each, and turns the outputs back into rows.
  */
 package dev.sparklinear.spark;

@@ -51,7 +51,7 @@ class BroadcastModuleIT {
           .config("spark.jars", processes.submitJar() + "," + probeJar)
           .getOrCreate();
       try {
-        rows = new LinearTransformer(new BroadcastProbe(reports)).setInputCol("features").setBlockMaxRows(16)
+        rows = new ModuleTransformer(new BroadcastProbe(reports)).setInputCol("features").setBlockMaxRows(16)
             .transform(spark.range(0, 4000, 1, TASKS).selectExpr("id", "array(cast(id AS float), 1f) AS features"))
             .count();
       } finally {

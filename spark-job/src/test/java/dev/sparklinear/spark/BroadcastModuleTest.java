@@ -53,7 +53,7 @@ class BroadcastModuleTest {
       StructType schema = new StructType()
           .add("features", DataTypes.createArrayType(DataTypes.FloatType));
       Row row = RowFactory.create((Object) new float[] {1f});
-      Row out = new LinearTransformer(linear).setInputCol("features").setOutputCol("y")
+      Row out = new ModuleTransformer(linear).setInputCol("features").setOutputCol("y")
           .transform(spark.createDataFrame(List.of(row), schema))
           .select("y").first();
       return out.getList(0);
@@ -72,7 +72,7 @@ class BroadcastModuleTest {
     SparkSession spark = start("local[2]");
     long rows;
     try {
-      rows = new LinearTransformer(probe).setInputCol("features").setBlockMaxRows(16)
+      rows = new ModuleTransformer(probe).setInputCol("features").setBlockMaxRows(16)
           .transform(spark.range(0, 4000, 1, 40).selectExpr("id", "array(cast(id AS float), 1f) AS features"))
           .count();
     } finally {

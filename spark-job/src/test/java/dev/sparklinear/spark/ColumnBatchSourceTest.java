@@ -63,8 +63,8 @@ class ColumnBatchSourceTest extends LocalSpark {
     return spark.read().parquet(path);
   }
 
-  private static LinearTransformer transformer(Linear fc, String column, int blockRows, boolean columnar) {
-    LinearTransformer t = new LinearTransformer(fc).setBlockMaxRows(blockRows).setColumnarInput(columnar)
+  private static ModuleTransformer transformer(Linear fc, String column, int blockRows, boolean columnar) {
+    ModuleTransformer t = new ModuleTransformer(fc).setBlockMaxRows(blockRows).setColumnarInput(columnar)
         .setKeepCols("id", "tag");
     return column.equals("scalars") ? t.setInputCols("f0", "f1", "f2", "f3", "f4") : t.setInputCol(column);
   }
@@ -104,8 +104,8 @@ class ColumnBatchSourceTest extends LocalSpark {
         + " FROM range(1500)").coalesce(1).write().parquet(path);
     Dataset<Row> input = spark.read().parquet(path);
     Linear fc = new Linear(300, 3, true, 5);
-    LinearTransformer columnar = new LinearTransformer(fc).setInputCol("features").setKeepCols("id");
-    LinearTransformer rows = new LinearTransformer(fc).setInputCol("features").setKeepCols("id")
+    ModuleTransformer columnar = new ModuleTransformer(fc).setInputCol("features").setKeepCols("id");
+    ModuleTransformer rows = new ModuleTransformer(fc).setInputCol("features").setKeepCols("id")
         .setColumnarInput(false);
 
     assertThat(ColumnarInput.of(input)).isPresent();
@@ -126,7 +126,7 @@ class ColumnBatchSourceTest extends LocalSpark {
     spark.createDataFrame(data, schema).coalesce(1).write().parquet(path);
     Dataset<Row> input = spark.read().parquet(path);
     assertThat(ColumnarInput.of(input.select("id", "floats"))).isPresent();
-    assertThatThrownBy(() -> new LinearTransformer(new Linear(IN, OUT)).setInputCol("floats").setKeepCols("id")
+    assertThatThrownBy(() -> new ModuleTransformer(new Linear(IN, OUT)).setInputCol("floats").setKeepCols("id")
             .transform(input).collectAsList())
         .rootCause()
         .isInstanceOf(InvalidRowException.class)

@@ -107,8 +107,8 @@ final class SavedTransformerSample {
     return spark.createDataFrame(out, schema()).coalesce(1);
   }
 
-  static LinearTransformer transformer() {
-    return new LinearTransformer(module(), IN, OUT).setInputCol("features").setOutputCol("probabilities");
+  static ModuleTransformer transformer() {
+    return new ModuleTransformer(module(), IN, OUT).setInputCol("features").setOutputCol("probabilities");
   }
 
   /** The outputs by id, from a transform's {@code probabilities} column. */
@@ -131,7 +131,7 @@ final class SavedTransformerSample {
         .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
     try {
-      LinearTransformer transformer = transformer();
+      ModuleTransformer transformer = transformer();
       transformer.write().overwrite().save(dir.toString());
       float[][] inputs = inputs();
       float[][] outputs = outputs(transformer.transform(frame(spark, inputs)), inputs.length);

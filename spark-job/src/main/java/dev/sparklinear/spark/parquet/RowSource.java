@@ -12,7 +12,7 @@ import org.apache.spark.sql.execution.RDDScanExec;
 /**
  * The rows of a DataFrame to write, and where each written column sits in them.
  *
- * <p>A DataFrame made from an RDD of rows ({@code LinearTransformer}'s output is one) is planned as a scan of that RDD
+ * <p>A DataFrame made from an RDD of rows ({@code ModuleTransformer}'s output is one) is planned as a scan of that RDD
  * under a projection that copies every row into Spark's binary row format, arrays included. When the plan is just
  * that, possibly under a projection that only picks, reorders or renames columns (as adding column metadata does),
  * the writer reads the RDD's own rows and skips the copy ({@code direct}). Any other plan gives Spark's rows.

@@ -41,7 +41,7 @@ import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class LinearTransformerPersistenceTest extends LocalSpark {
+class ModuleTransformerPersistenceTest extends LocalSpark {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
@@ -61,7 +61,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
 
   @Test
   void savedTransformerLoadsWithItsUidParamsModuleAndOutputs() throws IOException {
-    LinearTransformer original = SavedTransformerSample.transformer()
+    ModuleTransformer original = SavedTransformerSample.transformer()
         .setOutputLayout(OutputLayout.VECTOR)
         .setKeepCols("id")
         .setBlockMaxRows(3)
@@ -71,7 +71,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     String path = dir.resolve("transformer").toString();
 
     original.write().save(path);
-    LinearTransformer loaded = LinearTransformer.load(path);
+    ModuleTransformer loaded = ModuleTransformer.load(path);
 
     assertThat(loaded.uid()).isEqualTo(original.uid());
     assertThat(loaded.extractParamMap().toList()).hasSameSizeAs(original.extractParamMap().toList());
@@ -102,7 +102,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
 
   @Test
   void writesSparksMetadataTheArchitectureAndTheWeightsUnderThePath() throws IOException {
-    LinearTransformer original = SavedTransformerSample.transformer();
+    ModuleTransformer original = SavedTransformerSample.transformer();
     Path path = dir.resolve("saved");
 
     original.write().save(path.toUri().toString()); // a URI: saving goes through Hadoop's file systems
@@ -116,7 +116,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
       metadataFile = files.filter(p -> p.getFileName().toString().startsWith("part-")).findFirst().orElseThrow();
     }
     JsonNode metadata = json(metadataFile);
-    assertThat(metadata.get("class").textValue()).isEqualTo(LinearTransformer.class.getName());
+    assertThat(metadata.get("class").textValue()).isEqualTo(ModuleTransformer.class.getName());
     assertThat(metadata.get("uid").textValue()).isEqualTo(original.uid());
     assertThat(metadata.get("inFeatures").intValue()).isEqualTo(SavedTransformerSample.IN);
     assertThat(metadata.get("outFeatures").intValue()).isEqualTo(SavedTransformerSample.OUT);
@@ -136,7 +136,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
       frame = frame.withColumn(columns[k], functions.col("features").getItem(k).cast("double"));
     }
     frame = frame.drop("features");
-    LinearTransformer head = new LinearTransformer(SavedTransformerSample.module(), 6, 3)
+    ModuleTransformer head = new ModuleTransformer(SavedTransformerSample.module(), 6, 3)
         .setInputCol("assembled").setOutputCol("probabilities");
     Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
         new SQLTransformer().setStatement("SELECT *, f0 * 2 AS f0_doubled FROM __THIS__"),
@@ -149,7 +149,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     PipelineModel loaded = PipelineModel.load(path);
 
     assertThat(loaded.stages()).hasSize(3);
-    assertThat(loaded.stages()[2]).isInstanceOf(LinearTransformer.class);
+    assertThat(loaded.stages()[2]).isInstanceOf(ModuleTransformer.class);
     assertThat(loaded.stages()[2].uid()).isEqualTo(head.uid());
     Dataset<Row> expected = model.transform(frame);
     assertThat(expected.columns()).contains("f0_doubled", "assembled", "probabilities");
@@ -190,7 +190,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     tree.eval();
     Path path = dir.resolve("tree_2");
 
-    new LinearTransformer(tree, 16, 4).setInputCol("features").write().save(path.toString());
+    new ModuleTransformer(tree, 16, 4).setInputCol("features").write().save(path.toString());
 
     Map<String, RawTensor> torch = rawTensors(torchBytes);
     Map<String, RawTensor> saved = rawTensors(Files.readAllBytes(path.resolve("module.safetensors")));
@@ -213,7 +213,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     JsonNode torch = json(RepositoryRoot.resolve("data/heads/torch_outputs.json"));
     String path = dir.resolve("sample").toString();
     SavedTransformerSample.transformer().write().save(path);
-    LinearTransformer loaded = LinearTransformer.load(path);
+    ModuleTransformer loaded = ModuleTransformer.load(path);
 
     assertThat(loaded.module()).hasToString(torch.get("repr").textValue());
     List<String> keys = new ArrayList<>();
@@ -251,16 +251,16 @@ class LinearTransformerPersistenceTest extends LocalSpark {
   @Test
   void refusesAnExistingPathUnlessOverwriting() throws IOException {
     String path = dir.resolve("twice").toString();
-    LinearTransformer first = SavedTransformerSample.transformer();
+    ModuleTransformer first = SavedTransformerSample.transformer();
     first.write().save(path);
-    LinearTransformer second = new LinearTransformer(new Linear(6, 3, true, 5), 6, 3).setInputCol("features");
+    ModuleTransformer second = new ModuleTransformer(new Linear(6, 3, true, 5), 6, 3).setInputCol("features");
 
     assertThatThrownBy(() -> second.write().save(path))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("Path " + path + " already exists");
     second.write().overwrite().save(path);
 
-    LinearTransformer loaded = LinearTransformer.load(path);
+    ModuleTransformer loaded = ModuleTransformer.load(path);
     assertThat(loaded.uid()).isEqualTo(second.uid());
     assertThat(loaded.module()).isInstanceOf(Linear.class);
   }
@@ -268,16 +268,16 @@ class LinearTransformerPersistenceTest extends LocalSpark {
   @Test
   void aModuleThatCannotBeSavedIsRefusedBeforeAnExistingSaveIsOverwritten() throws IOException {
     String path = dir.resolve("kept").toString();
-    LinearTransformer saved = SavedTransformerSample.transformer();
+    ModuleTransformer saved = SavedTransformerSample.transformer();
     saved.write().save(path);
     Module custom = new Linear(6, 3) {
       private static final long serialVersionUID = 1L;
     };
 
-    assertThatThrownBy(() -> new LinearTransformer(custom, 6, 3).write().overwrite().save(path))
+    assertThatThrownBy(() -> new ModuleTransformer(custom, 6, 3).write().overwrite().save(path))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("Cannot save the architecture of the root module: its class " + custom.getClass().getName());
-    assertThat(LinearTransformer.load(path).uid()).isEqualTo(saved.uid());
+    assertThat(ModuleTransformer.load(path).uid()).isEqualTo(saved.uid());
   }
 
   // ---------------------------------------------------------------------------------------- damaged files
@@ -303,7 +303,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     Path path = savedSample("no-architecture");
     Files.delete(path.resolve("architecture.json"));
 
-    assertThatThrownBy(() -> LinearTransformer.load(path.toString()))
+    assertThatThrownBy(() -> ModuleTransformer.load(path.toString()))
         .isInstanceOf(SavedModuleException.class)
         .hasMessageStartingWith("Cannot load the module saved in ")
         .hasMessageContaining("architecture.json does not exist");
@@ -314,7 +314,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     Path path = savedSample("no-weights");
     Files.delete(path.resolve("module.safetensors"));
 
-    assertThatThrownBy(() -> LinearTransformer.load(path.toString()))
+    assertThatThrownBy(() -> ModuleTransformer.load(path.toString()))
         .isInstanceOf(SavedModuleException.class)
         .hasMessageContaining("module.safetensors does not exist");
   }
@@ -326,7 +326,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     byte[] bytes = Files.readAllBytes(weights);
     replace(weights, Arrays.copyOf(bytes, bytes.length - 10));
 
-    assertThatThrownBy(() -> LinearTransformer.load(path.toString()))
+    assertThatThrownBy(() -> ModuleTransformer.load(path.toString()))
         .isInstanceOf(SavedModuleException.class)
         .hasMessageContaining("Cannot read weights from ")
         .hasMessageContaining("module.safetensors")
@@ -340,7 +340,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     replace(architecture, Files.readString(architecture).replace("\"BatchNorm1d\"", "\"BatchNorm2d\"")
         .getBytes(StandardCharsets.UTF_8));
 
-    assertThatThrownBy(() -> LinearTransformer.load(path.toString()))
+    assertThatThrownBy(() -> ModuleTransformer.load(path.toString()))
         .isInstanceOf(SavedModuleException.class)
         .hasMessageContaining("architecture.json: Invalid architecture: module '1' has the unknown type 'BatchNorm2d'");
   }
@@ -353,7 +353,7 @@ class LinearTransformerPersistenceTest extends LocalSpark {
     replace(path.resolve("module.safetensors"),
         SafetensorsWriter.toBytes(state, null));
 
-    assertThatThrownBy(() -> LinearTransformer.load(path.toString()))
+    assertThatThrownBy(() -> ModuleTransformer.load(path.toString()))
         .isInstanceOf(SavedModuleException.class)
         .hasMessageContaining("module.safetensors do not fit the architecture in architecture.json: Error(s) in"
             + " loading state_dict for Sequential:\n\tMissing key(s) in state_dict: \"4.bias\".");

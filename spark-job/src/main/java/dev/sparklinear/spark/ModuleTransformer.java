@@ -52,15 +52,16 @@ import scala.Tuple2;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * A Spark ML {@link Transformer} that runs a module (a {@link Linear} layer) over a feature column, block by block,
- * through the module's whole {@code call()} hook pipeline.
+ * A Spark ML {@link Transformer} that runs a module (a {@link Linear} layer, or a whole head such as a
+ * {@code Sequential}) over a feature column, block by block, through the module's whole {@code call()} hook pipeline.
  *
  * <pre>{@code
- * Linear fc = new Linear(64, 16, true, 7);
- * Dataset<Row> scored = new LinearTransformer(fc)
+ * Dataset<Row> scored = new ModuleTransformer(new Linear(64, 16, true, 7))
  *     .setInputCol("features")
  *     .setOutputCol("output")
  *     .transform(features);
+ * Sequential head = new Sequential(new Linear(64, 256), new ReLU(), new Linear(256, 16));
+ * Dataset<Row> headScores = new ModuleTransformer(head, 64, 16).setInputCol("features").transform(features);
  * }</pre>
  *
  * <p>Input: one column of {@code array<float>}, {@code array<double>} or Spark ML vectors (dense or sparse), or
@@ -75,7 +76,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * it travel with it when they are {@link java.io.Serializable}.
  *
  * <p><b>Saving.</b> The transformer is {@link MLWritable} and {@link #read() readable}, so it saves and loads alone
- * ({@code transformer.write().overwrite().save(path)}, {@code LinearTransformer.load(path)}) and inside a
+ * ({@code transformer.write().overwrite().save(path)}, {@code ModuleTransformer.load(path)}) and inside a
  * {@code PipelineModel}, through any Hadoop file system URI. Under the path: Spark's {@code metadata/} (class, uid,
  * params, and {@code inFeatures}/{@code outFeatures}), {@code architecture.json} (the module tree as PyTorch class
  * names and constructor arguments, with each module's training mode) and {@code module.safetensors} (its state dict
@@ -85,7 +86,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * {@link dev.sparklinear.core.nn.ModuleArchitecture}); hooks and {@link #setCounters counters} are not saved: register
  * them again after loading.
  */
-public class LinearTransformer extends Transformer implements MLWritable {
+public class ModuleTransformer extends Transformer implements MLWritable {
   private static final long serialVersionUID = 1L;
 
   private final String uid;
@@ -107,16 +108,16 @@ public class LinearTransformer extends Transformer implements MLWritable {
   private final Param<String> handleInvalid;
   private final BooleanParam rejectNonFinite;
 
-  public LinearTransformer(Linear linear) {
+  public ModuleTransformer(Linear linear) {
     this(linear, linear.inFeatures(), linear.outFeatures());
   }
 
   /** Runs any module that maps {@code inFeatures} columns to {@code outFeatures}. */
-  public LinearTransformer(Module module, int inFeatures, int outFeatures) {
-    this("linear_" + UUID.randomUUID().toString().substring(0, 12), module, inFeatures, outFeatures);
+  public ModuleTransformer(Module module, int inFeatures, int outFeatures) {
+    this("module_" + UUID.randomUUID().toString().substring(0, 12), module, inFeatures, outFeatures);
   }
 
-  private LinearTransformer(String uid, Module module, int inFeatures, int outFeatures) {
+  private ModuleTransformer(String uid, Module module, int inFeatures, int outFeatures) {
     this.uid = uid;
     this.module = module;
     this.inFeatures = inFeatures;
@@ -186,7 +187,7 @@ public class LinearTransformer extends Transformer implements MLWritable {
   }
 
   /** Whether a columnar source is read batch by batch (the default); false always takes rows, for comparison. */
-  public LinearTransformer setColumnarInput(boolean value) {
+  public ModuleTransformer setColumnarInput(boolean value) {
     return with(columnarInput, value);
   }
 
@@ -211,7 +212,7 @@ public class LinearTransformer extends Transformer implements MLWritable {
    * {@link #setRejectNonFinite} a NaN or infinite value): fail (the default), skip it, give it a null output, or
    * leave it out for {@link #invalidRowsOf} (quarantine).
    */
-  public LinearTransformer setInvalidRows(InvalidRowPolicy value) {
+  public ModuleTransformer setInvalidRows(InvalidRowPolicy value) {
     set(invalidRows, value.configValue());
     set(handleInvalid, value.handleInvalid);
     return this;
@@ -222,7 +223,7 @@ public class LinearTransformer extends Transformer implements MLWritable {
    * Both setters set both params, so the last one called wins; after {@code setInvalidRows(QUARANTINE)},
    * {@link #getHandleInvalid} says {@code skip}, which is what {@code transform} does with those rows.
    */
-  public LinearTransformer setHandleInvalid(String value) {
+  public ModuleTransformer setHandleInvalid(String value) {
     set(handleInvalid, value);
     set(invalidRows, InvalidRowPolicy.ofHandleInvalid(value).configValue());
     return this;
@@ -241,47 +242,47 @@ public class LinearTransformer extends Transformer implements MLWritable {
         + $(invalidRows) + " disagree: set the invalid-row policy with setHandleInvalid or setInvalidRows");
   }
 
-  public LinearTransformer setRejectNonFinite(boolean value) {
+  public ModuleTransformer setRejectNonFinite(boolean value) {
     return with(rejectNonFinite, value);
   }
 
-  public LinearTransformer setInputCol(String value) {
+  public ModuleTransformer setInputCol(String value) {
     return with(inputCol, value);
   }
 
-  public LinearTransformer setInputCols(String... value) {
+  public ModuleTransformer setInputCols(String... value) {
     return with(inputCols, value);
   }
 
-  public LinearTransformer setOutputCol(String value) {
+  public ModuleTransformer setOutputCol(String value) {
     return with(outputCol, value);
   }
 
-  public LinearTransformer setOutputLayout(OutputLayout value) {
+  public ModuleTransformer setOutputLayout(OutputLayout value) {
     return with(outputLayout, value.configValue());
   }
 
-  public LinearTransformer setKeepCols(String... value) {
+  public ModuleTransformer setKeepCols(String... value) {
     return with(keepCols, value);
   }
 
-  public LinearTransformer setBlockMaxRows(int value) {
+  public ModuleTransformer setBlockMaxRows(int value) {
     return with(blockMaxRows, value);
   }
 
-  public LinearTransformer setBlockMaxBytes(long value) {
+  public ModuleTransformer setBlockMaxBytes(long value) {
     return with(blockMaxBytes, value);
   }
 
   /** Sets {@code param}, for the setters, which Spark ML's typed {@code set} would make casts of. */
   @SuppressWarnings("unchecked")
-  private LinearTransformer with(Param<?> param, Object value) {
+  private ModuleTransformer with(Param<?> param, Object value) {
     set((Param<Object>) param, value);
     return this;
   }
 
   /** Counts rows and blocks of the following transforms into {@code counters} (null: no counting). */
-  public LinearTransformer setCounters(BlockCounters counters) {
+  public ModuleTransformer setCounters(BlockCounters counters) {
     this.counters = counters;
     return this;
   }
@@ -424,8 +425,8 @@ public class LinearTransformer extends Transformer implements MLWritable {
       PartitionPlan partitionPlan) {}
 
   @Override
-  public LinearTransformer copy(ParamMap extra) {
-    LinearTransformer copy = copyValues(new LinearTransformer(uid, module, inFeatures, outFeatures), extra);
+  public ModuleTransformer copy(ParamMap extra) {
+    ModuleTransformer copy = copyValues(new ModuleTransformer(uid, module, inFeatures, outFeatures), extra);
     // A param map that sets one of the two invalid-row params sets the other as the setters do.
     if (extra.contains(handleInvalid) && !extra.contains(invalidRows)) {
       copy.setHandleInvalid(extra.apply(handleInvalid));
@@ -437,7 +438,7 @@ public class LinearTransformer extends Transformer implements MLWritable {
 
   @Override
   public String toString() {
-    return "LinearTransformer(uid=" + uid + ", module=" + module + ")";
+    return "ModuleTransformer(uid=" + uid + ", module=" + module + ")";
   }
 
   // ------------------------------------------------------------------------------------------------- persistence
@@ -449,12 +450,12 @@ public class LinearTransformer extends Transformer implements MLWritable {
   }
 
   /** The reader Spark's {@code PipelineModel.load} finds by reflection, as for its own stages. */
-  public static MLReader<LinearTransformer> read() {
+  public static MLReader<ModuleTransformer> read() {
     return new Reader();
   }
 
   /** Loads a transformer saved with {@link #write()}: the same uid, params and module (in the same modes). */
-  public static LinearTransformer load(String path) {
+  public static ModuleTransformer load(String path) {
     return read().load(path);
   }
 
@@ -470,9 +471,9 @@ public class LinearTransformer extends Transformer implements MLWritable {
   }
 
   private static final class Writer extends MLWriter {
-    private final LinearTransformer instance;
+    private final ModuleTransformer instance;
 
-    Writer(LinearTransformer instance) {
+    Writer(ModuleTransformer instance) {
       this.instance = instance;
     }
 
@@ -500,11 +501,11 @@ public class LinearTransformer extends Transformer implements MLWritable {
     }
   }
 
-  private static final class Reader extends MLReader<LinearTransformer> {
+  private static final class Reader extends MLReader<ModuleTransformer> {
     @Override
-    public LinearTransformer load(String path) {
+    public ModuleTransformer load(String path) {
       DefaultParamsReader.Metadata metadata =
-          DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), LinearTransformer.class.getName());
+          DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), ModuleTransformer.class.getName());
       JsonNode json;
       try {
         json = new ObjectMapper().readTree(metadata.metadataJson());
@@ -519,7 +520,7 @@ public class LinearTransformer extends Transformer implements MLWritable {
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot load the module saved in " + path, e);
       }
-      LinearTransformer transformer = new LinearTransformer(metadata.uid(), module,
+      ModuleTransformer transformer = new ModuleTransformer(metadata.uid(), module,
           features(json, IN_FEATURES, path), features(json, OUT_FEATURES, path));
       metadata.getAndSetParams(transformer, Option.empty());
       return transformer;

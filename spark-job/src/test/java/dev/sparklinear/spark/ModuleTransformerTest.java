@@ -33,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-class LinearTransformerTest extends LocalSpark {
+class ModuleTransformerTest extends LocalSpark {
 
   /** The input representations the transformer accepts. */
   enum InputType {
@@ -108,8 +108,8 @@ class LinearTransformerTest extends LocalSpark {
     return new StructField(name, type, true, Metadata.empty());
   }
 
-  private static LinearTransformer transformerFor(Linear fc, InputType type) {
-    LinearTransformer t = new LinearTransformer(fc);
+  private static ModuleTransformer transformerFor(Linear fc, InputType type) {
+    ModuleTransformer t = new ModuleTransformer(fc);
     if (type == InputType.SCALAR_COLUMNS) {
       String[] columns = new String[fc.inFeatures()];
       for (int k = 0; k < columns.length; k++) {
@@ -255,7 +255,7 @@ class LinearTransformerTest extends LocalSpark {
         List.of(RowFactory.create(1L, Arrays.asList(1L, 2L, 3L, 4L)), RowFactory.create(2L, Arrays.asList(1L, 0L, 0L, 0L))),
         new StructType(new StructField[] {
             field("id", DataTypes.LongType), field("features", DataTypes.createArrayType(DataTypes.LongType))}));
-    List<Row> rows = new LinearTransformer(fc).setInputCol("features").setKeepCols("id").transform(input)
+    List<Row> rows = new ModuleTransformer(fc).setInputCol("features").setKeepCols("id").transform(input)
         .orderBy("id").collectAsList();
     assertThat(rows.get(0).<Float>getList(1)).containsExactly(30f, 40f, 50f);
     assertThat(rows.get(1).<Float>getList(1)).containsExactly(1f, 2f, 3f);
@@ -270,7 +270,7 @@ class LinearTransformerTest extends LocalSpark {
         List.of(RowFactory.create(1L, Arrays.asList(1f, 2f, 3f, 4f))),
         new StructType(new StructField[] {
             field("id", DataTypes.LongType), field("features", DataTypes.createArrayType(DataTypes.FloatType))}));
-    Row row = new LinearTransformer(fc).setInputCol("features").transform(input).collectAsList().get(0);
+    Row row = new ModuleTransformer(fc).setInputCol("features").transform(input).collectAsList().get(0);
     assertThat(row.<Float>getList(2)).containsExactly(30f, 40f, 50f);
   }
 
@@ -336,7 +336,7 @@ class LinearTransformerTest extends LocalSpark {
   @Test
   void rejectsMissingFeatureColumn() {
     Dataset<Row> input = frame(InputType.FLOAT_ARRAY, randomFeatures(2, IN, 1), 1);
-    assertThatThrownBy(() -> new LinearTransformer(new Linear(IN, OUT)).setInputCol("feature").transform(input))
+    assertThatThrownBy(() -> new ModuleTransformer(new Linear(IN, OUT)).setInputCol("feature").transform(input))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("The feature column 'feature' does not exist. Available columns: [id, name, features]");
   }
@@ -344,7 +344,7 @@ class LinearTransformerTest extends LocalSpark {
   @Test
   void rejectsColumnOfTheWrongTypeNamingColumnAndType() {
     Dataset<Row> input = frame(InputType.FLOAT_ARRAY, randomFeatures(2, IN, 1), 1);
-    assertThatThrownBy(() -> new LinearTransformer(new Linear(IN, OUT)).setInputCol("name").transform(input))
+    assertThatThrownBy(() -> new ModuleTransformer(new Linear(IN, OUT)).setInputCol("name").transform(input))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("Column 'name' has type string, which is not a feature vector");
   }
@@ -352,7 +352,7 @@ class LinearTransformerTest extends LocalSpark {
   @Test
   void rejectsVectorOfWrongWidthNamingTheRow() {
     Dataset<Row> input = frame(InputType.FLOAT_ARRAY, randomFeatures(3, IN + 1, 1), 1);
-    assertThatThrownBy(() -> new LinearTransformer(new Linear(IN, OUT)).setInputCol("features")
+    assertThatThrownBy(() -> new ModuleTransformer(new Linear(IN, OUT)).setInputCol("features")
             .transform(input).collectAsList())
         .hasRootCauseInstanceOf(InvalidRowException.class)
         .rootCause()
@@ -365,7 +365,7 @@ class LinearTransformerTest extends LocalSpark {
   @Test
   void rejectsOutputColumnThatAlreadyExists() {
     Dataset<Row> input = frame(InputType.FLOAT_ARRAY, randomFeatures(2, IN, 1), 1);
-    assertThatThrownBy(() -> new LinearTransformer(new Linear(IN, OUT)).setInputCol("features").setOutputCol("name")
+    assertThatThrownBy(() -> new ModuleTransformer(new Linear(IN, OUT)).setInputCol("features").setOutputCol("name")
             .transform(input))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("Output column 'name' already exists in the input");
@@ -394,7 +394,7 @@ class LinearTransformerTest extends LocalSpark {
   void handleInvalidSkipsInvalidRowsOrKeepsThemWithANullOutput(String handleInvalid) {
     Linear fc = new Linear(IN, OUT, true, 13);
     double[][] x = randomFeatures(5, IN, 14);
-    List<Row> rows = new LinearTransformer(fc).setInputCol("features").setKeepCols("id")
+    List<Row> rows = new ModuleTransformer(fc).setInputCol("features").setKeepCols("id")
         .setHandleInvalid(handleInvalid).transform(frameWithInvalidRows(x)).collectAsList();
 
     List<Long> expectedIds = handleInvalid.equals("skip") ? List.of(0L, 2L, 4L) : List.of(0L, 1L, 2L, 3L, 4L);
@@ -418,7 +418,7 @@ class LinearTransformerTest extends LocalSpark {
   @Test
   void handleInvalidErrorFailsOnTheFirstInvalidRow() {
     Dataset<Row> input = frameWithInvalidRows(randomFeatures(5, IN, 14));
-    LinearTransformer transformer = new LinearTransformer(new Linear(IN, OUT)).setInputCol("features")
+    ModuleTransformer transformer = new ModuleTransformer(new Linear(IN, OUT)).setInputCol("features")
         .setKeepCols("id").setInvalidRows(InvalidRowPolicy.SKIP).setHandleInvalid("error");
 
     assertThatThrownBy(() -> transformer.transform(input).collectAsList())
@@ -431,7 +431,7 @@ class LinearTransformerTest extends LocalSpark {
 
   @Test
   void handleInvalidAndInvalidRowsSetOnePolicyAndTheLastSetWins() {
-    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT));
+    ModuleTransformer t = new ModuleTransformer(new Linear(IN, OUT));
     assertThat(t.getHandleInvalid()).isEqualTo("error");
     assertThat(t.getOrDefault(t.invalidRows())).isEqualTo("error");
 
@@ -447,11 +447,11 @@ class LinearTransformerTest extends LocalSpark {
 
   @Test
   void aParamMapSettingOneInvalidRowParamSetsTheOther() {
-    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT)).setInvalidRows(InvalidRowPolicy.ERROR);
+    ModuleTransformer t = new ModuleTransformer(new Linear(IN, OUT)).setInvalidRows(InvalidRowPolicy.ERROR);
 
-    LinearTransformer keep = t.copy(new org.apache.spark.ml.param.ParamMap().put(t.handleInvalid(), "keep"));
+    ModuleTransformer keep = t.copy(new org.apache.spark.ml.param.ParamMap().put(t.handleInvalid(), "keep"));
     assertThat(keep.getOrDefault(keep.invalidRows())).isEqualTo("null");
-    LinearTransformer quarantine = t.copy(new org.apache.spark.ml.param.ParamMap().put(t.invalidRows(),
+    ModuleTransformer quarantine = t.copy(new org.apache.spark.ml.param.ParamMap().put(t.invalidRows(),
         "quarantine"));
     assertThat(quarantine.getHandleInvalid()).isEqualTo("skip");
     assertThat(t.getHandleInvalid()).as("the original is left as it was").isEqualTo("error");
@@ -459,7 +459,7 @@ class LinearTransformerTest extends LocalSpark {
 
   @Test
   void invalidRowParamsSetApartAndDisagreeingAreRefused() {
-    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT)).setInputCol("features")
+    ModuleTransformer t = new ModuleTransformer(new Linear(IN, OUT)).setInputCol("features")
         .setInvalidRows(InvalidRowPolicy.NULL);
     t.set(t.handleInvalid(), "skip");
     Dataset<Row> input = frame(InputType.FLOAT_ARRAY, randomFeatures(2, IN, 1), 1);
@@ -468,7 +468,7 @@ class LinearTransformerTest extends LocalSpark {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Params handleInvalid=skip and invalidRows=null disagree: set the invalid-row policy with"
             + " setHandleInvalid or setInvalidRows");
-    LinearTransformer onlyHandleInvalid = new LinearTransformer(new Linear(IN, OUT)).setInputCol("features");
+    ModuleTransformer onlyHandleInvalid = new ModuleTransformer(new Linear(IN, OUT)).setInputCol("features");
     onlyHandleInvalid.set(onlyHandleInvalid.handleInvalid(), "keep");
     assertThat(onlyHandleInvalid.transformSchema(input.schema()).apply("output").nullable())
         .as("keep makes the output nullable").isTrue();
@@ -476,7 +476,7 @@ class LinearTransformerTest extends LocalSpark {
 
   @Test
   void rejectsAnUnknownHandleInvalidValueAsSparkMlDoes() {
-    LinearTransformer t = new LinearTransformer(new Linear(IN, OUT));
+    ModuleTransformer t = new ModuleTransformer(new Linear(IN, OUT));
     assertThatThrownBy(() -> t.setHandleInvalid("null"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(t.uid() + " parameter handleInvalid given invalid value null.");
