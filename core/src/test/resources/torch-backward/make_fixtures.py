@@ -21,7 +21,7 @@ torch.utils.hooks.BackwardHook.setup_output_hook (pre-hooks, global then the mod
 flows into the module, and may replace it), and prepend moves the hook to the front of module._backward_hooks, as
 torch 2's register_full_backward_hook(prepend=True) does.
 
-Regenerate from this directory with a Python that has PyTorch (for example Debian's /usr/bin/python3 with
+Regenerate from this directory with a Python that has PyTorch (for example Debian's python3 with
 python3-torch):
 
     python3 make_fixtures.py
