@@ -137,6 +137,41 @@ public class BatchNorm1d extends Normalization {
     }
   }
 
+  /** The input, for the weight's gradient; nothing without an affine map. */
+  @Override
+  int savedForBackward() {
+    return affine ? SAVES_INPUT : 0;
+  }
+
+  /**
+   * Evaluation mode's backward, with the running statistics as constants: {@code dx = g w / sqrt(var + eps)},
+   * {@code dweight += g (x - mean) / sqrt(var + eps)}, {@code dbias += g}, in float64.
+   */
+  @Override
+  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+      double[] biasGrad) {
+    Tensor mean = buffer("running_mean");
+    Tensor var = buffer("running_var");
+    Tensor weight = parameter("weight");
+    double[] inverseStd = new double[cols];
+    for (int c = 0; c < cols; c++) {
+      inverseStd[c] = 1 / Math.sqrt(var.get(c) + eps());
+    }
+    for (int r = 0; r < rows; r++) {
+      int start = r * cols;
+      for (int c = 0; c < cols; c++) {
+        double g = grad[start + c];
+        if (weightGrad != null) {
+          weightGrad[c] += g * (input[start + c] - (double) mean.get(c)) * inverseStd[c];
+        }
+        if (biasGrad != null) {
+          biasGrad[c] += g;
+        }
+        grad[start + c] = (float) (g * inverseStd[c] * (weight == null ? 1 : weight.get(c)));
+      }
+    }
+  }
+
   @Override
   protected String extraRepr() {
     return numFeatures + ", eps=" + TorchRepr.number(eps()) + ", momentum="

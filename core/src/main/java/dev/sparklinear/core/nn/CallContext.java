@@ -14,9 +14,13 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Immutable, so a hook can keep it or hand it to another thread. Hooks use it to do per-block work (counting,
  * statistics keyed by partition) without global state.
+ *
+ * <p>A context {@link #withTape with a tape} records every {@code call} made with it for a backward pass (see
+ * {@link GradientTape}); without one (a job's path, and the default) nothing is recorded and nothing is spent.
  */
 public record CallContext(
-    int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator, BlockPool pool) {
+    int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator, BlockPool pool,
+    GradientTape tape) {
   /** The partition id and block index of a call made outside a Spark job. */
   public static final int UNKNOWN = -1;
 
@@ -29,14 +33,27 @@ public record CallContext(
    *     this is not {@code blockIndex * rows}.
    * @param allocator where modules and hooks allocate the blocks they return; the caller of {@code call} closes those
    * @param pool where {@link #allocate} takes blocks from, or null to allocate each from {@code allocator}
+   * @param tape the tape that records calls for a backward pass, or null: no recording, as under torch's
+   *     {@code no_grad}
    */
   public CallContext {
     Objects.requireNonNull(allocator, "allocator");
   }
 
+  /** A context that records nothing. */
+  public CallContext(
+      int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator, BlockPool pool) {
+    this(rows, partitionId, blockIndex, firstRow, allocator, pool, null);
+  }
+
   /** A context without a pool: every block a module returns is a new allocation. */
   public CallContext(int rows, int partitionId, long blockIndex, long firstRow, BufferAllocator allocator) {
-    this(rows, partitionId, blockIndex, firstRow, allocator, null);
+    this(rows, partitionId, blockIndex, firstRow, allocator, null, null);
+  }
+
+  /** This context recording into {@code tape}, or recording nothing when {@code tape} is null. */
+  public CallContext withTape(GradientTape tape) {
+    return new CallContext(rows, partitionId, blockIndex, firstRow, allocator, pool, tape);
   }
 
   /**
@@ -91,6 +108,6 @@ public record CallContext(
   @Override
   public String toString() {
     return "CallContext(rows=" + rows + ", partition=" + partitionId + ", block=" + blockIndex
-        + (firstRow == UNKNOWN ? "" : ", firstRow=" + firstRow) + ")";
+        + (firstRow == UNKNOWN ? "" : ", firstRow=" + firstRow) + (tape == null ? "" : ", recording") + ")";
   }
 }

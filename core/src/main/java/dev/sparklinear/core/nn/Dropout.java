@@ -53,6 +53,17 @@ public class Dropout extends RowwiseModule {
     // Evaluation mode: the values pass unchanged.
   }
 
+  @Override
+  int savedForBackward() {
+    return 0;
+  }
+
+  @Override
+  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+      double[] biasGrad) {
+    // Evaluation mode: the gradient passes unchanged.
+  }
+
   /** PyTorch's {@code inplace} argument, kept for the repr and for saving; blocks are never changed in place. */
   public final boolean inplace() {
     return inplace;

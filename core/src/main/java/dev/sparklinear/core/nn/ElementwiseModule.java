@@ -30,4 +30,19 @@ abstract class ElementwiseModule extends RowwiseModule {
 
   /** The module's function at {@code x}. */
   abstract float activate(float x);
+
+  /**
+   * The function's derivative at {@code x}, in float64, where {@code y} is the float32 output at {@code x}; each reads
+   * only what {@link #savedForBackward()} asks for (the other is 0). The backward pass multiplies the gradient by it
+   * in float64 and rounds once.
+   */
+  abstract double derivative(float x, float y);
+
+  @Override
+  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+      double[] biasGrad) {
+    for (int i = 0; i < rows * cols; i++) {
+      grad[i] = (float) (grad[i] * derivative(input == null ? 0 : input[i], output == null ? 0 : output[i]));
+    }
+  }
 }

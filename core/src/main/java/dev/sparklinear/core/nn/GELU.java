@@ -19,6 +19,7 @@ public class GELU extends ElementwiseModule {
 
   private static final double SQRT_HALF = Math.sqrt(0.5);
   private static final double SQRT_TWO_OVER_PI = Math.sqrt(2 / Math.PI);
+  private static final double INV_SQRT_TWO_PI = 1 / Math.sqrt(2 * Math.PI);
 
   private final boolean tanh;
 
@@ -50,6 +51,28 @@ public class GELU extends ElementwiseModule {
       return (float) (x / (1 + Math.exp(-2 * u)));
     }
     return (float) (0.5 * x * Erf.erfc(-x * SQRT_HALF));
+  }
+
+  @Override
+  int savedForBackward() {
+    return SAVES_INPUT;
+  }
+
+  /**
+   * The exact form's {@code Phi(x) + x phi(x)}; the tanh form's {@code 0.5 (1 + t) + 0.5 x (1 - t^2) u'} with
+   * {@code t = tanh(u)}, written as {@code s + 2 x s (1 - s) u'} with {@code s = sigmoid(2u)} and {@code 1 - s =
+   * sigmoid(-2u)}, which keeps its digits in both tails.
+   */
+  @Override
+  double derivative(float x, float y) {
+    if (tanh) {
+      double u = SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x);
+      double du = SQRT_TWO_OVER_PI * (1 + 3 * 0.044715 * x * x);
+      double s = 1 / (1 + Math.exp(-2 * u));
+      double oneMinusS = 1 / (1 + Math.exp(2 * u));
+      return s + 2 * x * s * oneMinusS * du;
+    }
+    return 0.5 * Erf.erfc(-x * SQRT_HALF) + x * Math.exp(-0.5 * x * x) * INV_SQRT_TWO_PI;
   }
 
   @Override

@@ -12,4 +12,15 @@ public class Identity extends RowwiseModule {
   void forwardRows(float[] values, int rows, int cols) {
     // The values pass unchanged.
   }
+
+  @Override
+  int savedForBackward() {
+    return 0;
+  }
+
+  @Override
+  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+      double[] biasGrad) {
+    // The gradient passes unchanged.
+  }
 }

@@ -104,6 +104,60 @@ public class LayerNorm extends Normalization {
   }
 
   @Override
+  int savedForBackward() {
+    return SAVES_INPUT;
+  }
+
+  /**
+   * Recomputes each row's statistics as {@code forwardRows} does, then, with {@code xhat = (x - mean) rstd} and
+   * {@code dxhat = g weight}: {@code dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))}, {@code dweight += g
+   * xhat}, {@code dbias += g}, as torch's {@code layer_norm_backward}, in float64.
+   */
+  @Override
+  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+      double[] biasGrad) {
+    Tensor weightTensor = parameter("weight");
+    float[] weight = weightTensor == null ? null : weightTensor.toArray();
+    double eps = eps();
+    double[] xhat = new double[cols];
+    double[] dxhat = new double[cols];
+    for (int r = 0; r < rows; r++) {
+      int start = r * cols;
+      double shift = input[start];
+      double sum = 0;
+      double squares = 0;
+      for (int k = 0; k < cols; k++) {
+        double d = input[start + k] - shift;
+        sum += d;
+        squares += d * d;
+      }
+      double meanShift = sum / cols;
+      double variance = Math.max(0, squares / cols - meanShift * meanShift);
+      double inverseStd = 1 / Math.sqrt(variance + eps);
+      double meanDxhat = 0;
+      double meanDxhatXhat = 0;
+      for (int k = 0; k < cols; k++) {
+        double g = grad[start + k];
+        xhat[k] = (input[start + k] - shift - meanShift) * inverseStd;
+        dxhat[k] = weight == null ? g : g * weight[k];
+        meanDxhat += dxhat[k];
+        meanDxhatXhat += dxhat[k] * xhat[k];
+        if (weightGrad != null) {
+          weightGrad[k] += g * xhat[k];
+        }
+        if (biasGrad != null) {
+          biasGrad[k] += g;
+        }
+      }
+      meanDxhat /= cols;
+      meanDxhatXhat /= cols;
+      for (int k = 0; k < cols; k++) {
+        grad[start + k] = (float) (inverseStd * (dxhat[k] - meanDxhat - xhat[k] * meanDxhatXhat));
+      }
+    }
+  }
+
+  @Override
   protected String extraRepr() {
     return "(" + normalizedShape + ",), eps=" + TorchRepr.number(eps()) + ", elementwise_affine="
         + TorchRepr.bool(elementwiseAffine);

@@ -49,6 +49,13 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Block ownership: the caller owns the input and closes the returned block. Blocks that hooks return become the
  * pipeline's, and the pipeline closes those it replaces.
+ *
+ * <p><b>Backward.</b> A call made with a context that has a {@link GradientTape} ({@link CallContext#withTape}) is
+ * recorded, so that {@link GradientTape#backward} can compute the gradients of the parameters (accumulated into
+ * {@link Parameter#grad()}) and of the inputs, running the backward pre-hooks and backward hooks registered with
+ * {@link #registerFullBackwardPreHook} and {@link #registerFullBackwardHook} (and their global forms) as PyTorch's
+ * {@code register_full_backward_pre_hook} and {@code register_full_backward_hook} do. A call without a tape records
+ * nothing, as under torch's {@code no_grad}.
  */
 public abstract class Module implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -59,6 +66,15 @@ public abstract class Module implements Serializable {
   private static final HookList.Entry<ForwardPreHook>[] NO_PRE_HOOKS = new HookList.Entry[0];
   @SuppressWarnings("unchecked")
   private static final HookList.Entry<ForwardHook>[] NO_FORWARD_HOOKS = new HookList.Entry[0];
+  private static final HookList<BackwardPreHook> GLOBAL_BACKWARD_PRE_HOOKS = new HookList<>();
+  private static final HookList<BackwardHook> GLOBAL_BACKWARD_HOOKS = new HookList<>();
+
+  /** {@link #savedForBackward()}: the backward reads the block {@code forward} was given. */
+  static final int SAVES_INPUT = 1;
+  /** {@link #savedForBackward()}: the backward reads the block {@code forward} returned. */
+  static final int SAVES_OUTPUT = 2;
+  /** {@link #savedForBackward()}: the module has no backward of its own; it only runs children. */
+  static final int NO_BACKWARD = -1;
 
   /** Registered parameters in registration order. */
   private final LinkedHashMap<String, Parameter> parameters = new LinkedHashMap<>();
@@ -72,6 +88,8 @@ public abstract class Module implements Serializable {
 
   private transient HookList<ForwardPreHook> preHooks = new HookList<>();
   private transient HookList<ForwardHook> forwardHooks = new HookList<>();
+  private transient HookList<BackwardPreHook> backwardPreHooks = new HookList<>();
+  private transient HookList<BackwardHook> backwardHooks = new HookList<>();
 
   /**
    * Computes this module's output for {@code input}. Called only by {@link #call}; returns a block the caller of
@@ -84,6 +102,39 @@ public abstract class Module implements Serializable {
     return "";
   }
 
+  /**
+   * Which blocks of its forward this module's backward reads, {@link #SAVES_INPUT} and/or {@link #SAVES_OUTPUT}, so
+   * that a {@link GradientTape} keeps copies of those only; {@link #NO_BACKWARD} (the default) for a module whose
+   * forward only runs children through their {@code call}, whose backward is theirs.
+   */
+  int savedForBackward() {
+    return NO_BACKWARD;
+  }
+
+  /**
+   * The backward of a module that has one ({@link #savedForBackward()} not {@link #NO_BACKWARD}): accumulates into
+   * each of its parameters that requires grad its gradient (when {@code accumulateParameters}) and returns the
+   * gradient with respect to the input, allocated from {@code allocator}, when {@code inputNeedsGrad} (else null).
+   *
+   * @param input the input {@code forward} was given, or null when not asked for in {@link #savedForBackward()}
+   * @param output the output {@code forward} returned, or null when not asked for
+   * @param gradOutput the gradient with respect to the output; not closed here
+   */
+  FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
+      boolean accumulateParameters, BufferAllocator allocator) {
+    throw new UnsupportedOperationException(getName() + " has no backward");
+  }
+
+  /** Whether one of this module's own parameters requires grad (so that its output does, in a backward pass). */
+  final boolean ownParameterRequiresGrad() {
+    for (Parameter parameter : parameters.values()) {
+      if (parameter.requiresGrad()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Runs the module on {@code input}, allocating the output from the input's allocator. The caller closes the result. */
   public final FloatBlock call(FloatBlock input) {
     return call(input, CallContext.of(input));
@@ -93,6 +144,9 @@ public abstract class Module implements Serializable {
   public final FloatBlock call(FloatBlock input, CallContext context) {
     Objects.requireNonNull(input, "input");
     Objects.requireNonNull(context, "context");
+    if (context.tape() != null) {
+      return callRecorded(input, context, context.tape());
+    }
     HookList.Entry<ForwardPreHook>[] globalPre = GLOBAL_PRE_HOOKS.snapshot();
     HookList.Entry<ForwardPreHook>[] pre = preHooks.snapshot();
     HookList.Entry<ForwardHook>[] globalForward = GLOBAL_FORWARD_HOOKS.snapshot();
@@ -104,14 +158,64 @@ public abstract class Module implements Serializable {
   }
 
   /**
+   * {@code call} under a tape: the same pipeline, with {@code forward} recorded (see {@link GradientTape}) together with
+   * the backward hooks registered now, as PyTorch binds a call's backward hooks when the call is made.
+   */
+  private FloatBlock callRecorded(FloatBlock input, CallContext context, GradientTape tape) {
+    HookList.Entry<ForwardPreHook>[] globalPre = GLOBAL_PRE_HOOKS.snapshot();
+    HookList.Entry<ForwardPreHook>[] pre = preHooks.snapshot();
+    HookList.Entry<ForwardHook>[] globalForward = GLOBAL_FORWARD_HOOKS.snapshot();
+    HookList.Entry<ForwardHook>[] forward = forwardHooks.snapshot();
+    GradientTape.Node node = tape.open(this, input, backwardPreHooks(), backwardHooks());
+    try {
+      BiFunction<FloatBlock, CallContext, FloatBlock> body = (x, c) -> tape.runForward(node, x, c);
+      FloatBlock output = globalPre.length == 0 && pre.length == 0 && globalForward.length == 0 && forward.length == 0
+          ? body.apply(input, context)
+          : callWithHooks(input, context, globalPre, pre, globalForward, forward, body);
+      tape.close(node, output);
+      return output;
+    } catch (Throwable failure) {
+      tape.abandon(node);
+      throw failure;
+    }
+  }
+
+  /** The backward pre-hooks a call binds now: the global ones, then this module's. */
+  private List<BackwardPreHook> backwardPreHooks() {
+    return hooks(GLOBAL_BACKWARD_PRE_HOOKS, backwardPreHooks);
+  }
+
+  /** The backward hooks a call binds now: the global ones, then this module's. */
+  private List<BackwardHook> backwardHooks() {
+    return hooks(GLOBAL_BACKWARD_HOOKS, backwardHooks);
+  }
+
+  private static <H> List<H> hooks(HookList<H> global, HookList<H> own) {
+    HookList.Entry<H>[] first = global.snapshot();
+    HookList.Entry<H>[] second = own.snapshot();
+    if (first.length == 0 && second.length == 0) {
+      return List.of();
+    }
+    List<H> out = new ArrayList<>(first.length + second.length);
+    for (HookList.Entry<H> entry : first) {
+      out.add(entry.hook);
+    }
+    for (HookList.Entry<H> entry : second) {
+      out.add(entry.hook);
+    }
+    return out;
+  }
+
+  /**
    * Runs this module and then {@code next} on its output as one step, {@code fused} computing both, provided that no
    * hook could see the block between them: no global hook, no forward hook on this module, no hook on {@code next}.
    * This module's own pre-hooks still run, on its input, as {@code call} runs them. Returns null, having run nothing,
-   * when such a hook is registered: then the caller runs both modules through {@code call}.
+   * when such a hook is registered, or when the context records for a backward pass (each module's backward needs
+   * its own call): then the caller runs both modules through {@code call}.
    */
   final FloatBlock callFused(
       Module next, FloatBlock input, CallContext context, BiFunction<FloatBlock, CallContext, FloatBlock> fused) {
-    if (!GLOBAL_PRE_HOOKS.isEmpty() || !GLOBAL_FORWARD_HOOKS.isEmpty() || !forwardHooks.isEmpty()
+    if (context.tape() != null || !GLOBAL_PRE_HOOKS.isEmpty() || !GLOBAL_FORWARD_HOOKS.isEmpty() || !forwardHooks.isEmpty()
         || !next.preHooks.isEmpty() || !next.forwardHooks.isEmpty()) {
       return null;
     }
@@ -247,6 +351,49 @@ public abstract class Module implements Serializable {
   private static RemovableHandle addForwardHook(HookList<ForwardHook> list, ForwardHook hook, HookOption... options) {
     Set<HookOption> set = options(options);
     return list.add(hook, set.contains(HookOption.PREPEND), set.contains(HookOption.ALWAYS_CALL));
+  }
+
+  /**
+   * Registers a hook run in a backward pass when the gradient with respect to this module's output is known, before
+   * the module's backward, as PyTorch's {@code register_full_backward_pre_hook}; it may replace that gradient (see
+   * {@link BackwardPreHook}). Runs after those already registered, or before them with {@link HookOption#PREPEND}.
+   * A recorded call binds the hooks registered when it was made.
+   */
+  public final RemovableHandle registerFullBackwardPreHook(BackwardPreHook hook, HookOption... options) {
+    return addBackwardHook(backwardPreHooks, hook, options);
+  }
+
+  /**
+   * Registers a hook run in a backward pass when the gradient with respect to this module's input is known, as
+   * PyTorch's {@code register_full_backward_hook}; it may replace that gradient (see {@link BackwardHook}). Runs after
+   * those already registered, or before them with {@link HookOption#PREPEND}.
+   */
+  public final RemovableHandle registerFullBackwardHook(BackwardHook hook, HookOption... options) {
+    return addBackwardHook(backwardHooks, hook, options);
+  }
+
+  /**
+   * Registers a backward pre-hook for every module in this JVM, as PyTorch's
+   * {@code register_module_full_backward_pre_hook}. Global hooks run before each module's own.
+   */
+  public static RemovableHandle registerGlobalFullBackwardPreHook(BackwardPreHook hook, HookOption... options) {
+    return addBackwardHook(GLOBAL_BACKWARD_PRE_HOOKS, hook, options);
+  }
+
+  /**
+   * Registers a backward hook for every module in this JVM, as PyTorch's {@code register_module_full_backward_hook}.
+   * Global hooks run before each module's own.
+   */
+  public static RemovableHandle registerGlobalFullBackwardHook(BackwardHook hook, HookOption... options) {
+    return addBackwardHook(GLOBAL_BACKWARD_HOOKS, hook, options);
+  }
+
+  private static <H> RemovableHandle addBackwardHook(HookList<H> list, H hook, HookOption... options) {
+    Set<HookOption> set = options(options);
+    if (set.contains(HookOption.ALWAYS_CALL)) {
+      throw new IllegalArgumentException("ALWAYS_CALL applies to forward hooks only, not to backward hooks");
+    }
+    return list.add(hook, set.contains(HookOption.PREPEND), false);
   }
 
   private static Set<HookOption> options(HookOption... options) {
@@ -719,6 +866,8 @@ public abstract class Module implements Serializable {
     out.defaultWriteObject();
     writeHooks(out, preHooks, "forward pre-hook");
     writeHooks(out, forwardHooks, "forward hook");
+    writeHooks(out, backwardPreHooks, "backward pre-hook");
+    writeHooks(out, backwardHooks, "backward hook");
   }
 
   private void writeHooks(ObjectOutputStream out, HookList<?> hooks, String kind) throws IOException {
@@ -727,8 +876,8 @@ public abstract class Module implements Serializable {
       if (!(entry.hook instanceof Serializable)) {
         throw new NotSerializableException("The " + kind + " " + entry.hook.getClass().getName() + " registered on "
             + getName() + " is not Serializable, so the module cannot be sent to executors: make the hook class"
-            + " implement java.io.Serializable (for a lambda, cast it to (ForwardHook & Serializable)), or remove"
-            + " it before broadcasting the module");
+            + " implement java.io.Serializable (for a lambda, cast it to (" + hookType(kind) + " & Serializable)),"
+            + " or remove it before broadcasting the module");
       }
     }
     out.writeInt(entries.length);
@@ -738,10 +887,21 @@ public abstract class Module implements Serializable {
     }
   }
 
+  private static String hookType(String kind) {
+    return switch (kind) {
+      case "forward pre-hook" -> "ForwardPreHook";
+      case "backward pre-hook" -> "BackwardPreHook";
+      case "backward hook" -> "BackwardHook";
+      default -> "ForwardHook";
+    };
+  }
+
   private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
     in.defaultReadObject();
     preHooks = new HookList<>();
     forwardHooks = new HookList<>();
+    backwardPreHooks = new HookList<>();
+    backwardHooks = new HookList<>();
     int preCount = in.readInt();
     for (int i = 0; i < preCount; i++) {
       ForwardPreHook hook = (ForwardPreHook) in.readObject();
@@ -752,6 +912,18 @@ public abstract class Module implements Serializable {
     for (int i = 0; i < forwardCount; i++) {
       ForwardHook hook = (ForwardHook) in.readObject();
       forwardHooks.add(hook, false, in.readBoolean());
+    }
+    int backwardPreCount = in.readInt();
+    for (int i = 0; i < backwardPreCount; i++) {
+      BackwardPreHook hook = (BackwardPreHook) in.readObject();
+      in.readBoolean();
+      backwardPreHooks.add(hook, false, false);
+    }
+    int backwardCount = in.readInt();
+    for (int i = 0; i < backwardCount; i++) {
+      BackwardHook hook = (BackwardHook) in.readObject();
+      in.readBoolean();
+      backwardHooks.add(hook, false, false);
     }
   }
 }

@@ -26,6 +26,28 @@ public class ReLU extends ElementwiseModule {
     return relu(x);
   }
 
+  /** The output, as torch's {@code threshold_backward(grad, result, 0)}. */
+  @Override
+  int savedForBackward() {
+    return SAVES_OUTPUT;
+  }
+
+  @Override
+  double derivative(float x, float y) {
+    return y <= 0 ? 0 : 1;
+  }
+
+  /** {@code y <= 0 ? 0 : grad}, as torch: the gradient passes where the output is positive or NaN. */
+  @Override
+  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+      double[] biasGrad) {
+    for (int i = 0; i < rows * cols; i++) {
+      if (output[i] <= 0) {
+        grad[i] = 0;
+      }
+    }
+  }
+
   /**
    * The function itself: {@code x < 0 ? 0 : x}, so that NaN and {@code -0.0} pass unchanged, as in PyTorch; shared
    * with the {@code relu} hook.

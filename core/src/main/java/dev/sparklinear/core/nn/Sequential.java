@@ -3,6 +3,7 @@ package dev.sparklinear.core.nn;
 import dev.sparklinear.core.block.FloatBlock;
 import java.util.List;
 import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Runs its children one after the other, each on the previous one's output, as PyTorch's {@code nn.Sequential}.
@@ -26,7 +27,8 @@ import java.util.Map;
  * step when no hook could see the block between them (no global hook, no forward hook on the Linear, no hook on the
  * activation): the Linear's kernel applies the activation to its outputs before storing them, and the activation's
  * own pass and block are skipped. The values are bit for bit those of the two steps; a hook registered between them
- * sees the Linear's output as in PyTorch, because then the two run one after the other.
+ * sees the Linear's output as in PyTorch, because then the two run one after the other. A call recorded on a
+ * {@link GradientTape} is never fused: each child keeps what its own backward needs.
  */
 public class Sequential extends Module {
   private static final long serialVersionUID = 1L;
@@ -70,6 +72,22 @@ public class Sequential extends Module {
       throw new IndexOutOfBoundsException("index " + index + " is out of range");
     }
     return children.get(index < 0 ? index + children.size() : index);
+  }
+
+  /** Used by a backward pass only when there are no children: then the output is a copy of the input. */
+  @Override
+  int savedForBackward() {
+    return 0;
+  }
+
+  @Override
+  FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
+      boolean accumulateParameters, BufferAllocator allocator) {
+    if (!inputNeedsGrad) {
+      return null;
+    }
+    return FloatBlock.allocateAndWrite(allocator, gradOutput.rows(), gradOutput.cols(),
+        copy -> gradOutput.mapRows(copy, (values, rows, cols, firstRow) -> true));
   }
 
   @Override

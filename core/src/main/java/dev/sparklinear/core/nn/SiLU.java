@@ -25,6 +25,22 @@ public class SiLU extends ElementwiseModule {
     return (float) (x / (1 + Math.exp(-(double) x)));
   }
 
+  @Override
+  int savedForBackward() {
+    return SAVES_INPUT;
+  }
+
+  /**
+   * {@code s (1 + x (1 - s))} with {@code s = sigmoid(x)}, as torch's {@code silu_backward}; {@code 1 - s} is
+   * {@code sigmoid(-x)}, computed as such so that it keeps its digits where {@code s} is near 1.
+   */
+  @Override
+  double derivative(float x, float y) {
+    double s = 1 / (1 + Math.exp(-(double) x));
+    double oneMinusS = 1 / (1 + Math.exp(x));
+    return s * (1 + x * oneMinusS);
+  }
+
   /** PyTorch's {@code inplace} argument, kept for the repr and for saving; blocks are never changed in place. */
   public final boolean inplace() {
     return inplace;

@@ -12,6 +12,17 @@ public class Sigmoid extends ElementwiseModule {
     return sigmoid(x);
   }
 
+  @Override
+  int savedForBackward() {
+    return SAVES_OUTPUT;
+  }
+
+  /** {@code y (1 - y)}, as torch's {@code sigmoid_backward} from the output. */
+  @Override
+  double derivative(float x, float y) {
+    return (double) y * (1 - (double) y);
+  }
+
   /** The function itself, shared with the {@code sigmoid} hook. */
   public static float sigmoid(float x) {
     return (float) (1 / (1 + Math.exp(-(double) x)));

@@ -77,6 +77,27 @@ public class Softmax extends RowwiseModule {
   }
 
   @Override
+  int savedForBackward() {
+    return SAVES_OUTPUT;
+  }
+
+  /** {@code dx_i = y_i (g_i - sum_j g_j y_j)} per row, as torch's {@code softmax_backward_data}, in float64. */
+  @Override
+  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+      double[] biasGrad) {
+    for (int r = 0; r < rows; r++) {
+      int start = r * cols;
+      double dot = 0;
+      for (int i = start; i < start + cols; i++) {
+        dot += (double) grad[i] * output[i];
+      }
+      for (int i = start; i < start + cols; i++) {
+        grad[i] = (float) (output[i] * (grad[i] - dot));
+      }
+    }
+  }
+
+  @Override
   protected String extraRepr() {
     return "dim=" + (dim == null ? "None" : dim);
   }

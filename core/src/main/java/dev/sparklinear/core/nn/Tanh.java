@@ -9,6 +9,17 @@ public class Tanh extends ElementwiseModule {
     return tanh(x);
   }
 
+  @Override
+  int savedForBackward() {
+    return SAVES_OUTPUT;
+  }
+
+  /** {@code 1 - y^2}, as torch's {@code tanh_backward} from the output. */
+  @Override
+  double derivative(float x, float y) {
+    return 1 - (double) y * y;
+  }
+
   /** The function itself, shared with the {@code tanh} hook. */
   public static float tanh(float x) {
     return (float) Math.tanh(x);

@@ -107,6 +107,15 @@ final class TorchFixtures {
 
   /** Asserts the rule of this class for every value and returns the error figures. */
   static Errors assertNoWorseThanTorch(String what, float[][] ours, float[][] torch, double[][] reference) {
+    return assertNoWorseThanTorch(what, ours, torch, reference, 2);
+  }
+
+  /**
+   * The rule with {@code factor} times torch's error in place of twice: for values computed through a chain of float32
+   * steps (a tree's gradients), whose roundings ours and torch's make in different places.
+   */
+  static Errors assertNoWorseThanTorch(
+      String what, float[][] ours, float[][] torch, double[][] reference, double factor) {
     assertThat(ours).as(what).hasNumberOfRows(reference.length);
     double oursUlps = 0;
     double torchUlps = 0;
@@ -127,7 +136,7 @@ final class TorchFixtures {
           assertThat(Double.valueOf(ours[r][c])).as(where).isEqualTo(Double.valueOf(ref)); // boxed: NaN equals NaN
           continue;
         }
-        double bound = 2 * torchError + 4 * Math.ulp((float) ref);
+        double bound = factor * torchError + 4 * Math.ulp((float) ref);
         assertThat(Math.abs(ours[r][c] - ref)).as(where).isLessThanOrEqualTo(bound);
         oursUlps = Math.max(oursUlps, ulps(ours[r][c], ref));
       }

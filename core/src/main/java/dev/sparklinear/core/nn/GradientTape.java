@@ -1,0 +1,572 @@
+package dev.sparklinear.core.nn;
+
+import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * Records the calls made with it, so that a backward pass can run through them: the Java form of what torch's
+ * autograd does while grad mode is on. A tape is an explicit scope: calls made with a {@link CallContext} that
+ * carries it ({@link CallContext#withTape}) are recorded; calls without one record nothing and cost nothing, which is
+ * torch's {@code no_grad} (and {@code inference_mode}: nothing is kept for a later backward either). A Spark job's
+ * forward path never has a tape.
+ *
+ * <pre>{@code
+ * try (GradientTape tape = new GradientTape(allocator)) {
+ *   tape.watch(x);                                            // x.requires_grad_(): ask for dLoss/dx
+ *   try (FloatBlock y = net.call(x, CallContext.of(x).withTape(tape));
+ *        FloatBlock dy = loss.backward(y, target)) {
+ *     tape.backward(y, dy);                                   // loss.backward(): parameters' .grad accumulate
+ *     float[] dx = tape.inputGradient(x).toArray();           // x.grad
+ *   }
+ * }                                                           // frees every block the tape kept
+ * }</pre>
+ *
+ * <p>While recording, each module that computes (Linear, the activations, the norms, Dropout, Identity) keeps copies
+ * of the blocks its backward reads (its input, its output or neither), in the tape's allocator, and only when its
+ * output requires grad: a module whose input does not require grad and whose parameters are all frozen keeps nothing
+ * and is skipped by the backward pass, as in torch. A module that runs children ({@link Sequential}, or a module of
+ * one's own whose {@code forward} calls children through {@code call}) keeps nothing; its backward is its children's.
+ * A {@link Linear} followed by an activation is not fused while recording, so each keeps what its backward needs.
+ *
+ * <p>{@link #backward} runs the recorded calls in reverse, as torch's engine does for a tree of modules: each
+ * module's backward pre-hooks when the gradient with respect to its output is known (they may replace it), its
+ * backward, then its backward hooks with the gradient with respect to its input (they may replace it). A module whose
+ * input does not require grad runs its backward hooks right after its pre-hooks, with a null input gradient, as torch
+ * passes {@code (None,)}. Parameters' gradients accumulate into {@link Parameter#grad()} in float32 across backward
+ * passes until {@link Module#zeroGrad}. A tape runs one backward pass; record again for the next, as torch frees the
+ * graph after {@code backward()}.
+ *
+ * <p>A hook that replaces a block during the forward pass (a forward pre-hook's input, a forward hook's output) is
+ * differentiated as the identity: the gradient passes through it unchanged, since the tape cannot see what it did.
+ *
+ * <p>A tape belongs to one thread (a task). Blocks it returns belong to it unless said otherwise; {@link #close}
+ * frees them all.
+ */
+public final class GradientTape implements AutoCloseable {
+  private final BufferAllocator allocator;
+  /** The calls' begin and end marks, in the order the forward pass made them. */
+  private final List<Mark> marks = new ArrayList<>();
+  /** Every block known to require grad: watched inputs and the outputs of recorded calls that depend on one. */
+  private final Set<FloatBlock> requiringGrad = Collections.newSetFromMap(new IdentityHashMap<>());
+  private final List<FloatBlock> watched = new ArrayList<>();
+  private final Map<FloatBlock, FloatBlock> inputGradients = new IdentityHashMap<>();
+  private final List<Node> nodes = new ArrayList<>();
+  /** The module of the first outermost call: names in error messages are relative to it. */
+  private Module root;
+  private int depth;
+  private boolean backwardDone;
+  private boolean closed;
+
+  /** A tape whose kept copies and gradients are allocated from {@code allocator}; {@link #close} frees them. */
+  public GradientTape(BufferAllocator allocator) {
+    this.allocator = Objects.requireNonNull(allocator, "allocator");
+  }
+
+  /**
+   * Marks {@code input} as requiring grad, as torch's {@code x.requires_grad_()}: the backward pass then computes the
+   * gradient with respect to it ({@link #inputGradient}), and modules that read it count as needing their input's
+   * gradient. Call it before the forward pass that reads {@code input}.
+   */
+  public void watch(FloatBlock input) {
+    checkOpen();
+    Objects.requireNonNull(input, "input");
+    if (requiringGrad.add(input)) {
+      watched.add(input);
+    }
+  }
+
+  /** Whether {@code block} requires grad: a watched input, or the output of a recorded call that depends on one. */
+  public boolean requiresGrad(FloatBlock block) {
+    return requiringGrad.contains(block);
+  }
+
+  // ----------------------------------------------------------------------------------------------------- recording
+
+  /** One recorded call. */
+  static final class Node {
+    final Module module;
+    /** The input the caller passed to {@code call}. */
+    final FloatBlock callerInput;
+    final List<BackwardPreHook> preHooks;
+    final List<BackwardHook> hooks;
+    /** The input {@code forward} saw (after forward pre-hooks). */
+    FloatBlock input;
+    /** What {@code forward} returned. */
+    FloatBlock forwardOutput;
+    /** What {@code call} returned (after forward hooks); null until then. */
+    FloatBlock output;
+    boolean inputRequiresGrad;
+    boolean outputRequiresGrad;
+    /** Whether the module computed its output itself (no recorded call inside it). */
+    boolean leaf;
+    boolean abandoned;
+    FloatBlock savedInput;
+    FloatBlock savedOutput;
+
+    Node(Module module, FloatBlock callerInput, List<BackwardPreHook> preHooks, List<BackwardHook> hooks) {
+      this.module = module;
+      this.callerInput = callerInput;
+      this.preHooks = preHooks;
+      this.hooks = hooks;
+    }
+  }
+
+  private record Mark(Node node, boolean end) {}
+
+  /** {@code call} begins under this tape; {@code call} binds the backward hooks registered now. */
+  Node open(Module module, FloatBlock input, List<BackwardPreHook> preHooks, List<BackwardHook> hooks) {
+    checkOpen();
+    if (backwardDone) {
+      throw new IllegalStateException("This GradientTape has already run its backward pass; record on a new tape");
+    }
+    if (depth == 0 && root == null) {
+      root = module;
+    }
+    depth++;
+    Node node = new Node(module, input, preHooks, hooks);
+    nodes.add(node);
+    return node;
+  }
+
+  /** Runs the module's {@code forward} on {@code input} (the input after forward pre-hooks) and records it. */
+  FloatBlock runForward(Node node, FloatBlock input, CallContext context) {
+    node.input = input;
+    node.inputRequiresGrad = requiringGrad.contains(input) || requiringGrad.contains(node.callerInput);
+    if (node.inputRequiresGrad) {
+      requiringGrad.add(input); // a forward pre-hook's replacement passes the gradient through
+    }
+    int begin = marks.size();
+    marks.add(new Mark(node, false));
+    FloatBlock output = node.module.forward(input, context);
+    node.forwardOutput = output;
+    node.leaf = marks.size() == begin + 1;
+    if (node.leaf) {
+      node.outputRequiresGrad = node.inputRequiresGrad || node.module.ownParameterRequiresGrad();
+      int saves = node.module.savedForBackward();
+      if (node.outputRequiresGrad && saves != Module.NO_BACKWARD) {
+        if ((saves & Module.SAVES_INPUT) != 0) {
+          node.savedInput = copy(input);
+        }
+        if ((saves & Module.SAVES_OUTPUT) != 0) {
+          node.savedOutput = copy(output);
+        }
+      }
+    } else {
+      node.outputRequiresGrad = requiringGrad.contains(output);
+    }
+    if (node.outputRequiresGrad) {
+      requiringGrad.add(output);
+    }
+    marks.add(new Mark(node, true));
+    return output;
+  }
+
+  /** {@code call} returns {@code output} (after forward hooks). */
+  void close(Node node, FloatBlock output) {
+    depth--;
+    node.output = output;
+    if (node.outputRequiresGrad) {
+      requiringGrad.add(output); // a forward hook's replacement passes the gradient through
+    }
+  }
+
+  /** {@code call} failed: nothing of it takes part in a backward pass. */
+  void abandon(Node node) {
+    depth--;
+    node.abandoned = true;
+  }
+
+  private FloatBlock copy(FloatBlock block) {
+    return FloatBlock.allocateAndWrite(allocator, block.rows(), block.cols(),
+        copy -> block.mapRows(copy, (values, rows, cols, firstRow) -> true));
+  }
+
+  // ------------------------------------------------------------------------------------------------------ backward
+
+  /**
+   * Runs the backward pass from {@code output} (a block returned by a recorded call) with {@code gradOutput} as the
+   * gradient of the loss with respect to it, as torch's {@code output.backward(grad_output)}: accumulates each
+   * parameter's gradient (those that require grad), runs the backward hooks, and keeps the gradient of each watched
+   * input for {@link #inputGradient}. {@code gradOutput} stays the caller's. Frees the copies the tape kept.
+   *
+   * @throws IllegalArgumentException when {@code output} does not require grad, or {@code gradOutput} does not have
+   *     its shape
+   * @throws IllegalStateException on a second call
+   * @throws BackwardHookException when a backward hook fails, naming the module
+   */
+  public void backward(FloatBlock output, FloatBlock gradOutput) {
+    checkOpen();
+    Objects.requireNonNull(output, "output");
+    Objects.requireNonNull(gradOutput, "gradOutput");
+    if (backwardDone) {
+      throw new IllegalStateException("Trying to backward through the graph a second time: a GradientTape runs one"
+          + " backward pass; record the forward pass again on a new tape");
+    }
+    checkDifferentiable(output);
+    checkSameShape("gradOutput", gradOutput, output);
+    backwardDone = true;
+    Map<FloatBlock, FloatBlock> grads = new IdentityHashMap<>();
+    try {
+      grads.put(output, copy(gradOutput));
+      walk(grads, true);
+      for (FloatBlock input : watched) {
+        FloatBlock grad = grads.remove(input);
+        if (grad != null) {
+          inputGradients.put(input, grad);
+        }
+      }
+    } finally {
+      grads.values().forEach(FloatBlock::close);
+      freeSaved();
+    }
+  }
+
+  /**
+   * The gradient of the loss with respect to a watched input after {@link #backward}, as torch's {@code x.grad}; null
+   * when the backward pass did not reach it. The block belongs to the tape (valid until {@link #close}).
+   */
+  public FloatBlock inputGradient(FloatBlock input) {
+    checkOpen();
+    if (!watched.contains(input)) {
+      throw new IllegalArgumentException("The block was not watched: call watch(input) before the forward pass");
+    }
+    return inputGradients.get(input);
+  }
+
+  /**
+   * The gradient of output column {@code outputIndex} with respect to {@code input}, row by row: row {@code r} of the
+   * result is {@code d output[r, outputIndex] / d input[r, :]} (rows are independent in every module here), a
+   * saliency map. Unlike {@link #backward} it changes nothing: no parameter gradient, no backward hook, and the tape
+   * can still run its backward pass. Usable from a forward hook, whose {@code output} and {@code input} have been
+   * recorded by then:
+   *
+   * <pre>{@code
+   * fc.registerForwardHook((module, in, out, context) -> {
+   *   try (FloatBlock saliency = context.tape().inputGradient(out, 2, x)) { ... }
+   *   return null;
+   * });
+   * }</pre>
+   *
+   * @param output a block returned by (or, in a forward hook, about to be returned by) a recorded call
+   * @param input a watched input, or any recorded block that requires grad
+   * @return a new block of {@code input}'s shape, from the tape's allocator; the caller closes it
+   */
+  public FloatBlock inputGradient(FloatBlock output, int outputIndex, FloatBlock input) {
+    checkOpen();
+    if (backwardDone) {
+      throw new IllegalStateException("This GradientTape has already run its backward pass, which freed what it kept");
+    }
+    checkDifferentiable(output);
+    if (!requiringGrad.contains(input)) {
+      throw new IllegalArgumentException(
+          "The input does not require grad: watch it (GradientTape.watch) before the forward pass");
+    }
+    if (outputIndex < 0 || outputIndex >= output.cols()) {
+      throw new IndexOutOfBoundsException(
+          "Output index " + outputIndex + " is out of bounds for an output of " + output.cols() + " columns");
+    }
+    Map<FloatBlock, FloatBlock> grads = new IdentityHashMap<>();
+    try {
+      FloatBlock seed = FloatBlock.allocate(allocator, output.rows(), output.cols());
+      grads.put(output, seed);
+      for (int r = 0; r < output.rows(); r++) {
+        seed.set(r, outputIndex, 1f);
+      }
+      walk(grads, false);
+      FloatBlock result = grads.remove(input);
+      return result != null ? result : FloatBlock.allocate(allocator, input.rows(), input.cols());
+    } finally {
+      grads.values().forEach(FloatBlock::close);
+    }
+  }
+
+  /**
+   * The gradient of output column {@code outputIndex} of {@code module} with respect to {@code input}, row by row (see
+   * {@link #inputGradient(FloatBlock, int, FloatBlock)}): runs the module once under a tape of its own, with its hooks,
+   * and changes no parameter gradient. The caller closes the result, which is allocated from the input's allocator.
+   */
+  public static FloatBlock saliency(Module module, FloatBlock input, int outputIndex) {
+    try (GradientTape tape = new GradientTape(input.allocator())) {
+      tape.watch(input);
+      try (FloatBlock output = module.call(input, CallContext.of(input).withTape(tape))) {
+        return tape.inputGradient(output, outputIndex, input);
+      }
+    }
+  }
+
+  /** What one walk keeps per module that runs children, between its end mark and its begin mark. */
+  private static final class Pending {
+    /** The gradient of the module's output, for its backward hooks; null when it has none. */
+    FloatBlock gradOutput;
+    /** Gradient of the module's input accumulated from outside the module, set aside meanwhile. */
+    FloatBlock outside;
+  }
+
+  /**
+   * Runs the recorded calls in reverse, turning the gradients in {@code grads} (keyed by block) into those of the
+   * blocks before them. {@code full}: hooks run and parameter gradients accumulate; otherwise only gradients flow.
+   */
+  private void walk(Map<FloatBlock, FloatBlock> grads, boolean full) {
+    Map<Node, Pending> pending = new IdentityHashMap<>();
+    try {
+      for (int i = marks.size() - 1; i >= 0; i--) {
+        Mark mark = marks.get(i);
+        Node node = mark.node;
+        if (node.abandoned || !node.outputRequiresGrad) {
+          continue;
+        }
+        if (mark.end) {
+          walkEnd(node, grads, full, pending);
+        } else if (!node.leaf) {
+          walkBegin(node, grads, full, pending);
+        }
+      }
+    } finally {
+      for (Pending p : pending.values()) {
+        close(p.gradOutput);
+        close(p.outside);
+      }
+    }
+  }
+
+  private void walkEnd(Node node, Map<FloatBlock, FloatBlock> grads, boolean full, Map<Node, Pending> pending) {
+    FloatBlock grad = node.output == null ? null : grads.remove(node.output);
+    if (node.forwardOutput != node.output) {
+      FloatBlock inner = grads.remove(node.forwardOutput);
+      grad = grad == null ? inner : add(grad, inner);
+    }
+    if (grad == null) {
+      return; // no gradient reaches this call's output
+    }
+    try {
+      if (full) {
+        grad = runPreHooks(node, grad);
+        if (!node.inputRequiresGrad) {
+          runHooksWithoutInput(node, grad);
+        }
+      }
+      if (node.leaf) {
+        if (node.module.savedForBackward() == Module.NO_BACKWARD) {
+          throw new UnsupportedOperationException(node.module.getName() + " has no backward, and its forward called"
+              + " no module through call(): a module of one's own is differentiable when its forward only runs"
+              + " children through their call()");
+        }
+        FloatBlock gradInput = node.module.backward(
+            node.savedInput, node.savedOutput, grad, node.inputRequiresGrad, full, allocator);
+        if (gradInput != null) {
+          if (full) {
+            gradInput = runHooks(node, gradInput, grad);
+          }
+          accumulate(grads, node.callerInput, gradInput);
+        }
+      } else {
+        Pending p = new Pending();
+        pending.put(node, p);
+        if (node.inputRequiresGrad) {
+          p.outside = grads.remove(node.input);
+          if (full && !node.hooks.isEmpty()) {
+            p.gradOutput = copy(grad);
+          }
+        }
+        accumulate(grads, node.forwardOutput, grad);
+        grad = null;
+      }
+    } finally {
+      close(grad);
+    }
+  }
+
+  private void walkBegin(Node node, Map<FloatBlock, FloatBlock> grads, boolean full, Map<Node, Pending> pending) {
+    Pending p = pending.remove(node);
+    if (p == null || !node.inputRequiresGrad) {
+      if (p != null) {
+        close(p.gradOutput);
+      }
+      return;
+    }
+    FloatBlock gradInput = grads.remove(node.input);
+    if (p.outside != null) {
+      grads.put(node.input, p.outside);
+      p.outside = null;
+    }
+    try {
+      if (gradInput != null && full && p.gradOutput != null) {
+        gradInput = runHooks(node, gradInput, p.gradOutput);
+      }
+    } catch (RuntimeException | Error e) {
+      close(gradInput);
+      throw e;
+    } finally {
+      close(p.gradOutput);
+    }
+    if (gradInput != null) {
+      accumulate(grads, node.callerInput, gradInput);
+    }
+  }
+
+  private FloatBlock runPreHooks(Node node, FloatBlock grad) {
+    for (BackwardPreHook hook : node.preHooks) {
+      FloatBlock replacement;
+      try {
+        replacement = hook.apply(node.module, grad);
+      } catch (RuntimeException | Error e) {
+        throw failure("backward pre-hook", node, e);
+      }
+      grad = replace(node, "backward pre-hook", grad, replacement);
+    }
+    return grad;
+  }
+
+  private FloatBlock runHooks(Node node, FloatBlock gradInput, FloatBlock gradOutput) {
+    for (BackwardHook hook : node.hooks) {
+      FloatBlock replacement;
+      try {
+        replacement = hook.apply(node.module, gradInput, gradOutput);
+      } catch (RuntimeException | Error e) {
+        close(gradInput);
+        throw failure("backward hook", node, e);
+      }
+      gradInput = replace(node, "backward hook", gradInput, replacement);
+    }
+    return gradInput;
+  }
+
+  private void runHooksWithoutInput(Node node, FloatBlock gradOutput) {
+    for (BackwardHook hook : node.hooks) {
+      FloatBlock replacement;
+      try {
+        replacement = hook.apply(node.module, null, gradOutput);
+      } catch (RuntimeException | Error e) {
+        throw failure("backward hook", node, e);
+      }
+      if (replacement != null) {
+        close(replacement);
+        // torch's message for the same mistake
+        throw new BackwardHookException("backward hook of " + describe(node) + " returned a gradient: Backward hook"
+            + " for Modules where no input requires gradient should always return None or None for all gradients.",
+            null);
+      }
+    }
+  }
+
+  /** {@code current} or the hook's replacement of it, which must have its shape; the replaced block is closed. */
+  private FloatBlock replace(Node node, String kind, FloatBlock current, FloatBlock replacement) {
+    if (replacement == null || replacement == current) {
+      return current;
+    }
+    if (replacement.rows() != current.rows() || replacement.cols() != current.cols()) {
+      String message = kind + " of " + describe(node) + " returned a gradient of shape [" + replacement.rows() + ", "
+          + replacement.cols() + "], expected [" + current.rows() + ", " + current.cols() + "]";
+      replacement.close();
+      current.close();
+      throw new BackwardHookException(message, null);
+    }
+    current.close();
+    return replacement;
+  }
+
+  private BackwardHookException failure(String kind, Node node, Throwable cause) {
+    return new BackwardHookException(kind + " of " + describe(node) + " failed: " + cause, cause);
+  }
+
+  /** {@code Linear(in_features=4, out_features=3, bias=True) at '0'}: the module and its name under the root. */
+  private String describe(Node node) {
+    Module module = node.module;
+    String repr = module.children().isEmpty() ? module.toString() : module.getName();
+    if (root == null) {
+      return repr;
+    }
+    for (Map.Entry<String, Module> named : root.namedModules().entrySet()) {
+      if (named.getValue() == module) {
+        return repr + (named.getKey().isEmpty() ? " (the root module)" : " at '" + named.getKey() + "'");
+      }
+    }
+    return repr;
+  }
+
+  /** Adds {@code grad} into the gradient kept for {@code block}, or keeps it there; takes {@code grad} over. */
+  private void accumulate(Map<FloatBlock, FloatBlock> grads, FloatBlock block, FloatBlock grad) {
+    FloatBlock existing = grads.get(block);
+    grads.put(block, existing == null ? grad : add(existing, grad));
+  }
+
+  /** {@code into + grad} in float32 (as torch sums gradients), into {@code into}; closes {@code grad}. */
+  private static FloatBlock add(FloatBlock into, FloatBlock grad) {
+    if (grad == null) {
+      return into;
+    }
+    try {
+      float[] sum = into.toArray();
+      float[] other = grad.toArray();
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += other[i];
+      }
+      into.writeRows(0, into.rows(), sum, 0);
+      return into;
+    } finally {
+      grad.close();
+    }
+  }
+
+  private void checkDifferentiable(FloatBlock output) {
+    if (!requiringGrad.contains(output)) {
+      // torch's message for the same mistake
+      throw new IllegalArgumentException("element 0 of tensors does not require grad and does not have a grad_fn:"
+          + " the block is not the output of a call recorded on this tape that depends on a parameter or a watched"
+          + " input requiring grad");
+    }
+  }
+
+  private static void checkSameShape(String what, FloatBlock block, FloatBlock like) {
+    if (block.rows() != like.rows() || block.cols() != like.cols()) {
+      throw new IllegalArgumentException("Mismatch in shape: " + what + " has a shape of "
+          + Tensor.formatShape(block.rows(), block.cols()) + " and output has a shape of "
+          + Tensor.formatShape(like.rows(), like.cols()));
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("This GradientTape is closed");
+    }
+  }
+
+  private void freeSaved() {
+    for (Node node : nodes) {
+      close(node.savedInput);
+      close(node.savedOutput);
+      node.savedInput = null;
+      node.savedOutput = null;
+    }
+  }
+
+  private static void close(FloatBlock block) {
+    if (block != null) {
+      block.close();
+    }
+  }
+
+  /** Frees every block the tape kept: copies for the backward pass and input gradients. Closing twice is harmless. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    freeSaved();
+    inputGradients.values().forEach(FloatBlock::close);
+    inputGradients.clear();
+    nodes.clear();
+    marks.clear();
+    requiringGrad.clear();
+    watched.clear();
+  }
+}
