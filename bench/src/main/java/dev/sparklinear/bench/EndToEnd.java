@@ -366,7 +366,7 @@ public final class EndToEnd {
   }
 
   /** The layer's weight and bias as JSON, for the contenders outside this JVM (DuckDB). */
-  private static void writeWeights(Linear linear, Path file) throws IOException {
+  static void writeWeights(Linear linear, Path file) throws IOException {
     StringBuilder json = new StringBuilder();
     json.append("{\"in\": ").append(linear.inFeatures()).append(", \"out\": ").append(linear.outFeatures());
     json.append(", \"weight\": [");
