@@ -42,11 +42,12 @@ import sun.misc.Unsafe;
  *
  * <p><b>Summation order.</b> Each output is summed in float32 in the order {@link LinearKernel} fixes, which the scalar
  * kernel follows too: up to four chains of fused multiply-adds over contiguous runs of inputs, combined pairwise. Each
- * micro-kernel runs one chain (its accumulators start at the bias for the first chain, at zero for the others) and
- * stores it straight into the y tile where an output has one chain (up to 16 inputs), else into a small per-thread
- * array of partial sums, which are then added pairwise into the y tile. The order depends only on the layer's input
- * width: not on the path, the micro-tile a row falls in, the block size or the vector width. Thread-safe: the packed
- * weight is read-only and the scratch arrays are per thread.
+ * chain's accumulators start at the bias for the first chain, at zero for the others. The narrow micro-kernels run the
+ * chains one after the other and keep their partial sums in registers; the general ones (16 accumulators already) run
+ * once per chain and store straight into the y tile where an output has one chain (up to 16 inputs), else into a small
+ * per-thread array of partial sums, which are then added pairwise into the y tile. The order depends only on the
+ * layer's input width: not on the path, the micro-tile a row falls in, the block size or the vector width.
+ * Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
  */
 final class VectorLinearKernel implements LinearKernel {
   static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -73,15 +74,18 @@ final class VectorLinearKernel implements LinearKernel {
   private static final int NARROW_OUTPUT_TILE_VALUES = 1024;
 
   /**
-   * Floats of the chains' partial sums of one micro-tile, when an output is summed in more than one chain: four chains
-   * of the larger micro-tile (8 rows of one vector, or 4 rows of a panel).
+   * Floats of the chains' partial sums of one general micro-tile (4 rows of a panel), when an output is summed in more
+   * than one chain. The narrow kernel keeps them in registers.
    */
-  private static final int PARTIAL_VALUES = SummationOrder.MAX_CHAINS * Math.max(NARROW_ROWS * LANES, ROWS * PANEL);
+  private static final int PARTIAL_VALUES = SummationOrder.MAX_CHAINS * ROWS * PANEL;
 
   /**
    * Per-thread scratch, grown on demand: index 0 holds x tiles, index 1 y tiles, index 2 the chains' partial sums of
    * a micro-tile.
    */
+  /** One vector of +0.0: the start of every chain but the first, loaded as the bias is. */
+  private static final float[] ZEROS = new float[LANES];
+
   private static final ThreadLocal<float[][]> SCRATCH =
       ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[PARTIAL_VALUES]});
 
@@ -200,7 +204,7 @@ final class VectorLinearKernel implements LinearKernel {
       int count = Math.min(tileRows, n - first);
       x.readRows(first, count, xs, 0);
       if (narrow) {
-        narrowTile(xs, ys, count, part);
+        narrowTile(xs, ys, count);
       } else {
         generalTile(xs, ys, count, part);
       }
@@ -252,17 +256,16 @@ final class VectorLinearKernel implements LinearKernel {
       scratch[1] = new float[yValues];
     }
     float[] ys = scratch[1];
-    float[] part = scratch[2];
     long base = buffer.memoryAddress();
     for (int first = 0; first < n; first += tileRows) {
       int count = Math.min(tileRows, n - first);
       long row = base + first * rowBytes;
       int r = 0;
       for (; r + NARROW_ROWS <= count; r += NARROW_ROWS) {
-        rows8InPlace(row + r * rowBytes, rowBytes, ys, r * out, part);
+        narrow8InPlace(row + r * rowBytes, rowBytes, ys, r * out);
       }
       for (; r < count; r++) {
-        row1InPlace(row + r * rowBytes, ys, r * out, part);
+        narrow1InPlace(row + r * rowBytes, ys, r * out);
       }
       finish(ys, count * out, epilogue);
       y.writeRows(first, count, ys, 0);
@@ -270,67 +273,157 @@ final class VectorLinearKernel implements LinearKernel {
   }
 
   /**
-   * Eight rows of outputs, reading x at {@code address}: in one chain straight into the y tile, else each chain into
-   * {@code part} and then combined, as {@link LinearKernel} orders.
+   * Eight rows of outputs, reading x at {@code address}, stored at {@code ys[y0]}, {@code ys[y0 + out]}, ... in row
+   * order (each store's lanes past {@code out} are overwritten by the next row's store). Unrolled by 4 inputs so that
+   * each row's address serves four reads at constant offsets (without it, address arithmetic outnumbered the
+   * multiply-adds); the multiply-adds stay in input order within each chain.
+   *
+   * <p>The chains' sums stay in registers, combined without a branch: {@code t} sums a pair of chains, {@code s} the
+   * pairs, both starting at {@code -0.0}, which is exact as a first addend ({@code -0.0 + x == x} for every x,
+   * {@code -0.0} included, in round-to-nearest). So {@code s} ends as {@code c0}, {@code c0 + c1}, {@code (c0 + c1) +
+   * c2} or {@code (c0 + c1) + (c2 + c3)}, bit for bit as {@link LinearKernel} orders. (Merging vectors through
+   * branches on the chain instead made C2 box them: ten times slower.) 8 rows x 3 vectors and 4 weight vectors: 28 of
+   * AVX-512's 32 registers.
    */
-  private void rows8InPlace(long address, long rowBytes, float[] ys, int y0, float[] part) {
+  private void narrow8InPlace(long address, long rowBytes, float[] ys, int y0) {
     if (chains == 1) {
-      narrow8InPlace(address, rowBytes, 0, in, true, ys, y0, out);
+      narrow8InPlaceOneChain(address, rowBytes, ys, y0);
       return;
     }
-    for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-      narrow8InPlace(address, rowBytes, from, Math.min(in, from + chainLength), j == 0, part, j * NARROW_ROWS * LANES,
-          LANES);
-    }
-    combineRows(part, NARROW_ROWS, ys, y0);
-  }
-
-  private void row1InPlace(long address, float[] ys, int y0, float[] part) {
-    if (chains == 1) {
-      narrow1InPlace(address, 0, in, true, ys, y0);
-      return;
-    }
-    for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-      narrow1InPlace(address, from, Math.min(in, from + chainLength), j == 0, part, j * NARROW_ROWS * LANES);
-    }
-    combineRows(part, 1, ys, y0);
-  }
-
-  /**
-   * Stores the combined chains of {@code rows} narrow rows (chain {@code j} of row {@code i} at {@code part[(j *
-   * NARROW_ROWS + i) * LANES]}) into the y tile, whole vectors in row order, as {@link #narrow8} stores them.
-   */
-  private void combineRows(float[] part, int rows, float[] ys, int y0) {
-    for (int i = 0; i < rows; i++) {
-      combine(part, i * LANES, NARROW_ROWS * LANES).intoArray(ys, y0 + i * out);
-    }
-  }
-
-  /**
-   * The chains' partial sums at {@code part[offset + j * chainStride]}, {@code j < chains} (at least two), combined
-   * pairwise: {@code c0 + c1}, {@code (c0 + c1) + c2} or {@code (c0 + c1) + (c2 + c3)}.
-   */
-  private FloatVector combine(float[] part, int offset, int chainStride) {
-    FloatVector s = FloatVector.fromArray(SPECIES, part, offset)
-        .add(FloatVector.fromArray(SPECIES, part, offset + chainStride));
-    if (chains == 3) {
-      s = s.add(FloatVector.fromArray(SPECIES, part, offset + 2 * chainStride));
-    } else if (chains == 4) {
-      s = s.add(FloatVector.fromArray(SPECIES, part, offset + 2 * chainStride)
-          .add(FloatVector.fromArray(SPECIES, part, offset + 3 * chainStride)));
-    }
-    return s;
-  }
-
-  /**
-   * {@link #narrow8} reading x at {@code address}. Unrolled by 4 inputs so that each row's address serves four reads
-   * at constant offsets (without it, address arithmetic outnumbered the multiply-adds); the multiply-adds stay in input
-   * order.
-   */
-  private void narrow8InPlace(
-      long address, long rowBytes, int from, int to, boolean fromBias, float[] dst, int d0, int stride) {
     final float[] w = packed;
-    FloatVector b = fromBias ? FloatVector.fromArray(SPECIES, bias, 0) : FloatVector.zero(SPECIES);
+    final int in = this.in;
+    final int chains = this.chains;
+    final int chainLength = this.chainLength;
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+    FloatVector s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+    long p0 = address;
+    long p1 = p0 + rowBytes;
+    long p2 = p1 + rowBytes;
+    long p3 = p2 + rowBytes;
+    long p4 = p3 + rowBytes;
+    long p5 = p4 + rowBytes;
+    long p6 = p5 + rowBytes;
+    long p7 = p6 + rowBytes;
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t0 = identity, t1 = identity, t2 = identity, t3 = identity;
+      FloatVector t4 = identity, t5 = identity, t6 = identity, t7 = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector b = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        FloatVector a0 = b;
+        FloatVector a1 = b;
+        FloatVector a2 = b;
+        FloatVector a3 = b;
+        FloatVector a4 = b;
+        FloatVector a5 = b;
+        FloatVector a6 = b;
+        FloatVector a7 = b;
+        final int quads = from + ((to - from) & ~3);
+        int k = from;
+        for (; k < quads; k += 4) {
+          int wk = k * LANES;
+          FloatVector w0 = FloatVector.fromArray(SPECIES, w, wk);
+          FloatVector w1 = FloatVector.fromArray(SPECIES, w, wk + LANES);
+          FloatVector w2 = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
+          FloatVector w3 = FloatVector.fromArray(SPECIES, w, wk + 3 * LANES);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(w0, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(w0, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(w0, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3)).fma(w0, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4)).fma(w0, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5)).fma(w0, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6)).fma(w0, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7)).fma(w0, a7);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 4)).fma(w1, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 4)).fma(w1, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 4)).fma(w1, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 4)).fma(w1, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 4)).fma(w1, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 4)).fma(w1, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 4)).fma(w1, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 4)).fma(w1, a7);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 8)).fma(w2, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 8)).fma(w2, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 8)).fma(w2, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 8)).fma(w2, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 8)).fma(w2, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 8)).fma(w2, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 8)).fma(w2, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 8)).fma(w2, a7);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 12)).fma(w3, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 12)).fma(w3, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 12)).fma(w3, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 12)).fma(w3, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 12)).fma(w3, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 12)).fma(w3, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 12)).fma(w3, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 12)).fma(w3, a7);
+          p0 += 16;
+          p1 += 16;
+          p2 += 16;
+          p3 += 16;
+          p4 += 16;
+          p5 += 16;
+          p6 += 16;
+          p7 += 16;
+        }
+        for (; k < to; k++) {
+          FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(wk, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(wk, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(wk, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3)).fma(wk, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4)).fma(wk, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5)).fma(wk, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6)).fma(wk, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7)).fma(wk, a7);
+          p0 += 4;
+          p1 += 4;
+          p2 += 4;
+          p3 += 4;
+          p4 += 4;
+          p5 += 4;
+          p6 += 4;
+          p7 += 4;
+        }
+        t0 = t0.add(a0);
+        t1 = t1.add(a1);
+        t2 = t2.add(a2);
+        t3 = t3.add(a3);
+        t4 = t4.add(a4);
+        t5 = t5.add(a5);
+        t6 = t6.add(a6);
+        t7 = t7.add(a7);
+      }
+      s0 = s0.add(t0);
+      s1 = s1.add(t1);
+      s2 = s2.add(t2);
+      s3 = s3.add(t3);
+      s4 = s4.add(t4);
+      s5 = s5.add(t5);
+      s6 = s6.add(t6);
+      s7 = s7.add(t7);
+    }
+    final int out = this.out;
+    s0.intoArray(ys, y0);
+    s1.intoArray(ys, y0 + out);
+    s2.intoArray(ys, y0 + 2 * out);
+    s3.intoArray(ys, y0 + 3 * out);
+    s4.intoArray(ys, y0 + 4 * out);
+    s5.intoArray(ys, y0 + 5 * out);
+    s6.intoArray(ys, y0 + 6 * out);
+    s7.intoArray(ys, y0 + 7 * out);
+  }
+
+  /**
+   * {@link #narrow8InPlace} for layers of one chain (up to 16 inputs): the bias-started accumulators are the outputs.
+   * Without the two exact additions per row that the general form makes, which cost a third of a 4 -> 3 call.
+   */
+  private void narrow8InPlaceOneChain(long address, long rowBytes, float[] ys, int y0) {
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector b = FloatVector.fromArray(SPECIES, bias, 0);
     FloatVector a0 = b;
     FloatVector a1 = b;
     FloatVector a2 = b;
@@ -339,7 +432,7 @@ final class VectorLinearKernel implements LinearKernel {
     FloatVector a5 = b;
     FloatVector a6 = b;
     FloatVector a7 = b;
-    long p0 = address + (long) from * FloatBlock.BYTES;
+    long p0 = address;
     long p1 = p0 + rowBytes;
     long p2 = p1 + rowBytes;
     long p3 = p2 + rowBytes;
@@ -347,8 +440,8 @@ final class VectorLinearKernel implements LinearKernel {
     long p5 = p4 + rowBytes;
     long p6 = p5 + rowBytes;
     long p7 = p6 + rowBytes;
-    final int quads = from + ((to - from) & ~3);
-    int k = from;
+    final int quads = in & ~3;
+    int k = 0;
     for (; k < quads; k += 4) {
       int wk = k * LANES;
       FloatVector w0 = FloatVector.fromArray(SPECIES, w, wk);
@@ -396,7 +489,7 @@ final class VectorLinearKernel implements LinearKernel {
       p6 += 16;
       p7 += 16;
     }
-    for (; k < to; k++) {
+    for (; k < in; k++) {
       FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
       a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(wk, a0);
       a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(wk, a1);
@@ -415,60 +508,120 @@ final class VectorLinearKernel implements LinearKernel {
       p6 += 4;
       p7 += 4;
     }
-    a0.intoArray(dst, d0);
-    a1.intoArray(dst, d0 + stride);
-    a2.intoArray(dst, d0 + 2 * stride);
-    a3.intoArray(dst, d0 + 3 * stride);
-    a4.intoArray(dst, d0 + 4 * stride);
-    a5.intoArray(dst, d0 + 5 * stride);
-    a6.intoArray(dst, d0 + 6 * stride);
-    a7.intoArray(dst, d0 + 7 * stride);
+    final int out = this.out;
+    a0.intoArray(ys, y0);
+    a1.intoArray(ys, y0 + out);
+    a2.intoArray(ys, y0 + 2 * out);
+    a3.intoArray(ys, y0 + 3 * out);
+    a4.intoArray(ys, y0 + 4 * out);
+    a5.intoArray(ys, y0 + 5 * out);
+    a6.intoArray(ys, y0 + 6 * out);
+    a7.intoArray(ys, y0 + 7 * out);
   }
 
-  private void narrow1InPlace(long address, int from, int to, boolean fromBias, float[] dst, int d0) {
-    FloatVector a = fromBias ? FloatVector.fromArray(SPECIES, bias, 0) : FloatVector.zero(SPECIES);
-    long p = address + (long) from * FloatBlock.BYTES;
-    for (int k = from; k < to; k++, p += FloatBlock.BYTES) {
-      a = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p)).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+  /** One row of {@link #narrow8InPlace}. */
+  private void narrow1InPlace(long address, float[] ys, int y0) {
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s = identity;
+    long p = address;
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector a = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        for (int k = from; k < to; k++, p += FloatBlock.BYTES) {
+          FloatVector wk = FloatVector.fromArray(SPECIES, packed, k * LANES);
+          a = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p)).fma(wk, a);
+        }
+        t = t.add(a);
+      }
+      s = s.add(t);
     }
-    a.intoArray(dst, d0);
+    s.intoArray(ys, y0);
   }
 
-  private void narrowTile(float[] xs, float[] ys, int count, float[] part) {
+  private void narrowTile(float[] xs, float[] ys, int count) {
     int r = 0;
-    if (chains == 1) {
-      for (; r + NARROW_ROWS <= count; r += NARROW_ROWS) {
-        narrow8(xs, r * in, 0, in, true, ys, r * out, out);
-      }
-      for (; r < count; r++) {
-        narrow1(xs, r * in, 0, in, true, ys, r * out);
-      }
-      return;
-    }
     for (; r + NARROW_ROWS <= count; r += NARROW_ROWS) {
-      for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-        narrow8(xs, r * in, from, Math.min(in, from + chainLength), j == 0, part, j * NARROW_ROWS * LANES, LANES);
-      }
-      combineRows(part, NARROW_ROWS, ys, r * out);
+      narrow8(xs, r * in, ys, r * out);
     }
     for (; r < count; r++) {
-      for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-        narrow1(xs, r * in, from, Math.min(in, from + chainLength), j == 0, part, j * NARROW_ROWS * LANES);
-      }
-      combineRows(part, 1, ys, r * out);
+      narrow1(xs, r * in, ys, r * out);
     }
   }
 
-  /**
-   * One chain (inputs {@code from} to {@code to}) of eight rows of x at {@code xs[x0]}, one vector of outputs each,
-   * stored at {@code dst[d0]}, {@code dst[d0 + stride]}, ... In row order: when {@code dst} is the y tile, each store's
-   * lanes past {@code out} are overwritten by the next row's store.
-   */
-  private void narrow8(
-      float[] xs, int x0, int from, int to, boolean fromBias, float[] dst, int d0, int stride) {
+  /** {@link #narrow8InPlace} on a heap tile of x, not unrolled. */
+  private void narrow8(float[] xs, int x0, float[] ys, int y0) {
+    if (chains == 1) {
+      narrow8OneChain(xs, x0, ys, y0);
+      return;
+    }
     final int in = this.in;
     final float[] w = packed;
-    FloatVector b = fromBias ? FloatVector.fromArray(SPECIES, bias, 0) : FloatVector.zero(SPECIES);
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+    FloatVector s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t0 = identity, t1 = identity, t2 = identity, t3 = identity;
+      FloatVector t4 = identity, t5 = identity, t6 = identity, t7 = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector b = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        FloatVector a0 = b;
+        FloatVector a1 = b;
+        FloatVector a2 = b;
+        FloatVector a3 = b;
+        FloatVector a4 = b;
+        FloatVector a5 = b;
+        FloatVector a6 = b;
+        FloatVector a7 = b;
+        for (int k = from; k < to; k++) {
+          FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+          int xk = x0 + k;
+          a0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wk, a0);
+          a1 = FloatVector.broadcast(SPECIES, xs[xk + in]).fma(wk, a1);
+          a2 = FloatVector.broadcast(SPECIES, xs[xk + 2 * in]).fma(wk, a2);
+          a3 = FloatVector.broadcast(SPECIES, xs[xk + 3 * in]).fma(wk, a3);
+          a4 = FloatVector.broadcast(SPECIES, xs[xk + 4 * in]).fma(wk, a4);
+          a5 = FloatVector.broadcast(SPECIES, xs[xk + 5 * in]).fma(wk, a5);
+          a6 = FloatVector.broadcast(SPECIES, xs[xk + 6 * in]).fma(wk, a6);
+          a7 = FloatVector.broadcast(SPECIES, xs[xk + 7 * in]).fma(wk, a7);
+        }
+        t0 = t0.add(a0);
+        t1 = t1.add(a1);
+        t2 = t2.add(a2);
+        t3 = t3.add(a3);
+        t4 = t4.add(a4);
+        t5 = t5.add(a5);
+        t6 = t6.add(a6);
+        t7 = t7.add(a7);
+      }
+      s0 = s0.add(t0);
+      s1 = s1.add(t1);
+      s2 = s2.add(t2);
+      s3 = s3.add(t3);
+      s4 = s4.add(t4);
+      s5 = s5.add(t5);
+      s6 = s6.add(t6);
+      s7 = s7.add(t7);
+    }
+    // In row order: each store's lanes past `out` are overwritten by the next row's store.
+    final int out = this.out;
+    s0.intoArray(ys, y0);
+    s1.intoArray(ys, y0 + out);
+    s2.intoArray(ys, y0 + 2 * out);
+    s3.intoArray(ys, y0 + 3 * out);
+    s4.intoArray(ys, y0 + 4 * out);
+    s5.intoArray(ys, y0 + 5 * out);
+    s6.intoArray(ys, y0 + 6 * out);
+    s7.intoArray(ys, y0 + 7 * out);
+  }
+
+  /** {@link #narrow8} for layers of one chain, as {@link #narrow8InPlaceOneChain}. */
+  private void narrow8OneChain(float[] xs, int x0, float[] ys, int y0) {
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector b = FloatVector.fromArray(SPECIES, bias, 0);
     FloatVector a0 = b;
     FloatVector a1 = b;
     FloatVector a2 = b;
@@ -477,7 +630,7 @@ final class VectorLinearKernel implements LinearKernel {
     FloatVector a5 = b;
     FloatVector a6 = b;
     FloatVector a7 = b;
-    for (int k = from; k < to; k++) {
+    for (int k = 0; k < in; k++) {
       FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
       int xk = x0 + k;
       a0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wk, a0);
@@ -489,22 +642,34 @@ final class VectorLinearKernel implements LinearKernel {
       a6 = FloatVector.broadcast(SPECIES, xs[xk + 6 * in]).fma(wk, a6);
       a7 = FloatVector.broadcast(SPECIES, xs[xk + 7 * in]).fma(wk, a7);
     }
-    a0.intoArray(dst, d0);
-    a1.intoArray(dst, d0 + stride);
-    a2.intoArray(dst, d0 + 2 * stride);
-    a3.intoArray(dst, d0 + 3 * stride);
-    a4.intoArray(dst, d0 + 4 * stride);
-    a5.intoArray(dst, d0 + 5 * stride);
-    a6.intoArray(dst, d0 + 6 * stride);
-    a7.intoArray(dst, d0 + 7 * stride);
+    // In row order: each store's lanes past `out` are overwritten by the next row's store.
+    final int out = this.out;
+    a0.intoArray(ys, y0);
+    a1.intoArray(ys, y0 + out);
+    a2.intoArray(ys, y0 + 2 * out);
+    a3.intoArray(ys, y0 + 3 * out);
+    a4.intoArray(ys, y0 + 4 * out);
+    a5.intoArray(ys, y0 + 5 * out);
+    a6.intoArray(ys, y0 + 6 * out);
+    a7.intoArray(ys, y0 + 7 * out);
   }
 
-  private void narrow1(float[] xs, int x0, int from, int to, boolean fromBias, float[] dst, int d0) {
-    FloatVector a = fromBias ? FloatVector.fromArray(SPECIES, bias, 0) : FloatVector.zero(SPECIES);
-    for (int k = from; k < to; k++) {
-      a = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+  private void narrow1(float[] xs, int x0, float[] ys, int y0) {
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s = identity;
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector a = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        for (int k = from; k < to; k++) {
+          a = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+        }
+        t = t.add(a);
+      }
+      s = s.add(t);
     }
-    a.intoArray(dst, d0);
+    s.intoArray(ys, y0);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -714,6 +879,22 @@ final class VectorLinearKernel implements LinearKernel {
       c = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, wk), c);
     }
     store(c, dst, d0, limit);
+  }
+
+  /**
+   * The chains' partial sums at {@code part[offset + j * chainStride]}, {@code j < chains} (at least two), combined
+   * pairwise: {@code c0 + c1}, {@code (c0 + c1) + c2} or {@code (c0 + c1) + (c2 + c3)}.
+   */
+  private FloatVector combine(float[] part, int offset, int chainStride) {
+    FloatVector s = FloatVector.fromArray(SPECIES, part, offset)
+        .add(FloatVector.fromArray(SPECIES, part, offset + chainStride));
+    if (chains == 3) {
+      s = s.add(FloatVector.fromArray(SPECIES, part, offset + 2 * chainStride));
+    } else if (chains == 4) {
+      s = s.add(FloatVector.fromArray(SPECIES, part, offset + 2 * chainStride)
+          .add(FloatVector.fromArray(SPECIES, part, offset + 3 * chainStride)));
+    }
+    return s;
   }
 
   /** A chain's starting value: the bias at {@code bias[offset]} for chain 0, else {@code +0.0}. */

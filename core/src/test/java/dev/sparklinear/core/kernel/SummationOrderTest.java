@@ -33,7 +33,7 @@ class SummationOrderTest {
    * 257).
    */
   private static final int[] INS = {1, 3, 15, 16, 17, 33, 63, 64, 65, 67, 130, 256, 257, 300, 1000};
-  /** With 16 lanes: narrow (1, 3, 16), a partial vector (17), whole vectors in a partial panel (32), a panel (64), more. */
+  /** With 16 lanes: narrow (1, 3, 16), a partial vector (17), whole vectors in a partial panel (32), a panel (64). */
   private static final int[] OUTS = {1, 3, 16, 17, 32, 64, 100, 130};
   /** Around the narrow 8-row and general 4-row micro-tiles, and one large odd count spanning several tiles. */
   private static final int[] ROW_COUNTS = {1, 3, 4, 5, 8, 9, 17, 1031};
