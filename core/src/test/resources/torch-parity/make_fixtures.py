@@ -6,7 +6,9 @@
   inputs of scale 100, 1 -> 1, 1024 -> 1024). Their weights, biases and inputs are not stored: they come from a
   SplitMix64 stream (splitmix64 below), which the test repeats bit for bit in Java. Stored are torch's float32
   outputs (raw little-endian float32, row-major), the largest |float32 - float64| of torch on each case, and sums of
-  the float64 outputs with which the test checks that it regenerated the same layer and inputs.
+  the float64 outputs with which the test checks that it regenerated the same layer and inputs. Torch's float32
+  error depends on the BLAS behind it: the committed files come from Debian's python3-torch on the reference BLAS
+  (libblas.so.3, a plain sequential sum). With OpenBLAS installed as libblas.so.3 the outputs, and torch's error, differ.
 
 Regenerate from this directory with a Python that has PyTorch and NumPy (for example Debian's python3-torch):
 
