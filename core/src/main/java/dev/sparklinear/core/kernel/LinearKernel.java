@@ -26,8 +26,8 @@ import dev.sparklinear.core.block.FloatBlock;
  * <p>Why: one chain of {@code n} multiply-adds, PyTorch's order on this project's CPUs, has the error bound
  * {@code gamma(n + 1) * (|b| + sum_k |x_k W_k|)} with {@code gamma(m) ~ m 2^-24}; four chains of {@code n / 4} have
  * {@code gamma(n / 4 + 5)}, and in practice about half the error (the errors of a chain grow with its partial sums,
- * which four short chains keep small). The vector kernel keeps its micro-kernels as they were (one accumulator per row
- * and vector of outputs) and runs them once per chain. Chains start at 16 inputs because below that the combining
+ * which four short chains keep small). The vector kernel keeps one accumulator per row and vector of outputs, and runs
+ * the chains one after another. Chains start at 16 inputs because below that the combining
  * costs as much as the sum, and one chain of 16 is already within PyTorch's bound. Where the chains begin and end is
  * decided by {@code SummationOrder}; the tests compare the two kernels' outputs bit for bit, and their error with
  * PyTorch's on the fixtures of {@code torch-parity/exactness.json}.
