@@ -7,6 +7,30 @@ import dev.sparklinear.core.block.FloatBlock;
  *
  * <p>A kernel is made once per weight (it may pack the weight into whatever layout it computes fastest on) and is then
  * applied to many blocks, from many threads at once: implementations keep no per-call state in fields.
+ *
+ * <p><b>Summation order.</b> Every implementation computes each output {@code y[r][o]} with the same float32
+ * operations in the same order, so that all of them give the same bits, whatever the block size, the rows around it or
+ * the JDK (the scalar kernel with {@code Math.fma}, the vector kernel with lane-wise {@code fma}; both are exact
+ * products rounded once). With {@code n = in}:
+ *
+ * <ol>
+ *   <li>The inputs are split into {@code C = ceil(n / L)} contiguous chains of {@code L} inputs (the last may be
+ *       shorter): {@code L = 16} for {@code n <= 64}, else {@code L = 4 * ceil(n / 16)}, so {@code C <= 4}.
+ *   <li>Chain 0 starts at the bias {@code b[o]} ({@code +0.0} without a bias), every other chain at {@code +0.0}. Each
+ *       chain {@code j}, for {@code k} from {@code j L} up, in order, does {@code c = fma(x[r][k], W[o][k], c)}.
+ *   <li>The chains are combined pairwise: {@code c0} (C = 1), {@code c0 + c1} (C = 2), {@code (c0 + c1) + c2}
+ *       (C = 3), {@code (c0 + c1) + (c2 + c3)} (C = 4). Chains that would cover no input do not exist, and nothing
+ *       else is added.
+ * </ol>
+ *
+ * <p>Why: one chain of {@code n} multiply-adds, PyTorch's order on this project's CPUs, has the error bound
+ * {@code gamma(n + 1) * (|b| + sum_k |x_k W_k|)} with {@code gamma(m) ~ m 2^-24}; four chains of {@code n / 4} have
+ * {@code gamma(n / 4 + 5)}, and in practice about half the error (the errors of a chain grow with its partial sums,
+ * which four short chains keep small). The vector kernel keeps one accumulator per row and vector of outputs, and runs
+ * the chains one after another. Chains start at 16 inputs because below that the combining
+ * costs as much as the sum, and one chain of 16 is already within PyTorch's bound. Where the chains begin and end is
+ * decided by {@code SummationOrder}; the tests compare the two kernels' outputs bit for bit, and their error with
+ * PyTorch's on the fixtures of {@code torch-parity/exactness.json}.
  */
 public interface LinearKernel {
 

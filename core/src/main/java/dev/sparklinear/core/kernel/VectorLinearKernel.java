@@ -40,8 +40,14 @@ import sun.misc.Unsafe;
  * 19), so no single source serves 17 and 25. Where {@code Unsafe} memory access is unavailable the narrow kernel copies
  * x too. The {@code bench} module's {@code copyOnly} contender measures what the copies cost per call.
  *
- * <p>Accumulation is float32, in input order, one fused multiply-add per term (each result is within the usual float32
- * dot-product error bound). Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
+ * <p><b>Summation order.</b> Each output is summed in float32 in the order {@link LinearKernel} fixes, which the scalar
+ * kernel follows too: up to four chains of fused multiply-adds over contiguous runs of inputs, combined pairwise. Each
+ * chain's accumulators start at the bias for the first chain, at zero for the others. The narrow micro-kernels run the
+ * chains one after the other and keep their partial sums in registers; the general ones (16 accumulators already) run
+ * once per chain and store straight into the y tile where an output has one chain (up to 16 inputs), else into a small
+ * per-thread array of partial sums, which are then added pairwise into the y tile. The order depends only on the
+ * layer's input width: not on the path, the micro-tile a row falls in, the block size or the vector width.
+ * Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
  */
 final class VectorLinearKernel implements LinearKernel {
   static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -67,8 +73,21 @@ final class VectorLinearKernel implements LinearKernel {
   /** Floats of y per narrow tile when x is read in place: 4 KiB, in L1 until written out. */
   private static final int NARROW_OUTPUT_TILE_VALUES = 1024;
 
-  /** Per-thread scratch, grown on demand: index 0 holds x tiles, index 1 y tiles. */
-  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+  /**
+   * Floats of the chains' partial sums of one general micro-tile (4 rows of a panel), when an output is summed in more
+   * than one chain. The narrow kernel keeps them in registers.
+   */
+  private static final int PARTIAL_VALUES = SummationOrder.MAX_CHAINS * ROWS * PANEL;
+
+  /**
+   * Per-thread scratch, grown on demand: index 0 holds x tiles, index 1 y tiles, index 2 the chains' partial sums of
+   * a micro-tile.
+   */
+  /** One vector of +0.0: the start of every chain but the first, loaded as the bias is. */
+  private static final float[] ZEROS = new float[LANES];
+
+  private static final ThreadLocal<float[][]> SCRATCH =
+      ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[PARTIAL_VALUES]});
 
   private final int in;
   private final int out;
@@ -80,6 +99,9 @@ final class VectorLinearKernel implements LinearKernel {
   /** The bias padded with zeros to a whole number of panels (general) or one vector (narrow); zeros without a bias. */
   private final float[] bias;
   private final int tileRows;
+  /** Inputs per chain and chains per output: see {@link LinearKernel} and {@link SummationOrder}. */
+  private final int chainLength;
+  private final int chains;
 
   VectorLinearKernel(Tensor weight, Tensor bias) {
     this(weight, bias, UnsafeMemory.AVAILABLE);
@@ -122,6 +144,8 @@ final class VectorLinearKernel implements LinearKernel {
     }
     int multiple = narrow ? NARROW_ROWS : ROWS;
     this.tileRows = Math.max(multiple, rowsPerTile / multiple * multiple);
+    this.chainLength = SummationOrder.chainLength(in);
+    this.chains = SummationOrder.chains(in);
   }
 
   /** Floats per vector in the preferred species: 16 with AVX-512, 8 with AVX2. */
@@ -175,13 +199,14 @@ final class VectorLinearKernel implements LinearKernel {
     }
     float[] xs = scratch[0];
     float[] ys = scratch[1];
+    float[] part = scratch[2];
     for (int first = 0; first < n; first += tileRows) {
       int count = Math.min(tileRows, n - first);
       x.readRows(first, count, xs, 0);
       if (narrow) {
         narrowTile(xs, ys, count);
       } else {
-        generalTile(xs, ys, count);
+        generalTile(xs, ys, count, part);
       }
       finish(ys, count * out, epilogue);
       y.writeRows(first, count, ys, 0);
@@ -248,11 +273,154 @@ final class VectorLinearKernel implements LinearKernel {
   }
 
   /**
-   * {@link #narrow8} reading x at {@code address}. Unrolled by 4 inputs so that each row's address serves four reads
-   * at constant offsets (without it, address arithmetic outnumbered the multiply-adds); the multiply-adds stay in input
-   * order.
+   * Eight rows of outputs, reading x at {@code address}, stored at {@code ys[y0]}, {@code ys[y0 + out]}, ... in row
+   * order (each store's lanes past {@code out} are overwritten by the next row's store). Unrolled by 4 inputs so that
+   * each row's address serves four reads at constant offsets (without it, address arithmetic outnumbered the
+   * multiply-adds); the multiply-adds stay in input order within each chain.
+   *
+   * <p>The chains' sums stay in registers, combined without a branch: {@code t} sums a pair of chains, {@code s} the
+   * pairs, both starting at {@code -0.0}, which is exact as a first addend ({@code -0.0 + x == x} for every x,
+   * {@code -0.0} included, in round-to-nearest). So {@code s} ends as {@code c0}, {@code c0 + c1}, {@code (c0 + c1) +
+   * c2} or {@code (c0 + c1) + (c2 + c3)}, bit for bit as {@link LinearKernel} orders. (Merging vectors through
+   * branches on the chain instead made C2 box them: ten times slower.) 8 rows x 3 vectors and 4 weight vectors: 28 of
+   * AVX-512's 32 registers.
    */
   private void narrow8InPlace(long address, long rowBytes, float[] ys, int y0) {
+    if (chains == 1) {
+      narrow8InPlaceOneChain(address, rowBytes, ys, y0);
+      return;
+    }
+    final float[] w = packed;
+    final int in = this.in;
+    final int chains = this.chains;
+    final int chainLength = this.chainLength;
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+    FloatVector s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+    long p0 = address;
+    long p1 = p0 + rowBytes;
+    long p2 = p1 + rowBytes;
+    long p3 = p2 + rowBytes;
+    long p4 = p3 + rowBytes;
+    long p5 = p4 + rowBytes;
+    long p6 = p5 + rowBytes;
+    long p7 = p6 + rowBytes;
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t0 = identity, t1 = identity, t2 = identity, t3 = identity;
+      FloatVector t4 = identity, t5 = identity, t6 = identity, t7 = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector b = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        FloatVector a0 = b;
+        FloatVector a1 = b;
+        FloatVector a2 = b;
+        FloatVector a3 = b;
+        FloatVector a4 = b;
+        FloatVector a5 = b;
+        FloatVector a6 = b;
+        FloatVector a7 = b;
+        final int quads = from + ((to - from) & ~3);
+        int k = from;
+        for (; k < quads; k += 4) {
+          int wk = k * LANES;
+          FloatVector w0 = FloatVector.fromArray(SPECIES, w, wk);
+          FloatVector w1 = FloatVector.fromArray(SPECIES, w, wk + LANES);
+          FloatVector w2 = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
+          FloatVector w3 = FloatVector.fromArray(SPECIES, w, wk + 3 * LANES);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(w0, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(w0, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(w0, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3)).fma(w0, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4)).fma(w0, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5)).fma(w0, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6)).fma(w0, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7)).fma(w0, a7);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 4)).fma(w1, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 4)).fma(w1, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 4)).fma(w1, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 4)).fma(w1, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 4)).fma(w1, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 4)).fma(w1, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 4)).fma(w1, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 4)).fma(w1, a7);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 8)).fma(w2, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 8)).fma(w2, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 8)).fma(w2, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 8)).fma(w2, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 8)).fma(w2, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 8)).fma(w2, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 8)).fma(w2, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 8)).fma(w2, a7);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0 + 12)).fma(w3, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1 + 12)).fma(w3, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2 + 12)).fma(w3, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3 + 12)).fma(w3, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4 + 12)).fma(w3, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5 + 12)).fma(w3, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6 + 12)).fma(w3, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7 + 12)).fma(w3, a7);
+          p0 += 16;
+          p1 += 16;
+          p2 += 16;
+          p3 += 16;
+          p4 += 16;
+          p5 += 16;
+          p6 += 16;
+          p7 += 16;
+        }
+        for (; k < to; k++) {
+          FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+          a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(wk, a0);
+          a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(wk, a1);
+          a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(wk, a2);
+          a3 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p3)).fma(wk, a3);
+          a4 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p4)).fma(wk, a4);
+          a5 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p5)).fma(wk, a5);
+          a6 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p6)).fma(wk, a6);
+          a7 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p7)).fma(wk, a7);
+          p0 += 4;
+          p1 += 4;
+          p2 += 4;
+          p3 += 4;
+          p4 += 4;
+          p5 += 4;
+          p6 += 4;
+          p7 += 4;
+        }
+        t0 = t0.add(a0);
+        t1 = t1.add(a1);
+        t2 = t2.add(a2);
+        t3 = t3.add(a3);
+        t4 = t4.add(a4);
+        t5 = t5.add(a5);
+        t6 = t6.add(a6);
+        t7 = t7.add(a7);
+      }
+      s0 = s0.add(t0);
+      s1 = s1.add(t1);
+      s2 = s2.add(t2);
+      s3 = s3.add(t3);
+      s4 = s4.add(t4);
+      s5 = s5.add(t5);
+      s6 = s6.add(t6);
+      s7 = s7.add(t7);
+    }
+    final int out = this.out;
+    s0.intoArray(ys, y0);
+    s1.intoArray(ys, y0 + out);
+    s2.intoArray(ys, y0 + 2 * out);
+    s3.intoArray(ys, y0 + 3 * out);
+    s4.intoArray(ys, y0 + 4 * out);
+    s5.intoArray(ys, y0 + 5 * out);
+    s6.intoArray(ys, y0 + 6 * out);
+    s7.intoArray(ys, y0 + 7 * out);
+  }
+
+  /**
+   * {@link #narrow8InPlace} for layers of one chain (up to 16 inputs): the bias-started accumulators are the outputs.
+   * Without the two exact additions per row that the general form makes, which cost a third of a 4 -> 3 call.
+   */
+  private void narrow8InPlaceOneChain(long address, long rowBytes, float[] ys, int y0) {
     final int in = this.in;
     final float[] w = packed;
     FloatVector b = FloatVector.fromArray(SPECIES, bias, 0);
@@ -351,13 +519,25 @@ final class VectorLinearKernel implements LinearKernel {
     a7.intoArray(ys, y0 + 7 * out);
   }
 
+  /** One row of {@link #narrow8InPlace}. */
   private void narrow1InPlace(long address, float[] ys, int y0) {
-    FloatVector a = FloatVector.fromArray(SPECIES, bias, 0);
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s = identity;
     long p = address;
-    for (int k = 0; k < in; k++, p += FloatBlock.BYTES) {
-      a = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p)).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector a = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        for (int k = from; k < to; k++, p += FloatBlock.BYTES) {
+          FloatVector wk = FloatVector.fromArray(SPECIES, packed, k * LANES);
+          a = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p)).fma(wk, a);
+        }
+        t = t.add(a);
+      }
+      s = s.add(t);
     }
-    a.intoArray(ys, y0);
+    s.intoArray(ys, y0);
   }
 
   private void narrowTile(float[] xs, float[] ys, int count) {
@@ -370,7 +550,75 @@ final class VectorLinearKernel implements LinearKernel {
     }
   }
 
+  /** {@link #narrow8InPlace} on a heap tile of x, not unrolled. */
   private void narrow8(float[] xs, int x0, float[] ys, int y0) {
+    if (chains == 1) {
+      narrow8OneChain(xs, x0, ys, y0);
+      return;
+    }
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s0 = identity, s1 = identity, s2 = identity, s3 = identity;
+    FloatVector s4 = identity, s5 = identity, s6 = identity, s7 = identity;
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t0 = identity, t1 = identity, t2 = identity, t3 = identity;
+      FloatVector t4 = identity, t5 = identity, t6 = identity, t7 = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector b = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        FloatVector a0 = b;
+        FloatVector a1 = b;
+        FloatVector a2 = b;
+        FloatVector a3 = b;
+        FloatVector a4 = b;
+        FloatVector a5 = b;
+        FloatVector a6 = b;
+        FloatVector a7 = b;
+        for (int k = from; k < to; k++) {
+          FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+          int xk = x0 + k;
+          a0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wk, a0);
+          a1 = FloatVector.broadcast(SPECIES, xs[xk + in]).fma(wk, a1);
+          a2 = FloatVector.broadcast(SPECIES, xs[xk + 2 * in]).fma(wk, a2);
+          a3 = FloatVector.broadcast(SPECIES, xs[xk + 3 * in]).fma(wk, a3);
+          a4 = FloatVector.broadcast(SPECIES, xs[xk + 4 * in]).fma(wk, a4);
+          a5 = FloatVector.broadcast(SPECIES, xs[xk + 5 * in]).fma(wk, a5);
+          a6 = FloatVector.broadcast(SPECIES, xs[xk + 6 * in]).fma(wk, a6);
+          a7 = FloatVector.broadcast(SPECIES, xs[xk + 7 * in]).fma(wk, a7);
+        }
+        t0 = t0.add(a0);
+        t1 = t1.add(a1);
+        t2 = t2.add(a2);
+        t3 = t3.add(a3);
+        t4 = t4.add(a4);
+        t5 = t5.add(a5);
+        t6 = t6.add(a6);
+        t7 = t7.add(a7);
+      }
+      s0 = s0.add(t0);
+      s1 = s1.add(t1);
+      s2 = s2.add(t2);
+      s3 = s3.add(t3);
+      s4 = s4.add(t4);
+      s5 = s5.add(t5);
+      s6 = s6.add(t6);
+      s7 = s7.add(t7);
+    }
+    // In row order: each store's lanes past `out` are overwritten by the next row's store.
+    final int out = this.out;
+    s0.intoArray(ys, y0);
+    s1.intoArray(ys, y0 + out);
+    s2.intoArray(ys, y0 + 2 * out);
+    s3.intoArray(ys, y0 + 3 * out);
+    s4.intoArray(ys, y0 + 4 * out);
+    s5.intoArray(ys, y0 + 5 * out);
+    s6.intoArray(ys, y0 + 6 * out);
+    s7.intoArray(ys, y0 + 7 * out);
+  }
+
+  /** {@link #narrow8} for layers of one chain, as {@link #narrow8InPlaceOneChain}. */
+  private void narrow8OneChain(float[] xs, int x0, float[] ys, int y0) {
     final int in = this.in;
     final float[] w = packed;
     FloatVector b = FloatVector.fromArray(SPECIES, bias, 0);
@@ -407,17 +655,27 @@ final class VectorLinearKernel implements LinearKernel {
   }
 
   private void narrow1(float[] xs, int x0, float[] ys, int y0) {
-    FloatVector a = FloatVector.fromArray(SPECIES, bias, 0);
-    for (int k = 0; k < in; k++) {
-      a = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+    FloatVector identity = FloatVector.broadcast(SPECIES, -0f);
+    FloatVector s = identity;
+    for (int j = 0, from = 0; j < chains; j += 2) {
+      FloatVector t = identity;
+      for (int pairEnd = Math.min(chains, j + 2), i = j; i < pairEnd; i++, from += chainLength) {
+        int to = Math.min(in, from + chainLength);
+        FloatVector a = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
+        for (int k = from; k < to; k++) {
+          a = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+        }
+        t = t.add(a);
+      }
+      s = s.add(t);
     }
-    a.intoArray(ys, y0);
+    s.intoArray(ys, y0);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
   // General layers: out > LANES.
 
-  private void generalTile(float[] xs, float[] ys, int count) {
+  private void generalTile(float[] xs, float[] ys, int count, float[] part) {
     // Panel outer, rows inner: one packed panel (in * PANEL floats) is reused by every row of the tile while it is in
     // cache, and the tile of x (TILE_VALUES floats) is re-read once per panel.
     for (int o = 0; o < out; o += PANEL) {
@@ -426,39 +684,101 @@ final class VectorLinearKernel implements LinearKernel {
       if (width == PANEL) {
         int r = 0;
         for (; r + ROWS <= count; r += ROWS) {
-          tile4x4(xs, r * in, ys, r * out + o, w0, o);
+          rows4Panel(xs, r * in, ys, r * out + o, w0, o, part);
         }
         for (; r < count; r++) {
-          tile1x4(xs, r * in, ys, r * out + o, w0, o);
+          row1Panel(xs, r * in, ys, r * out + o, w0, o, part);
         }
       } else {
         for (int v = 0; v < width; v += LANES) {
           int limit = Math.min(LANES, width - v);
           int r = 0;
           for (; r + ROWS <= count; r += ROWS) {
-            tile4x1(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit);
+            rows4Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part);
           }
           for (; r < count; r++) {
-            tile1x1(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit);
+            row1Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part);
           }
         }
       }
     }
   }
 
-  private void tile4x4(float[] xs, int x0, float[] ys, int y0, int w0, int b0) {
+  /*
+   * Each of the four micro-kernels below runs one chain; these wrappers run every chain of an output (straight into
+   * the y tile when there is one) and combine them. Partial sums are laid out [chain][row][vector of the panel].
+   */
+
+  private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part) {
+    if (chains == 1) {
+      tile4x4(xs, x0, 0, in, w0, b0, true, ys, y0, out);
+      return;
+    }
+    for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
+      tile4x4(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, PANEL);
+    }
+    for (int i = 0; i < ROWS; i++) {
+      for (int v = 0; v < PANEL; v += LANES) {
+        combine(part, i * PANEL + v, ROWS * PANEL).intoArray(ys, y0 + i * out + v);
+      }
+    }
+  }
+
+  private void row1Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part) {
+    if (chains == 1) {
+      tile1x4(xs, x0, 0, in, w0, b0, true, ys, y0);
+      return;
+    }
+    for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
+      tile1x4(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL);
+    }
+    for (int v = 0; v < PANEL; v += LANES) {
+      combine(part, v, ROWS * PANEL).intoArray(ys, y0 + v);
+    }
+  }
+
+  private void rows4Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part) {
+    if (chains == 1) {
+      tile4x1(xs, x0, 0, in, w0, b0, true, ys, y0, out, limit);
+      return;
+    }
+    for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
+      tile4x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, PANEL, LANES);
+    }
+    for (int i = 0; i < ROWS; i++) {
+      store(combine(part, i * PANEL, ROWS * PANEL), ys, y0 + i * out, limit);
+    }
+  }
+
+  private void row1Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part) {
+    if (chains == 1) {
+      tile1x1(xs, x0, 0, in, w0, b0, true, ys, y0, limit);
+      return;
+    }
+    for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
+      tile1x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, LANES);
+    }
+    store(combine(part, 0, ROWS * PANEL), ys, y0, limit);
+  }
+
+  /**
+   * One chain (inputs {@code from} to {@code to}) of four rows of x at {@code xs[x0]} and the four vectors of outputs
+   * of the panel at {@code packed[w0]}, stored at {@code dst[d0 + row * stride + vector * LANES]}.
+   */
+  private void tile4x4(float[] xs, int x0, int from, int to, int w0, int b0, boolean fromBias, float[] dst, int d0,
+      int stride) {
     final int in = this.in;
     final float[] w = packed;
-    FloatVector b0v = FloatVector.fromArray(SPECIES, bias, b0);
-    FloatVector b1v = FloatVector.fromArray(SPECIES, bias, b0 + LANES);
-    FloatVector b2v = FloatVector.fromArray(SPECIES, bias, b0 + 2 * LANES);
-    FloatVector b3v = FloatVector.fromArray(SPECIES, bias, b0 + 3 * LANES);
+    FloatVector b0v = initial(fromBias, b0);
+    FloatVector b1v = initial(fromBias, b0 + LANES);
+    FloatVector b2v = initial(fromBias, b0 + 2 * LANES);
+    FloatVector b3v = initial(fromBias, b0 + 3 * LANES);
     FloatVector c00 = b0v, c01 = b1v, c02 = b2v, c03 = b3v;
     FloatVector c10 = b0v, c11 = b1v, c12 = b2v, c13 = b3v;
     FloatVector c20 = b0v, c21 = b1v, c22 = b2v, c23 = b3v;
     FloatVector c30 = b0v, c31 = b1v, c32 = b2v, c33 = b3v;
-    int wk = w0;
-    for (int k = 0; k < in; k++, wk += PANEL) {
+    int wk = w0 + from * PANEL;
+    for (int k = from; k < to; k++, wk += PANEL) {
       FloatVector w0v = FloatVector.fromArray(SPECIES, w, wk);
       FloatVector w1v = FloatVector.fromArray(SPECIES, w, wk + LANES);
       FloatVector w2v = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
@@ -485,59 +805,59 @@ final class VectorLinearKernel implements LinearKernel {
       c32 = x3v.fma(w2v, c32);
       c33 = x3v.fma(w3v, c33);
     }
-    final int out = this.out;
-    c00.intoArray(ys, y0);
-    c01.intoArray(ys, y0 + LANES);
-    c02.intoArray(ys, y0 + 2 * LANES);
-    c03.intoArray(ys, y0 + 3 * LANES);
-    int y1 = y0 + out;
-    c10.intoArray(ys, y1);
-    c11.intoArray(ys, y1 + LANES);
-    c12.intoArray(ys, y1 + 2 * LANES);
-    c13.intoArray(ys, y1 + 3 * LANES);
-    int y2 = y1 + out;
-    c20.intoArray(ys, y2);
-    c21.intoArray(ys, y2 + LANES);
-    c22.intoArray(ys, y2 + 2 * LANES);
-    c23.intoArray(ys, y2 + 3 * LANES);
-    int y3 = y2 + out;
-    c30.intoArray(ys, y3);
-    c31.intoArray(ys, y3 + LANES);
-    c32.intoArray(ys, y3 + 2 * LANES);
-    c33.intoArray(ys, y3 + 3 * LANES);
+    c00.intoArray(dst, d0);
+    c01.intoArray(dst, d0 + LANES);
+    c02.intoArray(dst, d0 + 2 * LANES);
+    c03.intoArray(dst, d0 + 3 * LANES);
+    int d1 = d0 + stride;
+    c10.intoArray(dst, d1);
+    c11.intoArray(dst, d1 + LANES);
+    c12.intoArray(dst, d1 + 2 * LANES);
+    c13.intoArray(dst, d1 + 3 * LANES);
+    int d2 = d1 + stride;
+    c20.intoArray(dst, d2);
+    c21.intoArray(dst, d2 + LANES);
+    c22.intoArray(dst, d2 + 2 * LANES);
+    c23.intoArray(dst, d2 + 3 * LANES);
+    int d3 = d2 + stride;
+    c30.intoArray(dst, d3);
+    c31.intoArray(dst, d3 + LANES);
+    c32.intoArray(dst, d3 + 2 * LANES);
+    c33.intoArray(dst, d3 + 3 * LANES);
   }
 
-  private void tile1x4(float[] xs, int x0, float[] ys, int y0, int w0, int b0) {
+  private void tile1x4(float[] xs, int x0, int from, int to, int w0, int b0, boolean fromBias, float[] dst, int d0) {
     final float[] w = packed;
-    FloatVector c0 = FloatVector.fromArray(SPECIES, bias, b0);
-    FloatVector c1 = FloatVector.fromArray(SPECIES, bias, b0 + LANES);
-    FloatVector c2 = FloatVector.fromArray(SPECIES, bias, b0 + 2 * LANES);
-    FloatVector c3 = FloatVector.fromArray(SPECIES, bias, b0 + 3 * LANES);
-    int wk = w0;
-    for (int k = 0; k < in; k++, wk += PANEL) {
+    FloatVector c0 = initial(fromBias, b0);
+    FloatVector c1 = initial(fromBias, b0 + LANES);
+    FloatVector c2 = initial(fromBias, b0 + 2 * LANES);
+    FloatVector c3 = initial(fromBias, b0 + 3 * LANES);
+    int wk = w0 + from * PANEL;
+    for (int k = from; k < to; k++, wk += PANEL) {
       FloatVector xv = FloatVector.broadcast(SPECIES, xs[x0 + k]);
       c0 = xv.fma(FloatVector.fromArray(SPECIES, w, wk), c0);
       c1 = xv.fma(FloatVector.fromArray(SPECIES, w, wk + LANES), c1);
       c2 = xv.fma(FloatVector.fromArray(SPECIES, w, wk + 2 * LANES), c2);
       c3 = xv.fma(FloatVector.fromArray(SPECIES, w, wk + 3 * LANES), c3);
     }
-    c0.intoArray(ys, y0);
-    c1.intoArray(ys, y0 + LANES);
-    c2.intoArray(ys, y0 + 2 * LANES);
-    c3.intoArray(ys, y0 + 3 * LANES);
+    c0.intoArray(dst, d0);
+    c1.intoArray(dst, d0 + LANES);
+    c2.intoArray(dst, d0 + 2 * LANES);
+    c3.intoArray(dst, d0 + 3 * LANES);
   }
 
-  /** Four rows of one vector of outputs, of which the first {@code limit} are stored. */
-  private void tile4x1(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit) {
+  /** Four rows of one vector of outputs, of which the first {@code limit} are stored, rows {@code stride} apart. */
+  private void tile4x1(float[] xs, int x0, int from, int to, int w0, int b0, boolean fromBias, float[] dst, int d0,
+      int stride, int limit) {
     final int in = this.in;
     final float[] w = packed;
-    FloatVector bv = FloatVector.fromArray(SPECIES, bias, b0);
+    FloatVector bv = initial(fromBias, b0);
     FloatVector c0 = bv;
     FloatVector c1 = bv;
     FloatVector c2 = bv;
     FloatVector c3 = bv;
-    int wk = w0;
-    for (int k = 0; k < in; k++, wk += PANEL) {
+    int wk = w0 + from * PANEL;
+    for (int k = from; k < to; k++, wk += PANEL) {
       FloatVector wv = FloatVector.fromArray(SPECIES, w, wk);
       int xk = x0 + k;
       c0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wv, c0);
@@ -545,19 +865,41 @@ final class VectorLinearKernel implements LinearKernel {
       c2 = FloatVector.broadcast(SPECIES, xs[xk + 2 * in]).fma(wv, c2);
       c3 = FloatVector.broadcast(SPECIES, xs[xk + 3 * in]).fma(wv, c3);
     }
-    store(c0, ys, y0, limit);
-    store(c1, ys, y0 + out, limit);
-    store(c2, ys, y0 + 2 * out, limit);
-    store(c3, ys, y0 + 3 * out, limit);
+    store(c0, dst, d0, limit);
+    store(c1, dst, d0 + stride, limit);
+    store(c2, dst, d0 + 2 * stride, limit);
+    store(c3, dst, d0 + 3 * stride, limit);
   }
 
-  private void tile1x1(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit) {
-    FloatVector c = FloatVector.fromArray(SPECIES, bias, b0);
-    int wk = w0;
-    for (int k = 0; k < in; k++, wk += PANEL) {
+  private void tile1x1(float[] xs, int x0, int from, int to, int w0, int b0, boolean fromBias, float[] dst, int d0,
+      int limit) {
+    FloatVector c = initial(fromBias, b0);
+    int wk = w0 + from * PANEL;
+    for (int k = from; k < to; k++, wk += PANEL) {
       c = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, wk), c);
     }
-    store(c, ys, y0, limit);
+    store(c, dst, d0, limit);
+  }
+
+  /**
+   * The chains' partial sums at {@code part[offset + j * chainStride]}, {@code j < chains} (at least two), combined
+   * pairwise: {@code c0 + c1}, {@code (c0 + c1) + c2} or {@code (c0 + c1) + (c2 + c3)}.
+   */
+  private FloatVector combine(float[] part, int offset, int chainStride) {
+    FloatVector s = FloatVector.fromArray(SPECIES, part, offset)
+        .add(FloatVector.fromArray(SPECIES, part, offset + chainStride));
+    if (chains == 3) {
+      s = s.add(FloatVector.fromArray(SPECIES, part, offset + 2 * chainStride));
+    } else if (chains == 4) {
+      s = s.add(FloatVector.fromArray(SPECIES, part, offset + 2 * chainStride)
+          .add(FloatVector.fromArray(SPECIES, part, offset + 3 * chainStride)));
+    }
+    return s;
+  }
+
+  /** A chain's starting value: the bias at {@code bias[offset]} for chain 0, else {@code +0.0}. */
+  private FloatVector initial(boolean fromBias, int offset) {
+    return fromBias ? FloatVector.fromArray(SPECIES, bias, offset) : FloatVector.zero(SPECIES);
   }
 
   private static void store(FloatVector v, float[] ys, int offset, int limit) {
