@@ -5,15 +5,21 @@ import dev.sparklinear.core.nn.StateDictLoadException;
 import dev.sparklinear.core.weights.WeightFileException;
 import dev.sparklinear.job.config.ConfigException;
 import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.job.config.OutputFormat;
 import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.InvalidRowException;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
+import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -131,8 +137,7 @@ public final class SparkLinear {
       try {
         RunSummary summary = new LinearJob(jobConfig, spark, report).run();
         if (show > 0) {
-          spark.read().format(jobConfig.output().format().configValue()).load(jobConfig.output().path())
-              .show(show, false);
+          showOutput(spark, jobConfig, show);
         }
         System.out.println(summary.toText());
         return 0;
@@ -140,6 +145,29 @@ public final class SparkLinear {
         spark.stop();
       }
     }
+  }
+
+  /**
+   * Prints the first {@code rows} output rows. Parquet output is read with the schema of its own footer, so that Spark
+   * runs only the job that takes the rows, not a schema job before it.
+   */
+  private static void showOutput(SparkSession spark, JobConfig config, int rows) {
+    String path = config.output().path();
+    DataFrameReader reader = spark.read().format(config.output().format().configValue());
+    if (config.output().format() == OutputFormat.PARQUET) {
+      try {
+        org.apache.hadoop.fs.Path output = new org.apache.hadoop.fs.Path(path);
+        FileSystem fs = output.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        Optional<ParquetPreview> preview =
+            ParquetPreview.of(fs, fs.globStatus(output), Map.of(), spark.sparkContext().hadoopConfiguration());
+        if (preview.isPresent()) {
+          reader = reader.schema(preview.get().schema());
+        }
+      } catch (IOException e) {
+        // Spark infers the schema instead, and reports any real problem reading the output itself.
+      }
+    }
+    reader.load(path).show(rows, false);
   }
 
   /** The version from the jar's manifest. */
