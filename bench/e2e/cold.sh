@@ -36,47 +36,14 @@ data_out="$here/data"
 sizes="${COLD_SIZES:-3 2000000 10000000}"
 passes="${E2E_COLD_PASSES:-2}"
 
-if [[ -n "${JAVA_HOME:-}" ]]; then
-  java="$JAVA_HOME/bin/java"
-else
-  java="$(command -v java)"
-  JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$java")")")"
-fi
-export JAVA_HOME
-export PATH="$JAVA_HOME/bin:$PATH" # bin/spark-linear runs the `java` on PATH
-jdk_version="$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.version = /{print $2}')"
-jdk_vendor="$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.vm.vendor = /{print $2}')"
-jdk_major="${jdk_version%%.*}"
+source "$here/setup.sh"
 results="$here/results-cold-jdk${jdk_major}.md"
 tsv="${results%.md}.tsv"
-work="$(mktemp -d)"
-log="$work/log"
-trap 'rm -rf "$work"' EXIT
 touch "$tsv"
 
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-
 # ---------------------------------------------------------------------------------------------------------- setup
-echo "JDK: $jdk_version ($JAVA_HOME)"
-echo "Building the job jar and the bench module..."
-(cd "$root" && mvn -B -q -ntp -DskipTests package -pl bench -am) >"$log" 2>&1 || {
-  cat "$log" >&2
-  exit 1
-}
-job_jar="$root/spark-job/target/spark-linear-job-0.1.0-SNAPSHOT-local.jar" # its manifest's Class-Path brings lib/
-bench_jar="$root/bench/target/spark-linear-bench-0.1.0-SNAPSHOT.jar"
-# The flags bin/spark-linear gives the job: the manifest's Add-Opens (the build's Spark flag list, which holds them and
-# the Vector API module) and, on JDK 24+, Arrow's Netty allocator's use of sun.misc.Unsafe (in that list too).
-read -r -a jvm_flags <<<"$(sed -n 's:.*<spark.module.flags>\(.*\)</spark.module.flags>.*:\1:p' "$root/pom.xml")"
 peer=("$java" "${jvm_flags[@]}" "-Dlog4j2.configurationFile=$here/log4j2-warn.properties" -cp "$bench_jar:$job_jar")
 
-if [[ ! -d "$here/duckdb/node_modules/@duckdb/node-api" ]]; then
-  echo "Installing @duckdb/node-api into bench/e2e/duckdb/..."
-  (cd "$here/duckdb" && npm install --no-audit --no-fund --no-package-lock) >"$log" 2>&1 || {
-    cat "$log" >&2
-    exit 1
-  }
-fi
 if [[ ! -x /usr/bin/time ]]; then
   echo "/usr/bin/time not found: install Debian's 'time' package" >&2
   exit 1

@@ -55,23 +55,9 @@ scale_base="${E2E_SCALE_BASE:-500000}"
 if [[ "$(nproc)" -ne 2 ]]; then
   echo "Note: $(nproc) CPUs; the Spark contenders and DuckDB use 2, the command line (local[*]) uses $(nproc)." >&2
 fi
-if [[ -n "${JAVA_HOME:-}" ]]; then
-  java="$JAVA_HOME/bin/java"
-else
-  java="$(command -v java)"
-  JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$java")")")"
-fi
-export JAVA_HOME
-export PATH="$JAVA_HOME/bin:$PATH" # bin/spark-linear runs the `java` on PATH
-jdk_version="$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.version = /{print $2}')"
-jdk_vendor="$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.vm.vendor = /{print $2}')"
-jdk_major="${jdk_version%%.*}"
+source "$here/setup.sh"
 results="$here/results-jdk${jdk_major}.md"
-
 tsv="${results%.md}.tsv"
-work="$(mktemp -d)"
-log="$work/log"
-trap 'rm -rf "$work"' EXIT
 if [[ "${E2E_APPEND:-}" == 1 ]]; then
   touch "$tsv"
 else
@@ -89,30 +75,10 @@ forget_contenders() {
     '!($1 == label && (index(contenders, "," $2 ",") > 0 || $2 == "#meta"))' "$tsv" >"$work/keep" && cat "$work/keep" >"$tsv"
 }
 
-load() { cut -d' ' -f1-3 /proc/loadavg; }
-
 # ---------------------------------------------------------------------------------------------------------- setup
-echo "JDK: $jdk_version ($JAVA_HOME)"
-echo "Building the job jar and the bench module..."
-(cd "$root" && mvn -B -q -ntp -DskipTests package -pl bench -am) >"$log" 2>&1 || {
-  cat "$log" >&2
-  exit 1
-}
 # bin/spark-linear passes only the manifest's flags; on JDK 24+ Netty (under Arrow's allocator) also needs this one.
 cli_opts=""
 ((jdk_major >= 24)) && cli_opts="--sun-misc-unsafe-memory-access=allow"
-job_jar="$root/spark-job/target/spark-linear-job-0.1.0-SNAPSHOT-local.jar" # its manifest's Class-Path brings lib/
-bench_jar="$root/bench/target/spark-linear-bench-0.1.0-SNAPSHOT.jar"
-# Spark's JVM flags, from the one place the build keeps them (a -jar launch would read them from the manifest).
-read -r -a jvm_flags <<<"$(sed -n 's:.*<spark.module.flags>\(.*\)</spark.module.flags>.*:\1:p' "$root/pom.xml")"
-
-if [[ ! -d "$here/duckdb/node_modules/@duckdb/node-api" ]]; then
-  echo "Installing @duckdb/node-api into bench/e2e/duckdb/..."
-  (cd "$here/duckdb" && npm install --no-audit --no-fund --no-package-lock) >"$log" 2>&1 || {
-    cat "$log" >&2
-    exit 1
-  }
-fi
 if [[ ! -x /usr/bin/time ]]; then
   if [[ "$(id -u)" -ne 0 ]]; then
     echo "/usr/bin/time not found: install Debian's 'time' package" >&2
