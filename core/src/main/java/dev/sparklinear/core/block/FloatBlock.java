@@ -102,7 +102,11 @@ public final class FloatBlock implements AutoCloseable {
    */
   public static FloatBlock allocateAndWrite(
       BufferAllocator allocator, int rows, int cols, Consumer<FloatBlock> writer) {
-    FloatBlock block = allocateUninitialized(allocator, rows, cols);
+    return writeOrClose(allocateUninitialized(allocator, rows, cols), writer);
+  }
+
+  /** Has {@code writer} write {@code block} and returns it; closes it when {@code writer} throws. */
+  public static FloatBlock writeOrClose(FloatBlock block, Consumer<FloatBlock> writer) {
     try {
       writer.accept(block);
       return block;

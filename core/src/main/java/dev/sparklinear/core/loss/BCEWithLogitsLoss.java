@@ -47,15 +47,8 @@ public final class BCEWithLogitsLoss extends Loss<FloatBlock> {
   }
 
   @Override
-  protected double totalWeight(FloatBlock output, FloatBlock target) {
-    return (double) output.rows() * output.cols();
-  }
-
-  @Override
   protected LossSum compute(FloatBlock output, FloatBlock target, double scale, FloatBlock gradient) {
-    double sum = sumChunks(output, gradient, (logits, rows, cols, firstRow, grad) -> {
-      float[] targets = new float[rows * cols];
-      target.readRows(firstRow, rows, targets, 0);
+    double sum = sumChunks(output, target, gradient, (logits, targets, rows, cols, grad) -> {
       double chunk = 0;
       for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {

@@ -84,8 +84,13 @@ public abstract class Loss<T> implements Serializable {
   /** Throws, with torch's message where it has one, when {@code target} or an option does not fit {@code output}. */
   protected abstract void checkTarget(FloatBlock output, T target);
 
-  /** The count the mean divides by, for {@link #backward}; see {@link LossSum#totalWeight()}. */
-  protected abstract double totalWeight(FloatBlock output, T target);
+  /**
+   * The count the mean divides by, for {@link #backward}; see {@link LossSum#totalWeight()}. Every element of the
+   * output, unless a loss weighs its rows.
+   */
+  protected double totalWeight(FloatBlock output, T target) {
+    return (double) output.rows() * output.cols();
+  }
 
   /**
    * Computes the block's {@link LossSum} and, when {@code gradient} is not null, writes {@code scale} times the
@@ -104,6 +109,22 @@ public abstract class Loss<T> implements Serializable {
      * {@code firstRow ..} of the block) and, when {@code gradient} is not null, writes their gradient into it.
      */
     double apply(float[] output, int rows, int cols, int firstRow, float[] gradient);
+  }
+
+  /** A chunk of rows of the output beside the same rows of a target block of the output's size. */
+  @FunctionalInterface
+  interface ElementwiseFunction {
+    /** As {@link ChunkFunction#apply}, with {@code target} holding the target's values of the chunk's rows. */
+    double apply(float[] output, float[] target, int rows, int cols, float[] gradient);
+  }
+
+  /** Runs {@code function} over {@code output} and {@code target} (of the same size) a chunk of rows at a time. */
+  static double sumChunks(FloatBlock output, FloatBlock target, FloatBlock gradient, ElementwiseFunction function) {
+    return sumChunks(output, gradient, (values, rows, cols, firstRow, grads) -> {
+      float[] targets = new float[rows * cols];
+      target.readRows(firstRow, rows, targets, 0);
+      return function.apply(values, targets, rows, cols, grads);
+    });
   }
 
   /** Runs {@code function} over {@code output} a chunk of rows at a time; returns the sum of the chunks' sums. */

@@ -24,15 +24,8 @@ public final class MSELoss extends Loss<FloatBlock> {
   }
 
   @Override
-  protected double totalWeight(FloatBlock output, FloatBlock target) {
-    return (double) output.rows() * output.cols();
-  }
-
-  @Override
   protected LossSum compute(FloatBlock output, FloatBlock target, double scale, FloatBlock gradient) {
-    double sum = sumChunks(output, gradient, (x, rows, cols, firstRow, grad) -> {
-      float[] y = new float[rows * cols];
-      target.readRows(firstRow, rows, y, 0);
+    double sum = sumChunks(output, target, gradient, (x, y, rows, cols, grad) -> {
       double chunk = 0;
       for (int i = 0; i < rows * cols; i++) {
         double d = (double) x[i] - y[i];

@@ -121,13 +121,9 @@ public class BatchNorm1d extends Normalization {
   @Override
   void forwardRows(float[] values, int rows, int cols) {
     Tensor mean = buffer("running_mean");
-    Tensor var = buffer("running_var");
     Tensor weight = parameter("weight");
     Tensor bias = parameter("bias");
-    double[] inverseStd = new double[cols];
-    for (int c = 0; c < cols; c++) {
-      inverseStd[c] = 1 / Math.sqrt(var.get(c) + eps());
-    }
+    double[] inverseStd = inverseStd(cols);
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
       for (int c = 0; c < cols; c++) {
@@ -135,6 +131,16 @@ public class BatchNorm1d extends Normalization {
         values[start + c] = (float) (weight == null ? y : y * weight.get(c) + bias.get(c));
       }
     }
+  }
+
+  /** {@code 1 / sqrt(running_var + eps)} per feature, in float64. */
+  private double[] inverseStd(int cols) {
+    Tensor var = buffer("running_var");
+    double[] inverseStd = new double[cols];
+    for (int c = 0; c < cols; c++) {
+      inverseStd[c] = 1 / Math.sqrt(var.get(c) + eps());
+    }
+    return inverseStd;
   }
 
   /** The input, for the weight's gradient; nothing without an affine map. */
@@ -151,12 +157,8 @@ public class BatchNorm1d extends Normalization {
   void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
       double[] biasGrad) {
     Tensor mean = buffer("running_mean");
-    Tensor var = buffer("running_var");
     Tensor weight = parameter("weight");
-    double[] inverseStd = new double[cols];
-    for (int c = 0; c < cols; c++) {
-      inverseStd[c] = 1 / Math.sqrt(var.get(c) + eps());
-    }
+    double[] inverseStd = inverseStd(cols);
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
       for (int c = 0; c < cols; c++) {

@@ -77,14 +77,7 @@ public record CallContext(
    * {@code writer} throws, so a failed computation leaks nothing (and a pooled buffer goes back to the pool).
    */
   public FloatBlock allocateAndWrite(int rows, int cols, Consumer<FloatBlock> writer) {
-    FloatBlock block = allocate(rows, cols);
-    try {
-      writer.accept(block);
-      return block;
-    } catch (RuntimeException | Error e) {
-      block.close();
-      throw e;
-    }
+    return FloatBlock.writeOrClose(allocate(rows, cols), writer);
   }
 
   /** A context for a call on {@code input} outside a job: outputs come from the input's allocator. */

@@ -7,9 +7,10 @@ import dev.sparklinear.core.block.FloatBlock;
  * returns its input unchanged, as a copy in a new block. Training mode, where PyTorch zeroes values at random and
  * scales the others by {@code 1 / (1 - p)}, is not supported yet: calling it then throws, unless {@code p} is 0.
  *
- * <p>{@code inplace} is kept for the repr; a block is never changed in place.
+ * <p>{@code inplace} is kept for the repr; a block is never changed in place. Evaluation mode is {@link Identity}'s
+ * computation, forward and backward, hence the subclass.
  */
-public class Dropout extends RowwiseModule {
+public class Dropout extends Identity {
   private static final long serialVersionUID = 1L;
 
   private final double p;
@@ -46,22 +47,6 @@ public class Dropout extends RowwiseModule {
     if (isTraining() && p > 0) {
       throw new UnsupportedOperationException("Dropout in training mode is not supported yet; call eval()");
     }
-  }
-
-  @Override
-  void forwardRows(float[] values, int rows, int cols) {
-    // Evaluation mode: the values pass unchanged.
-  }
-
-  @Override
-  int savedForBackward() {
-    return 0;
-  }
-
-  @Override
-  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
-      double[] biasGrad) {
-    // Evaluation mode: the gradient passes unchanged.
   }
 
   /** PyTorch's {@code inplace} argument, kept for the repr and for saving; blocks are never changed in place. */

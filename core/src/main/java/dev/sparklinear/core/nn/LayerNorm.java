@@ -77,20 +77,13 @@ public class LayerNorm extends Normalization {
     Tensor biasTensor = parameter("bias");
     float[] weight = weightTensor == null ? null : weightTensor.toArray();
     float[] bias = biasTensor == null ? new float[cols] : biasTensor.toArray();
-    double eps = eps();
+    double[] statistics = new double[2];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
       double shift = values[start];
-      double sum = 0; // of d = x - shift (exact in double unless a row spans 2^29 in magnitude)
-      double squares = 0; // of d^2
-      for (int k = 0; k < cols; k++) {
-        double d = values[start + k] - shift;
-        sum += d;
-        squares += d * d;
-      }
-      double meanShift = sum / cols;
-      double variance = Math.max(0, squares / cols - meanShift * meanShift);
-      double inverseStd = 1 / Math.sqrt(variance + eps);
+      rowStatistics(values, start, cols, statistics);
+      double meanShift = statistics[0];
+      double inverseStd = statistics[1];
       if (weight == null) {
         for (int k = 0; k < cols; k++) {
           values[start + k] = (float) ((values[start + k] - shift - meanShift) * inverseStd);
@@ -101,6 +94,27 @@ public class LayerNorm extends Normalization {
         }
       }
     }
+  }
+
+  /**
+   * One row's statistics in one pass of shifted sums, with the row's first value as the shift: writes the mean of
+   * {@code x - shift} to {@code statistics[0]} and {@code 1 / sqrt(variance + eps)} to {@code statistics[1]}. The
+   * differences are exact in double unless a row spans 2^29 in magnitude, so the shift costs no accuracy and keeps
+   * the one-pass variance free of cancellation.
+   */
+  private void rowStatistics(float[] values, int start, int cols, double[] statistics) {
+    double shift = values[start];
+    double sum = 0;
+    double squares = 0;
+    for (int k = 0; k < cols; k++) {
+      double d = values[start + k] - shift;
+      sum += d;
+      squares += d * d;
+    }
+    double meanShift = sum / cols;
+    double variance = Math.max(0, squares / cols - meanShift * meanShift);
+    statistics[0] = meanShift;
+    statistics[1] = 1 / Math.sqrt(variance + eps());
   }
 
   @Override
@@ -118,22 +132,15 @@ public class LayerNorm extends Normalization {
       double[] biasGrad) {
     Tensor weightTensor = parameter("weight");
     float[] weight = weightTensor == null ? null : weightTensor.toArray();
-    double eps = eps();
+    double[] statistics = new double[2];
     double[] xhat = new double[cols];
     double[] dxhat = new double[cols];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
       double shift = input[start];
-      double sum = 0;
-      double squares = 0;
-      for (int k = 0; k < cols; k++) {
-        double d = input[start + k] - shift;
-        sum += d;
-        squares += d * d;
-      }
-      double meanShift = sum / cols;
-      double variance = Math.max(0, squares / cols - meanShift * meanShift);
-      double inverseStd = 1 / Math.sqrt(variance + eps);
+      rowStatistics(input, start, cols, statistics);
+      double meanShift = statistics[0];
+      double inverseStd = statistics[1];
       double meanDxhat = 0;
       double meanDxhatXhat = 0;
       for (int k = 0; k < cols; k++) {
