@@ -77,13 +77,13 @@ public class LayerNorm extends Normalization {
     Tensor biasTensor = parameter("bias");
     float[] weight = weightTensor == null ? null : weightTensor.toArray();
     float[] bias = biasTensor == null ? new float[cols] : biasTensor.toArray();
-    double[] statistics = new double[2];
+    double[] statistics = new double[3];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
-      double shift = values[start];
       rowStatistics(values, start, cols, statistics);
-      double meanShift = statistics[0];
-      double inverseStd = statistics[1];
+      double shift = statistics[0];
+      double meanShift = statistics[1];
+      double inverseStd = statistics[2];
       if (weight == null) {
         for (int k = 0; k < cols; k++) {
           values[start + k] = (float) ((values[start + k] - shift - meanShift) * inverseStd);
@@ -97,8 +97,9 @@ public class LayerNorm extends Normalization {
   }
 
   /**
-   * One row's statistics in one pass of shifted sums, with the row's first value as the shift: writes the mean of
-   * {@code x - shift} to {@code statistics[0]} and {@code 1 / sqrt(variance + eps)} to {@code statistics[1]}. The
+   * One row's statistics in one pass of shifted sums, with the row's first value as the shift: writes the shift to
+   * {@code statistics[0]}, the mean of {@code x - shift} to {@code statistics[1]} and {@code 1 / sqrt(variance + eps)}
+   * to {@code statistics[2]}. The
    * differences are exact in double unless a row spans 2^29 in magnitude, so the shift costs no accuracy and keeps
    * the one-pass variance free of cancellation.
    */
@@ -113,8 +114,9 @@ public class LayerNorm extends Normalization {
     }
     double meanShift = sum / cols;
     double variance = Math.max(0, squares / cols - meanShift * meanShift);
-    statistics[0] = meanShift;
-    statistics[1] = 1 / Math.sqrt(variance + eps());
+    statistics[0] = shift;
+    statistics[1] = meanShift;
+    statistics[2] = 1 / Math.sqrt(variance + eps());
   }
 
   @Override
@@ -132,15 +134,15 @@ public class LayerNorm extends Normalization {
       double[] biasGrad) {
     Tensor weightTensor = parameter("weight");
     float[] weight = weightTensor == null ? null : weightTensor.toArray();
-    double[] statistics = new double[2];
+    double[] statistics = new double[3];
     double[] xhat = new double[cols];
     double[] dxhat = new double[cols];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
-      double shift = input[start];
       rowStatistics(input, start, cols, statistics);
-      double meanShift = statistics[0];
-      double inverseStd = statistics[1];
+      double inverseStd = statistics[2];
+      double shift = statistics[0];
+      double meanShift = statistics[1];
       double meanDxhat = 0;
       double meanDxhatXhat = 0;
       for (int k = 0; k < cols; k++) {
