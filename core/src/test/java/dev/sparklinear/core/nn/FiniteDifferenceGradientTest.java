@@ -9,18 +9,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 
 /**
  * Every module's backward against central finite differences of an independent float64 forward written here, with
  * no torch involved: for {@code L = sum(g * f(x))}, {@code dL/dx} and {@code dL/dtheta} from {@code (L(v + h) -
  * L(v - h)) / 2h}, {@code h = 1e-6}, must match the module's float32 gradients within {@code 1e-4} of the gradient's
  * largest magnitude (float32 rounding of the inputs to the backward, not a wrong formula, which is off by far more).
+ * A property: every module, on blocks of random shape, parameters and values.
  */
 class FiniteDifferenceGradientTest {
-  private static final int ROWS = 4;
-  private static final int COLS = 6;
   private static final double H = 1e-6;
 
   /** A float64 forward of one module: params are its parameters by name (mutable, for perturbing). */
@@ -35,24 +38,24 @@ class FiniteDifferenceGradientTest {
     }
   }
 
-  static List<Case> cases() {
-    int out = 3;
+  /** Every module of the property, with {@code cols} inputs ({@code out} outputs for Linear), seeded. */
+  static List<Case> cases(int cols, int out, long seed) {
     return List.of(
-        new Case("Linear", new Linear(COLS, out, true, 7L), (x, p) -> {
+        new Case("Linear", new Linear(cols, out, true, seed), (x, p) -> {
           double[] y = new double[out];
           for (int o = 0; o < out; o++) {
             y[o] = p.get("bias")[o];
-            for (int i = 0; i < COLS; i++) {
-              y[o] += x[i] * p.get("weight")[o * COLS + i];
+            for (int i = 0; i < cols; i++) {
+              y[o] += x[i] * p.get("weight")[o * cols + i];
             }
           }
           return y;
         }),
-        new Case("Linear without bias", new Linear(COLS, out, false, 8L), (x, p) -> {
+        new Case("Linear without bias", new Linear(cols, out, false, seed + 1), (x, p) -> {
           double[] y = new double[out];
           for (int o = 0; o < out; o++) {
-            for (int i = 0; i < COLS; i++) {
-              y[o] += x[i] * p.get("weight")[o * COLS + i];
+            for (int i = 0; i < cols; i++) {
+              y[o] += x[i] * p.get("weight")[o * cols + i];
             }
           }
           return y;
@@ -78,9 +81,9 @@ class FiniteDifferenceGradientTest {
           }
           return y;
         }),
-        new Case("LayerNorm", affine(new LayerNorm(COLS)), (x, p) -> layerNorm(x, p.get("weight"), p.get("bias"), 1e-5)),
-        new Case("LayerNorm without affine", new LayerNorm(COLS, 1e-5, false), (x, p) -> layerNorm(x, null, null, 1e-5)),
-        new Case("BatchNorm1d", batchNorm(), (x, p) -> {
+        new Case("LayerNorm", affine(new LayerNorm(cols), seed), (x, p) -> layerNorm(x, p.get("weight"), p.get("bias"), 1e-5)),
+        new Case("LayerNorm without affine", new LayerNorm(cols, 1e-5, false), (x, p) -> layerNorm(x, null, null, 1e-5)),
+        new Case("BatchNorm1d", batchNorm(cols, seed), (x, p) -> {
           double[] y = new double[x.length];
           for (int c = 0; c < x.length; c++) {
             y[c] = (x[c] - 0.25 * c) / Math.sqrt(1 + 0.5 * c + 1e-5) * p.get("weight")[c] + p.get("bias")[c];
@@ -132,8 +135,8 @@ class FiniteDifferenceGradientTest {
   }
 
   /** Non-trivial weight and bias, so that a gradient formula that ignores them fails. */
-  private static Module affine(Module norm) {
-    SplittableRandom random = new SplittableRandom(5);
+  private static Module affine(Module norm, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
     Map<String, Tensor> state = new LinkedHashMap<>();
     norm.stateDict().forEach((name, t) -> {
       float[] v = new float[t.numel()];
@@ -146,18 +149,18 @@ class FiniteDifferenceGradientTest {
     return norm;
   }
 
-  private static Module batchNorm() {
-    BatchNorm1d norm = new BatchNorm1d(COLS);
-    affine(norm);
-    float[] mean = new float[COLS];
-    float[] var = new float[COLS];
-    for (int c = 0; c < COLS; c++) {
+  private static Module batchNorm(int cols, long seed) {
+    BatchNorm1d norm = new BatchNorm1d(cols);
+    affine(norm, seed);
+    float[] mean = new float[cols];
+    float[] var = new float[cols];
+    for (int c = 0; c < cols; c++) {
       mean[c] = 0.25f * c;
       var[c] = 1 + 0.5f * c;
     }
     Map<String, Tensor> state = new LinkedHashMap<>(norm.stateDict());
-    state.put("running_mean", Tensor.wrap(mean, COLS));
-    state.put("running_var", Tensor.wrap(var, COLS));
+    state.put("running_mean", Tensor.wrap(mean, cols));
+    state.put("running_var", Tensor.wrap(var, cols));
     norm.loadStateDict(state, true);
     return norm.eval();
   }
@@ -173,14 +176,21 @@ class FiniteDifferenceGradientTest {
     return sum;
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void backwardMatchesFiniteDifferencesInFloat64(Case c) {
-    SplittableRandom random = new SplittableRandom(11);
+  @Provide
+  Arbitrary<String> modules() {
+    return Arbitraries.of(cases(3, 1, 0).stream().map(Case::name).toList());
+  }
+
+  @Property(tries = 150)
+  void backwardMatchesFiniteDifferencesInFloat64(@ForAll("modules") String name,
+      @ForAll @IntRange(min = 1, max = 5) int rows, @ForAll @IntRange(min = 3, max = 12) int cols,
+      @ForAll @IntRange(min = 1, max = 5) int out, @ForAll long seed) {
+    Case c = cases(cols, out, seed).stream().filter(k -> k.name().equals(name)).findFirst().orElseThrow();
+    SplittableRandom random = new SplittableRandom(seed);
     Module module = c.module().eval();
-    float[][] x = new float[ROWS][COLS];
+    float[][] x = new float[rows][cols];
     for (float[] row : x) {
-      for (int i = 0; i < COLS; i++) {
+      for (int i = 0; i < cols; i++) {
         double v = random.nextDouble() * 4 - 2;
         row[i] = (float) (Math.abs(v) < 0.05 ? v + 0.2 : v); // away from ReLU's kink
       }
@@ -194,7 +204,7 @@ class FiniteDifferenceGradientTest {
       tape.watch(xb);
       try (FloatBlock y = module.call(xb, CallContext.of(xb).withTape(tape))) {
         outCols = y.cols();
-        g = new float[ROWS][outCols];
+        g = new float[rows][outCols];
         for (float[] row : g) {
           for (int i = 0; i < outCols; i++) {
             row[i] = (float) (random.nextDouble() * 2 - 1);
@@ -208,34 +218,34 @@ class FiniteDifferenceGradientTest {
     }
 
     Map<String, double[]> params = new LinkedHashMap<>();
-    module.namedParameters().forEach((name, p) -> {
+    module.namedParameters().forEach((parameter, p) -> {
       double[] v = new double[p.numel()];
       for (int i = 0; i < v.length; i++) {
         v[i] = p.get(i);
       }
-      params.put(name, v);
+      params.put(parameter, v);
     });
-    double[][] xd = new double[ROWS][COLS];
-    for (int r = 0; r < ROWS; r++) {
-      for (int i = 0; i < COLS; i++) {
+    double[][] xd = new double[rows][cols];
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < cols; i++) {
         xd[r][i] = x[r][i];
       }
     }
-    double[] fdInput = new double[ROWS * COLS];
-    for (int r = 0; r < ROWS; r++) {
-      for (int i = 0; i < COLS; i++) {
+    double[] fdInput = new double[rows * cols];
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < cols; i++) {
         double v = xd[r][i];
         xd[r][i] = v + H;
         double plus = loss(c.reference(), x, xd, g, params);
         xd[r][i] = v - H;
         double minus = loss(c.reference(), x, xd, g, params);
         xd[r][i] = v;
-        fdInput[r * COLS + i] = (plus - minus) / (2 * H);
+        fdInput[r * cols + i] = (plus - minus) / (2 * H);
       }
     }
-    float[] ours = new float[ROWS * COLS];
-    for (int r = 0; r < ROWS; r++) {
-      System.arraycopy(ourGradInput[r], 0, ours, r * COLS, COLS);
+    float[] ours = new float[rows * cols];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(ourGradInput[r], 0, ours, r * cols, cols);
     }
     assertClose(c.name() + " grad_input", ours, fdInput);
 
