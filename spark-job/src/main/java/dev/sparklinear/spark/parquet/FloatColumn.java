@@ -29,6 +29,7 @@ import org.apache.spark.unsafe.Platform;
  * updating statistics and levels); written this way a page costs about one copy of its bytes.
  */
 final class FloatColumn {
+  private static final int NEGATIVE_ZERO_BITS = Float.floatToRawIntBits(-0f);
   private final int ordinal;
   private final boolean list;
   private final boolean elementsNullable;
@@ -208,9 +209,11 @@ final class FloatColumn {
   }
 
   /**
-   * The page's statistics, equal to what Parquet's writer computes value by value: min and max come from one plain
-   * pass, except on pages holding NaN or a zero, where Parquet's own rules (NaN counted and left out, -0.0 below
-   * 0.0) are applied by handing it every value.
+   * The page's statistics, equal to what Parquet's writer computes value by value (its comparator is
+   * {@code Float.compare}, so -0.0 is below 0.0), in one plain pass: min and max by {@code <} and {@code >}, with the
+   * signs of zeros tracked beside them, so that a zero bound gets the sign {@code Float.compare} would give it. Only a
+   * page holding NaN is handed to Parquet value by value, for its NaN rules. (Computed outputs of a layer usually
+   * span zero, so the zeros must not send a page down the slow path.)
    */
   private Statistics<?> statistics() {
     FloatStatistics stats = (FloatStatistics) Statistics.createStats(descriptor.getPrimitiveType());
@@ -221,20 +224,31 @@ final class FloatColumn {
     float min = values[0];
     float max = values[0];
     boolean nan = false;
+    boolean negativeZero = false;
+    boolean positiveZero = false;
     for (int i = 0; i < valueCount; i++) {
       float v = values[i];
       min = v < min ? v : min;
       max = v > max ? v : max;
       nan |= v != v;
+      int bits = Float.floatToRawIntBits(v);
+      negativeZero |= bits == NEGATIVE_ZERO_BITS;
+      positiveZero |= bits == 0;
     }
-    if (nan || (min <= 0f && max >= 0f)) {
+    if (nan) {
       for (int i = 0; i < valueCount; i++) {
         stats.updateStats(values[i]);
       }
-    } else {
-      stats.updateStats(min);
-      stats.updateStats(max);
+      return stats;
     }
+    if (min == 0f) {
+      min = negativeZero ? -0f : 0f;
+    }
+    if (max == 0f) {
+      max = positiveZero ? 0f : -0f;
+    }
+    stats.updateStats(min);
+    stats.updateStats(max);
     return stats;
   }
 

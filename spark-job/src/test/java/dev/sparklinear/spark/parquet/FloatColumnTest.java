@@ -228,6 +228,35 @@ class FloatColumnTest {
     assertThat(readAll(leaf, pages)).isEqualTo(values.stream().map(v -> entry(0, 0, v)).toList());
   }
 
+  /**
+   * Pages of three values whose bounds are zeros of either sign, or which span zero: the quick statistics must give
+   * each zero bound the sign Parquet's value-by-value comparison does (-0.0 below 0.0).
+   */
+  @Test
+  void zeroBoundsTakeTheSignParquetGivesThemOnEveryPage() throws IOException {
+    List<Float> values = List.of(
+        -0.0f, 0.0f, 1f, // both zeros, min a zero: -0.0
+        0.0f, 2f, -0.0f, // the same, +0.0 first
+        0.0f, 3f, 4f, // only +0.0 as min
+        -0.0f, 5f, 6f, // only -0.0 as min
+        -1f, -0.0f, -2f, // only -0.0 as max
+        -1f, 0.0f, -0.0f, // both zeros as max: +0.0
+        -3f, 0.0f, 7f, // a zero inside the range
+        -0.0f, -0.0f, -0.0f, // all -0.0
+        0.0f, 0.0f, 0.0f, // all +0.0
+        -5f, 8f, -6f); // spanning zero, no zero
+    ColumnDescriptor leaf = leaf(DataTypes.FloatType, false, true);
+
+    List<Page> pages = write(leaf, DataTypes.FloatType, false, 12, values.stream().map(FloatColumnTest::row)
+        .toList());
+
+    assertThat(pages).hasSize(10);
+    assertThat(readAll(leaf, pages)).isEqualTo(values.stream().map(v -> entry(0, 0, v)).toList());
+    assertThat(Float.floatToRawIntBits(((FloatStatistics) pages.get(0).statistics()).getMin()))
+        .isEqualTo(Float.floatToRawIntBits(-0.0f));
+    assertThat(Float.floatToRawIntBits(((FloatStatistics) pages.get(5).statistics()).getMax())).isZero();
+  }
+
   /** An array in the form the rows hold it: Spark's binary format, a generic array, or a view over a vector. */
   private static ArrayData array(Float[] values, int form) {
     if (form == 0 && Arrays.stream(values).allMatch(v -> v != null)) {
