@@ -210,10 +210,14 @@ final class VectorLinearKernel implements LinearKernel {
       x.readRows(first, count, xs, 0);
       if (narrow) {
         narrowTile(xs, ys, count);
+        finish(ys, count * out, epilogue);
+      } else if (epilogue == Epilogue.RELU && chains > 1) {
+        // Applied to each vector of sums as it is combined, before its one store: no second pass over the tile.
+        generalTile(xs, ys, count, part, 0f);
       } else {
-        generalTile(xs, ys, count, part);
+        generalTile(xs, ys, count, part, Float.NEGATIVE_INFINITY);
+        finish(ys, count * out, epilogue);
       }
-      finish(ys, count * out, epilogue);
       y.writeRows(first, count, ys, 0);
     }
   }
@@ -680,7 +684,11 @@ final class VectorLinearKernel implements LinearKernel {
   // ---------------------------------------------------------------------------------------------------------------
   // General layers: out > LANES.
 
-  private void generalTile(float[] xs, float[] ys, int count, float[] part) {
+  /**
+   * The general kernel on a tile of {@code count} rows. Where outputs are summed in more than one chain, lanes of the
+   * combined sums below {@code floor} are stored as zero: 0 fuses ReLU, negative infinity changes nothing.
+   */
+  private void generalTile(float[] xs, float[] ys, int count, float[] part, float floor) {
     // Panel outer, rows inner: one packed panel (in * PANEL floats) is reused by every row of the tile while it is in
     // cache, and the tile of x (TILE_VALUES floats) is re-read once per panel.
     for (int o = 0; o < out; o += PANEL) {
@@ -689,20 +697,20 @@ final class VectorLinearKernel implements LinearKernel {
       if (width == PANEL) {
         int r = 0;
         for (; r + ROWS <= count; r += ROWS) {
-          rows4Panel(xs, r * in, ys, r * out + o, w0, o, part);
+          rows4Panel(xs, r * in, ys, r * out + o, w0, o, part, floor);
         }
         for (; r < count; r++) {
-          row1Panel(xs, r * in, ys, r * out + o, w0, o, part);
+          row1Panel(xs, r * in, ys, r * out + o, w0, o, part, floor);
         }
       } else {
         for (int v = 0; v < width; v += LANES) {
           int limit = Math.min(LANES, width - v);
           int r = 0;
           for (; r + ROWS <= count; r += ROWS) {
-            rows4Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part);
+            rows4Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part, floor);
           }
           for (; r < count; r++) {
-            row1Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part);
+            row1Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part, floor);
           }
         }
       }
@@ -714,7 +722,7 @@ final class VectorLinearKernel implements LinearKernel {
    * the y tile when there is one) and combine them. Partial sums are laid out [chain][row][vector of the panel].
    */
 
-  private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part) {
+  private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, float floor) {
     if (chains == 1) {
       tile4x4(xs, x0, 0, in, w0, b0, true, ys, y0, out);
       return;
@@ -724,12 +732,12 @@ final class VectorLinearKernel implements LinearKernel {
     }
     for (int i = 0; i < ROWS; i++) {
       for (int v = 0; v < PANEL; v += LANES) {
-        combine(part, i * PANEL + v, ROWS * PANEL).intoArray(ys, y0 + i * out + v);
+        store(combine(part, i * PANEL + v, ROWS * PANEL), ys, y0 + i * out + v, LANES, floor);
       }
     }
   }
 
-  private void row1Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part) {
+  private void row1Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, float floor) {
     if (chains == 1) {
       tile1x4(xs, x0, 0, in, w0, b0, true, ys, y0);
       return;
@@ -738,11 +746,12 @@ final class VectorLinearKernel implements LinearKernel {
       tile1x4(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL);
     }
     for (int v = 0; v < PANEL; v += LANES) {
-      combine(part, v, ROWS * PANEL).intoArray(ys, y0 + v);
+      store(combine(part, v, ROWS * PANEL), ys, y0 + v, LANES, floor);
     }
   }
 
-  private void rows4Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part) {
+  private void rows4Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part,
+      float floor) {
     if (chains == 1) {
       tile4x1(xs, x0, 0, in, w0, b0, true, ys, y0, out, limit);
       return;
@@ -751,11 +760,12 @@ final class VectorLinearKernel implements LinearKernel {
       tile4x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, PANEL, LANES);
     }
     for (int i = 0; i < ROWS; i++) {
-      store(combine(part, i * PANEL, ROWS * PANEL), ys, y0 + i * out, limit);
+      store(combine(part, i * PANEL, ROWS * PANEL), ys, y0 + i * out, limit, floor);
     }
   }
 
-  private void row1Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part) {
+  private void row1Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part,
+      float floor) {
     if (chains == 1) {
       tile1x1(xs, x0, 0, in, w0, b0, true, ys, y0, limit);
       return;
@@ -763,7 +773,7 @@ final class VectorLinearKernel implements LinearKernel {
     for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
       tile1x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, LANES);
     }
-    store(combine(part, 0, ROWS * PANEL), ys, y0, limit);
+    store(combine(part, 0, ROWS * PANEL), ys, y0, limit, floor);
   }
 
   /**
@@ -914,5 +924,13 @@ final class VectorLinearKernel implements LinearKernel {
       VectorMask<Float> mask = SPECIES.indexInRange(0, limit);
       v.intoArray(ys, offset, mask);
     }
+  }
+
+  /**
+   * {@link #store} with the lanes below {@code floor} replaced by zero: ReLU with a floor of 0 ({@code x < 0} is false
+   * for NaN and {@code -0.0}, which pass unchanged, as in {@link #finish}), nothing with negative infinity.
+   */
+  private static void store(FloatVector v, float[] ys, int offset, int limit, float floor) {
+    store(v.blend(0f, v.lt(floor)), ys, offset, limit);
   }
 }
