@@ -79,7 +79,7 @@ final class VectorLinearKernel implements LinearKernel {
   private static final int NARROW_OUTPUT_TILE_VALUES = 1024;
   /**
    * Floats of y per general tile at most: 128 KiB, so that a wide layer's y tile stays in L2 beside its x tile until it
-   * is written out (64 -> 256 took 512 x 256 floats, 512 KiB, from the x tile alone, and ran 7-10% slower).
+   * is written out (64 -> 256 took 512 x 256 floats, 512 KiB, from the x tile alone, and ran 4-10% slower).
    */
   private static final int GENERAL_OUTPUT_TILE_VALUES = 32 * 1024;
 
