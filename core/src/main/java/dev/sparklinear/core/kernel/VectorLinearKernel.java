@@ -45,8 +45,13 @@ import sun.misc.Unsafe;
  * chain's accumulators start at the bias for the first chain, at zero for the others. The narrow micro-kernels run the
  * chains one after the other and keep their partial sums in registers; the general ones (16 accumulators already) run
  * once per chain and store straight into the y tile where an output has one chain (up to 16 inputs), else into a small
- * per-thread array of partial sums, which are then added pairwise into the y tile. The order depends only on the
- * layer's input width: not on the path, the micro-tile a row falls in, the block size or the vector width.
+ * per-thread array of partial sums, which are then added pairwise into the y tile (through the fused ReLU, if any).
+ * That round trip costs 10-20% of a 64 -> 256 call against one chain, and less for wider inputs; keeping the sums in
+ * registers instead needs a smaller register tile, and every one measured was slower on JDK 17 and 25, most on wide
+ * inputs: 4 rows x 2 vectors 1.0-1.3x the time, 2 rows x 4 vectors 1.05-1.8x, whether all the sums stayed in
+ * registers or a pair of chains' sum went through memory (per multiply-add, the first broadcasts x twice as often, the
+ * second loads weights twice as often, from L2 once a panel outgrows L1). The order depends only on the layer's input
+ * width: not on the path, the micro-tile a row falls in, the block size or the vector width.
  * Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
  */
 final class VectorLinearKernel implements LinearKernel {
@@ -72,6 +77,11 @@ final class VectorLinearKernel implements LinearKernel {
   private static final int NARROW_TILE_VALUES = 2 * 1024;
   /** Floats of y per narrow tile when x is read in place: 4 KiB, in L1 until written out. */
   private static final int NARROW_OUTPUT_TILE_VALUES = 1024;
+  /**
+   * Floats of y per general tile at most: 128 KiB, so that a wide layer's y tile stays in L2 beside its x tile until it
+   * is written out (64 -> 256 took 512 x 256 floats, 512 KiB, from the x tile alone, and ran 4-10% slower).
+   */
+  private static final int GENERAL_OUTPUT_TILE_VALUES = 32 * 1024;
 
   /**
    * Floats of the chains' partial sums of one general micro-tile (4 rows of a panel), when an output is summed in more
@@ -140,7 +150,7 @@ final class VectorLinearKernel implements LinearKernel {
     if (inPlace) {
       rowsPerTile = NARROW_OUTPUT_TILE_VALUES / out;
     } else {
-      rowsPerTile = (narrow ? NARROW_TILE_VALUES : TILE_VALUES) / in;
+      rowsPerTile = narrow ? NARROW_TILE_VALUES / in : Math.min(TILE_VALUES / in, GENERAL_OUTPUT_TILE_VALUES / out);
     }
     int multiple = narrow ? NARROW_ROWS : ROWS;
     this.tileRows = Math.max(multiple, rowsPerTile / multiple * multiple);
@@ -205,10 +215,14 @@ final class VectorLinearKernel implements LinearKernel {
       x.readRows(first, count, xs, 0);
       if (narrow) {
         narrowTile(xs, ys, count);
+        finish(ys, count * out, epilogue);
+      } else if (epilogue == Epilogue.RELU && chains > 1) {
+        // Applied to each vector of sums as it is combined, before its one store: no second pass over the tile.
+        generalTile(xs, ys, count, part, 0f);
       } else {
-        generalTile(xs, ys, count, part);
+        generalTile(xs, ys, count, part, Float.NEGATIVE_INFINITY);
+        finish(ys, count * out, epilogue);
       }
-      finish(ys, count * out, epilogue);
       y.writeRows(first, count, ys, 0);
     }
   }
@@ -675,7 +689,11 @@ final class VectorLinearKernel implements LinearKernel {
   // ---------------------------------------------------------------------------------------------------------------
   // General layers: out > LANES.
 
-  private void generalTile(float[] xs, float[] ys, int count, float[] part) {
+  /**
+   * The general kernel on a tile of {@code count} rows. Where outputs are summed in more than one chain, lanes of the
+   * combined sums below {@code floor} are stored as zero: 0 fuses ReLU, negative infinity changes nothing.
+   */
+  private void generalTile(float[] xs, float[] ys, int count, float[] part, float floor) {
     // Panel outer, rows inner: one packed panel (in * PANEL floats) is reused by every row of the tile while it is in
     // cache, and the tile of x (TILE_VALUES floats) is re-read once per panel.
     for (int o = 0; o < out; o += PANEL) {
@@ -684,20 +702,20 @@ final class VectorLinearKernel implements LinearKernel {
       if (width == PANEL) {
         int r = 0;
         for (; r + ROWS <= count; r += ROWS) {
-          rows4Panel(xs, r * in, ys, r * out + o, w0, o, part);
+          rows4Panel(xs, r * in, ys, r * out + o, w0, o, part, floor);
         }
         for (; r < count; r++) {
-          row1Panel(xs, r * in, ys, r * out + o, w0, o, part);
+          row1Panel(xs, r * in, ys, r * out + o, w0, o, part, floor);
         }
       } else {
         for (int v = 0; v < width; v += LANES) {
           int limit = Math.min(LANES, width - v);
           int r = 0;
           for (; r + ROWS <= count; r += ROWS) {
-            rows4Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part);
+            rows4Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part, floor);
           }
           for (; r < count; r++) {
-            row1Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part);
+            row1Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part, floor);
           }
         }
       }
@@ -709,7 +727,7 @@ final class VectorLinearKernel implements LinearKernel {
    * the y tile when there is one) and combine them. Partial sums are laid out [chain][row][vector of the panel].
    */
 
-  private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part) {
+  private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, float floor) {
     if (chains == 1) {
       tile4x4(xs, x0, 0, in, w0, b0, true, ys, y0, out);
       return;
@@ -719,12 +737,12 @@ final class VectorLinearKernel implements LinearKernel {
     }
     for (int i = 0; i < ROWS; i++) {
       for (int v = 0; v < PANEL; v += LANES) {
-        combine(part, i * PANEL + v, ROWS * PANEL).intoArray(ys, y0 + i * out + v);
+        store(combine(part, i * PANEL + v, ROWS * PANEL), ys, y0 + i * out + v, LANES, floor);
       }
     }
   }
 
-  private void row1Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part) {
+  private void row1Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, float floor) {
     if (chains == 1) {
       tile1x4(xs, x0, 0, in, w0, b0, true, ys, y0);
       return;
@@ -733,11 +751,12 @@ final class VectorLinearKernel implements LinearKernel {
       tile1x4(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL);
     }
     for (int v = 0; v < PANEL; v += LANES) {
-      combine(part, v, ROWS * PANEL).intoArray(ys, y0 + v);
+      store(combine(part, v, ROWS * PANEL), ys, y0 + v, LANES, floor);
     }
   }
 
-  private void rows4Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part) {
+  private void rows4Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part,
+      float floor) {
     if (chains == 1) {
       tile4x1(xs, x0, 0, in, w0, b0, true, ys, y0, out, limit);
       return;
@@ -746,11 +765,12 @@ final class VectorLinearKernel implements LinearKernel {
       tile4x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, PANEL, LANES);
     }
     for (int i = 0; i < ROWS; i++) {
-      store(combine(part, i * PANEL, ROWS * PANEL), ys, y0 + i * out, limit);
+      store(combine(part, i * PANEL, ROWS * PANEL), ys, y0 + i * out, limit, floor);
     }
   }
 
-  private void row1Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part) {
+  private void row1Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part,
+      float floor) {
     if (chains == 1) {
       tile1x1(xs, x0, 0, in, w0, b0, true, ys, y0, limit);
       return;
@@ -758,7 +778,7 @@ final class VectorLinearKernel implements LinearKernel {
     for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
       tile1x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, LANES);
     }
-    store(combine(part, 0, ROWS * PANEL), ys, y0, limit);
+    store(combine(part, 0, ROWS * PANEL), ys, y0, limit, floor);
   }
 
   /**
@@ -909,5 +929,13 @@ final class VectorLinearKernel implements LinearKernel {
       VectorMask<Float> mask = SPECIES.indexInRange(0, limit);
       v.intoArray(ys, offset, mask);
     }
+  }
+
+  /**
+   * {@link #store} with the lanes below {@code floor} replaced by zero: ReLU with a floor of 0 ({@code x < 0} is false
+   * for NaN and {@code -0.0}, which pass unchanged, as in {@link #finish}), nothing with negative infinity.
+   */
+  private static void store(FloatVector v, float[] ys, int offset, int limit, float floor) {
+    store(v.blend(0f, v.lt(floor)), ys, offset, limit);
   }
 }
