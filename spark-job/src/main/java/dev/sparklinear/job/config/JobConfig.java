@@ -36,7 +36,7 @@ import java.util.Objects;
  * written; the job resolves them.
  */
 public record JobConfig(String source, ModuleConfig module, InputConfig input, OutputConfig output, BlockConfig block,
-    HooksConfig hooks,
+    HooksConfig hooks, FitConfig fit,
     @Key(doc = "What to do with a row whose features are null, hold a null, have the wrong width, or (with a"
         + " `nan-guard` pre-hook whose action is `fail`) hold NaN or infinity: `error` fails the job naming the row,"
         + " `skip` drops and counts it, `null` writes a null output, `quarantine` writes it with a `reason` column to"
