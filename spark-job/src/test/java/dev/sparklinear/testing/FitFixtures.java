@@ -67,10 +67,17 @@ public final class FitFixtures {
         .add("label_ce", DataTypes.LongType, false);
   }
 
-  /** Writes the input in {@code files} Parquet files (one partition each when read back), rows in id order. */
+  /**
+   * Writes the input as {@code files} Parquet files of consecutive rows, in id order: read back, one partition each
+   * when {@code spark.sql.files.openCostInBytes} is large (Spark packs small files together while their sizes plus
+   * that cost per file fit in a split).
+   */
   public static Path writeInput(SparkSession spark, Path path, int files) {
-    spark.createDataFrame(rows(), schema()).coalesce(1).sortWithinPartitions("id").repartitionByRange(files,
-        org.apache.spark.sql.functions.col("id")).sortWithinPartitions("id").write().parquet(path.toString());
+    List<Row> rows = rows();
+    for (int f = 0; f < files; f++) {
+      List<Row> part = rows.subList(f * rows.size() / files, (f + 1) * rows.size() / files);
+      spark.createDataFrame(part, schema()).coalesce(1).write().mode("append").parquet(path.toString());
+    }
     return path;
   }
 
