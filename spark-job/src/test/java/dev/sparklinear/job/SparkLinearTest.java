@@ -84,6 +84,31 @@ class SparkLinearTest {
   }
 
   @Test
+  void fitsTheFitExampleAndThenADivergingFitExitsOneWithOneMessage() throws IOException {
+    String config = RepositoryRoot.resolve("conf/fit-example.yaml").toString();
+    String input = "input.path=" + RepositoryRoot.resolve("data/fit/train.parquet");
+    Path output = tmp.resolve("fit-out");
+    Result result = execute("fit", config, "--set", input, "--set", "output.path=" + output, "--set", "fit.epochs=3",
+        "--report");
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out()).contains("spark-linear fit: 2,000 rows in, 2,000 rows used, 3 epochs in")
+        .contains("loss:    mse ");
+    JsonNode summary = new ObjectMapper().readTree(output.resolve(RunSummary.FILE_NAME).toFile());
+    assertThat(summary.get("fit").get("losses")).hasSize(3);
+    assertThat(output.resolve("model.safetensors")).isNotEmptyFile();
+    assertThat(output.resolve("_report.html")).isNotEmptyFile();
+
+    Path diverged = tmp.resolve("fit-diverged");
+    Result failed = execute("fit", config, "--set", input, "--set", "output.path=" + diverged, "--set",
+        "fit.optimizer={type: sgd, lr: 1.0e+9}", "--set", "fit.epochs=60");
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(failed.err()).startsWith("spark-linear: error: The fit diverged: the mean loss is ")
+        .doesNotContain("--stacktrace");
+    assertThat(diverged).doesNotExist();
+  }
+
+  @Test
   void runsTheSeedExampleAndExitsZero() throws IOException {
     Path output = tmp.resolve("seed-out");
     Result result = execute("run", seedConfig(), "--set", seedInput(), "--set", "output.path=" + output);

@@ -15,6 +15,7 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Renders {@code _report.html}: the run summary as a table and one histogram per output dimension (the first
@@ -133,7 +134,8 @@ public final class ReportPage {
     for (int i = 1; i <= losses.size(); i++) {
       epochs.add(i);
     }
-    chart.addSeries("loss", epochs, losses);
+    chart.addSeries("loss", epochs, losses).setMarker(SeriesMarkers.NONE);
+    chart.getStyler().setXAxisTickMarkSpacingHint(80);
     try {
       return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
     } catch (IOException e) {
