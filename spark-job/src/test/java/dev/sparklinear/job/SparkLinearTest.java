@@ -230,6 +230,32 @@ class SparkLinearTest {
     });
   }
 
+  @Test
+  void generateWithLabelAddsANoisyLinearTargetAndKeepsTheFeatures() throws IOException {
+    Path plain = tmp.resolve("gen-plain");
+    Path labelled = tmp.resolve("gen-label");
+    Result first = execute("generate", "--rows", "500", "--dim", "4", "--out", plain.toString(), "--partitions", "1");
+    Result second = execute("generate", "--rows", "500", "--dim", "4", "--out", labelled.toString(), "--label");
+    assertThat(List.of(first.exitCode(), second.exitCode())).as(first.err() + second.err()).containsOnly(0);
+
+    withSpark(spark -> {
+      Dataset<Row> withLabel = spark.read().parquet(labelled.toString());
+      assertThat(withLabel.schema().simpleString())
+          .isEqualTo("struct<id:bigint,features:array<float>,label:double>");
+      assertThat(withLabel.drop("label").exceptAll(spark.read().parquet(plain.toString())).count()).isZero();
+      double largestNoise = 0;
+      for (Row row : withLabel.collectAsList()) {
+        List<Float> x = row.getList(1);
+        double linear = 0.5;
+        for (int k = 0; k < 4; k++) {
+          linear += Math.sin(k + 1) * x.get(k) / 2;
+        }
+        largestNoise = Math.max(largestNoise, Math.abs(row.getDouble(2) - linear));
+      }
+      assertThat(largestNoise).isLessThan(0.1 + 1e-9).isGreaterThan(0.05);
+    });
+  }
+
   private static long partFiles(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.filter(f -> f.getFileName().toString().startsWith("part-")).count();
