@@ -7,12 +7,9 @@ import dev.sparklinear.core.loss.LossSum;
 import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.GradientTape;
 import dev.sparklinear.core.nn.Module;
+import dev.sparklinear.core.nn.ModuleArchitecture;
 import dev.sparklinear.core.nn.Parameter;
 import dev.sparklinear.core.tensor.Tensor;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -27,17 +24,18 @@ import org.apache.spark.sql.util.ArrowUtils;
  * loss in double. The gradient of the sum, not of the mean, is what each partition gives: the driver divides the sum
  * of all partitions by the total count once.
  *
- * <p>The module arrives as its serialized bytes and is deserialized by each task, so that concurrent tasks of an
- * executor never share the gradients they accumulate. Arrow memory comes from a named child allocator that is closed
+ * <p>The module arrives as the epoch's broadcast, which the tasks of an executor share; each task computes on a copy of
+ * its own (rebuilt from the module's architecture and state dict), so that concurrent tasks never share the
+ * gradients they accumulate. Arrow memory comes from a named child allocator that is closed
  * however the task ends.
  */
 final class PartitionGradient {
   private PartitionGradient() {}
 
-  /** The gradient sum of {@code blocks} for the module serialized in {@code moduleBytes}. */
-  static GradientSum of(Iterator<TrainingBlock> blocks, byte[] moduleBytes, Loss<?> loss, int inFeatures,
+  /** The gradient sum of {@code blocks} for {@code shared}, the epoch's broadcast module (which is not changed). */
+  static GradientSum of(Iterator<TrainingBlock> blocks, Module shared, Loss<?> loss, int inFeatures,
       int outFeatures) {
-    Module module = deserialize(moduleBytes);
+    Module module = privateCopy(shared);
     List<Parameter> parameters = new ArrayList<>(module.namedParameters().values());
     double[][] sums = new double[parameters.size()][];
     for (int i = 0; i < sums.length; i++) {
@@ -94,23 +92,13 @@ final class PartitionGradient {
     }
   }
 
-  private static Module deserialize(byte[] bytes) {
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
-      @Override
-      protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException, ClassNotFoundException {
-        // The task's class loader, which holds the job's jars on an executor.
-        try {
-          return Class.forName(desc.getName(), false, Thread.currentThread().getContextClassLoader());
-        } catch (ClassNotFoundException e) {
-          return super.resolveClass(desc);
-        }
-      }
-    }) {
-      return (Module) in.readObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the module sent to this task", e);
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException("Cannot read the module sent to this task: " + e.getMessage(), e);
-    }
+  /**
+   * A copy of {@code shared} for this task alone: the same tree, built from its architecture, with its parameters and
+   * buffers loaded. Tasks of an executor share the broadcast value; each accumulates gradients into its own copy.
+   */
+  private static Module privateCopy(Module shared) {
+    Module copy = ModuleArchitecture.fromJson(ModuleArchitecture.toJson(shared));
+    copy.loadStateDict(shared.stateDict(), true);
+    return copy;
   }
 }

@@ -2,10 +2,6 @@ package dev.sparklinear.spark;
 
 import dev.sparklinear.core.loss.Loss;
 import dev.sparklinear.core.nn.Module;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
@@ -166,7 +162,7 @@ public final class TrainingSet implements AutoCloseable {
    */
   public GradientSum gradient(Module module, Loss<?> loss) {
     JavaSparkContext context = JavaSparkContext.fromSparkContext(blocks.context());
-    Broadcast<byte[]> parameters = context.broadcast(serialize(module));
+    Broadcast<Module> parameters = context.broadcast(module);
     int in = spec.inFeatures();
     int out = spec.outFeatures();
     try {
@@ -208,16 +204,6 @@ public final class TrainingSet implements AutoCloseable {
 
   private static Column column(String name) {
     return functions.col("`" + name.replace("`", "``") + "`");
-  }
-
-  private static byte[] serialize(Module module) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(module);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot serialize " + module + " to send it to the tasks", e);
-    }
-    return bytes.toByteArray();
   }
 
   /** The columns read and their readers, decided once on the driver. */
