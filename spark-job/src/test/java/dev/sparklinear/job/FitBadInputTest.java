@@ -197,6 +197,17 @@ class FitBadInputTest extends LocalSpark {
   }
 
   @Test
+  void aConfigWithoutAFitSectionIsRefusedWithWhatToAdd() {
+    JobConfig run = JobConfig.parse("module: {in-features: 3, out-features: 1}\ninput: {path: " + input
+        + ", column: features}\noutput: {path: " + tmp.resolve("no-fit") + "}\n", "run.yaml", List.of());
+
+    assertThatThrownBy(() -> fit(run))
+        .isInstanceOf(PreflightException.class)
+        .hasMessage("Cannot run run.yaml: The config has no fit section: add fit.label-column, fit.loss, fit.optimizer"
+            + " and fit.epochs (see docs/config.md), or use 'spark-linear run' to run the module as it is");
+  }
+
+  @Test
   void settingsAFitCannotUseAreRefusedWithTorchsWordsWhereItHasThem() {
     assertThatThrownBy(() -> fit(config(input, "settings", "fit.optimizer={type: sgd, momentum: 0.9}",
         "invalid-rows=null", "hooks.forward=[relu]")))

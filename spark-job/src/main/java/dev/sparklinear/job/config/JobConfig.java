@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The settings of one job run: the layer, where rows come from and go to, how rows are blocked, the hooks and Spark
- * settings. One record per config section; every key is declared, typed and documented ({@link Key}) on its
+ * The settings of one job run: the layer, where rows come from and go to, how rows are blocked, the hooks, the fit
+ * ({@code spark-linear fit} only; null without a {@code fit} section) and Spark settings. One record per config section; every key is declared, typed and documented ({@link Key}) on its
  * component. Immutable and {@link Serializable}, so it can be shipped to executors.
  *
  * <p>Built from, in order of precedence: {@code --set key=value} overrides, then the YAML config file, then the
