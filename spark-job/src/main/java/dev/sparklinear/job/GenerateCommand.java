@@ -41,6 +41,10 @@ final class GenerateCommand implements Callable<Integer> {
       description = "output files (default: one per 500,000 rows, at least the number of cores)")
   Integer partitions;
 
+  @Option(names = "--label", description = "also write a label column (double) for spark-linear fit: a fixed linear"
+      + " function of the features, sum_k sin(k + 1) x_k / sqrt(D) + 0.5, plus uniform noise in [-0.1, 0.1)")
+  boolean label;
+
   @Option(names = "--overwrite", description = "replace PATH if it exists")
   boolean overwrite;
 
@@ -64,7 +68,7 @@ final class GenerateCommand implements Callable<Integer> {
       long start = System.nanoTime();
       int parts = partitions != null ? partitions
           : (int) Math.max(spark.sparkContext().defaultParallelism(), Math.min(10_000, rows / 500_000 + 1));
-      Dataset<Row> data = generate(spark, rows, dim, seed, parts);
+      Dataset<Row> data = generate(spark, rows, dim, seed, parts, label);
       data.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(out);
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf("spark-linear: wrote %,d rows x %d features to %s in %.1f s%n", rows, dim, out, seconds);
@@ -76,9 +80,16 @@ final class GenerateCommand implements Callable<Integer> {
 
   /** The synthetic dataset, deterministic in (rows, dim, seed) whatever the partitioning. */
   static Dataset<Row> generate(SparkSession spark, long rows, int dim, long seed, int partitions) {
-    StructType schema = new StructType()
+    return generate(spark, rows, dim, seed, partitions, false);
+  }
+
+  /** The same, with a {@code label} column when {@code withLabel}; the features do not depend on it. */
+  static Dataset<Row> generate(SparkSession spark, long rows, int dim, long seed, int partitions,
+      boolean withLabel) {
+    StructType features = new StructType()
         .add("id", DataTypes.LongType, false)
         .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    StructType schema = withLabel ? features.add("label", DataTypes.DoubleType, false) : features;
     JavaRDD<InternalRow> data = spark.range(0, rows, 1, partitions).javaRDD().map(id -> {
       // One generator per row, seeded from (seed, id): the values do not depend on partitioning.
       SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + id);
@@ -86,7 +97,14 @@ final class GenerateCommand implements Callable<Integer> {
       for (int k = 0; k < dim; k++) {
         values[k] = (float) (random.nextDouble() * 8 - 4);
       }
-      return new GenericInternalRow(new Object[] {id, UnsafeArrayData.fromPrimitiveArray(values)});
+      if (!withLabel) {
+        return new GenericInternalRow(new Object[] {id, UnsafeArrayData.fromPrimitiveArray(values)});
+      }
+      double target = 0.5 + (random.nextDouble() * 0.2 - 0.1);
+      for (int k = 0; k < dim; k++) {
+        target += Math.sin(k + 1) * values[k] / Math.sqrt(dim);
+      }
+      return new GenericInternalRow(new Object[] {id, UnsafeArrayData.fromPrimitiveArray(values), target});
     });
     return ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(data.rdd(), schema, false);
   }

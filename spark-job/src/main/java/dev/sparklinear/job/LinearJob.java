@@ -230,8 +230,8 @@ public final class LinearJob {
     return transformer;
   }
 
-  /** The input, or null with a problem recorded when it is missing or unreadable. */
-  private Dataset<Row> openInput(Configuration hadoop, List<String> problems) {
+  /** The input, or null with a problem recorded when it is missing or unreadable. Also what {@code fit} reads. */
+  Dataset<Row> openInput(Configuration hadoop, List<String> problems) {
     Path path = new Path(config.input().path());
     FileSystem fs;
     FileStatus[] matches;
@@ -342,7 +342,8 @@ public final class LinearJob {
     }
   }
 
-  private void checkOutputPath(Configuration hadoop, List<String> problems) {
+  /** Records a problem when the output path exists under errorifexists or is the input path. Also {@code fit}'s. */
+  void checkOutputPath(Configuration hadoop, List<String> problems) {
     Path path = new Path(config.output().path());
     try {
       FileSystem fs = path.getFileSystem(hadoop);
@@ -368,7 +369,7 @@ public final class LinearJob {
     }
   }
 
-  private static void writeText(String text, Path path, Configuration hadoop) {
+  static void writeText(String text, Path path, Configuration hadoop) {
     try (OutputStream out = path.getFileSystem(hadoop).create(path, true)) {
       out.write(text.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {

@@ -16,21 +16,34 @@ import org.apache.hadoop.fs.Path;
  * ({@code .NAME.spark-linear-<id>}) on the same file system, and renamed into place once complete: atomic on local
  * disks and HDFS, a copy of every file on object stores.
  *
+ * <p>An output written outside Spark's commit protocol (the files of {@code fit}) is always {@link #staged}: written
+ * in the hidden sibling and renamed into place once complete, so that no reader ever sees part of it.
+ *
  * @param written where the run writes: the target, or its staging sibling
  * @param targetExisted whether the target was there when the run began
+ * @param replace whether the run may replace an existing target
  */
-record OutputPlacement(FileSystem fs, Path target, Path written, boolean targetExisted) {
+record OutputPlacement(FileSystem fs, Path target, Path written, boolean targetExisted, boolean replace) {
 
   /** The placement of {@code output}: staged beside it when the run may {@code replace} it and it exists. */
   static OutputPlacement begin(String output, boolean replace, Configuration hadoop) {
+    return begin(output, replace, false, hadoop);
+  }
+
+  /** The placement of {@code output}, always written in a staging sibling and renamed into place at commit. */
+  static OutputPlacement staged(String output, boolean replace, Configuration hadoop) {
+    return begin(output, replace, true, hadoop);
+  }
+
+  private static OutputPlacement begin(String output, boolean replace, boolean stage, Configuration hadoop) {
     Path path = new Path(output);
     try {
       FileSystem fs = path.getFileSystem(hadoop);
       Path target = fs.makeQualified(path);
       boolean exists = fs.exists(target);
-      Path written = !(replace && exists) ? target : new Path(target.getParent(),
+      Path written = !(stage || replace && exists) ? target : new Path(target.getParent(),
           "." + target.getName() + ".spark-linear-" + UUID.randomUUID().toString().substring(0, 8));
-      return new OutputPlacement(fs, target, written, exists);
+      return new OutputPlacement(fs, target, written, exists, replace);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot prepare output path " + output + ": " + e.getMessage(), e);
     }
@@ -51,6 +64,9 @@ record OutputPlacement(FileSystem fs, Path target, Path written, boolean targetE
       return;
     }
     try {
+      if (!replace && fs.exists(target)) {
+        throw new IOException(target + " appeared while the run was writing, and output.mode is errorifexists");
+      }
       fs.delete(target, true); // false when there was none
       if (!fs.rename(written, target)) {
         throw new IOException("rename failed");

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * The command line: {@code spark-linear run CONFIG [--set key=value ...]} and {@code spark-linear generate ...}.
+ * The command line: {@code spark-linear run CONFIG [--set key=value ...]}, {@code spark-linear fit CONFIG ...} and
+ * {@code spark-linear generate ...}.
  *
  * <p>The main class for spark-submit too: {@code spark-submit --class dev.sparklinear.job.SparkLinear
  * spark-linear-job.jar run conf/job.yaml}. Exit codes: 0 done, 1 the job failed, 2 bad command line or config.
@@ -36,8 +37,8 @@ import picocli.CommandLine.Parameters;
     name = "spark-linear",
     mixinStandardHelpOptions = true,
     versionProvider = SparkLinear.Version.class,
-    description = "Runs a PyTorch-style Linear layer over Parquet feature files with Spark.",
-    subcommands = {SparkLinear.Run.class, GenerateCommand.class})
+    description = "Runs (and fits) a PyTorch-style Linear layer or head over Parquet feature files with Spark.",
+    subcommands = {SparkLinear.Run.class, FitCommand.class, GenerateCommand.class})
 public final class SparkLinear {
   static final int FAILED = 1;
   static final int BAD_INPUT = 2;
@@ -89,7 +90,7 @@ public final class SparkLinear {
   private static boolean isOurs(Throwable t) {
     return t instanceof ConfigException || t instanceof PreflightException || t instanceof InvalidRowException
         || t instanceof WeightFileException || t instanceof StateDictLoadException
-        || t instanceof NonFiniteValueException;
+        || t instanceof NonFiniteValueException || t instanceof FitDivergedException;
   }
 
   /** Keeps Spark's INFO chatter out of the terminal; the progress bar and warnings stay. */

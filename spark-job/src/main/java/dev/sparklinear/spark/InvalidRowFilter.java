@@ -21,13 +21,22 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
   private final DataType[] types;
   private final int width;
   private final long scratch;
+  /** The reader of the label at its ordinal among the input columns, for a fit's rows; null for a transform's. */
+  private final LabelReader label;
   private final GenericInternalRow out;
   private InternalRow next;
   private boolean freed;
 
   /** Input rows carry the input columns at {@code 0 .. types.length-1} and the features after them. */
   InvalidRowFilter(Iterator<InternalRow> input, FeatureReader reader, DataType[] types, int width) {
+    this(input, reader, null, types, width);
+  }
+
+  /** As the transform's filter, and a row whose {@code label} is refused is invalid too. */
+  InvalidRowFilter(Iterator<InternalRow> input, FeatureReader reader, LabelReader label, DataType[] types,
+      int width) {
     this.input = input;
+    this.label = label;
     this.reader = reader;
     this.types = types;
     this.width = width;
@@ -44,11 +53,13 @@ final class InvalidRowFilter implements Iterator<InternalRow> {
   public boolean hasNext() {
     while (next == null && input.hasNext()) {
       InternalRow row = input.next();
-      if (!reader.readChecked(row, scratch, width)) {
+      String reason = !reader.readChecked(row, scratch, width) ? reader.problem.configValue()
+          : label != null && !label.check(row) ? label.problem.configValue() : null;
+      if (reason != null) {
         for (int i = 0; i < types.length; i++) {
           out.update(i, row.isNullAt(i) ? null : row.get(i, types[i]));
         }
-        out.update(types.length, UTF8String.fromString(reader.problem.configValue()));
+        out.update(types.length, UTF8String.fromString(reason));
         next = out;
       }
     }

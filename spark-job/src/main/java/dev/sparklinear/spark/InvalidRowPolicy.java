@@ -59,6 +59,14 @@ public enum InvalidRowPolicy implements ConfigEnum {
         ? "Check that the input matches the module, set module.in-features to the width of the data, or set"
             + " invalid-rows to skip, null or quarantine."
         : "Filter out or repair such rows, or set invalid-rows to skip, null or quarantine.";
+    return rowError(rowKey, rowIndex, partitionId, reason, advice);
+  }
+
+  /**
+   * The error for an invalid row under {@code error}: which row (its index in the partition, its key values, the
+   * input file being read), what is wrong with it ({@code reason}) and what to do ({@code advice}).
+   */
+  static InvalidRowException rowError(String rowKey, long rowIndex, int partitionId, String reason, String advice) {
     String file = InputFileBlockHolder.getInputFilePath().toString();
     return new InvalidRowException("Invalid row " + rowIndex + " of partition " + partitionId
         + (rowKey.isEmpty() ? "" : " " + rowKey) + (file.isEmpty() ? "" : " in " + file) + ": " + reason + ". "

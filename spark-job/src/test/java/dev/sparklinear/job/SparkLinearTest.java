@@ -84,6 +84,31 @@ class SparkLinearTest {
   }
 
   @Test
+  void fitsTheFitExampleAndThenADivergingFitExitsOneWithOneMessage() throws IOException {
+    String config = RepositoryRoot.resolve("conf/fit-example.yaml").toString();
+    String input = "input.path=" + RepositoryRoot.resolve("data/fit/train.parquet");
+    Path output = tmp.resolve("fit-out");
+    Result result = execute("fit", config, "--set", input, "--set", "output.path=" + output, "--set", "fit.epochs=3",
+        "--report");
+
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out()).contains("spark-linear fit: 2,000 rows in, 2,000 rows used, 3 epochs in")
+        .contains("loss:    mse ");
+    JsonNode summary = new ObjectMapper().readTree(output.resolve(RunSummary.FILE_NAME).toFile());
+    assertThat(summary.get("fit").get("losses")).hasSize(3);
+    assertThat(output.resolve("model.safetensors")).isNotEmptyFile();
+    assertThat(output.resolve("_report.html")).isNotEmptyFile();
+
+    Path diverged = tmp.resolve("fit-diverged");
+    Result failed = execute("fit", config, "--set", input, "--set", "output.path=" + diverged, "--set",
+        "fit.optimizer={type: sgd, lr: 1.0e+9}", "--set", "fit.epochs=60");
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(failed.err()).startsWith("spark-linear: error: The fit diverged: the mean loss is ")
+        .doesNotContain("--stacktrace");
+    assertThat(diverged).doesNotExist();
+  }
+
+  @Test
   void runsTheSeedExampleAndExitsZero() throws IOException {
     Path output = tmp.resolve("seed-out");
     Result result = execute("run", seedConfig(), "--set", seedInput(), "--set", "output.path=" + output);
@@ -202,6 +227,32 @@ class SparkLinearTest {
       assertThat(a.exceptAll(b).count()).as("rows only in the 1-partition data").isZero();
       assertThat(b.exceptAll(a).count()).as("rows only in the 5-partition data").isZero();
       assertThat(a.exceptAll(c).count()).as("rows the same with another seed").isEqualTo(1000);
+    });
+  }
+
+  @Test
+  void generateWithLabelAddsANoisyLinearTargetAndKeepsTheFeatures() throws IOException {
+    Path plain = tmp.resolve("gen-plain");
+    Path labelled = tmp.resolve("gen-label");
+    Result first = execute("generate", "--rows", "500", "--dim", "4", "--out", plain.toString(), "--partitions", "1");
+    Result second = execute("generate", "--rows", "500", "--dim", "4", "--out", labelled.toString(), "--label");
+    assertThat(List.of(first.exitCode(), second.exitCode())).as(first.err() + second.err()).containsOnly(0);
+
+    withSpark(spark -> {
+      Dataset<Row> withLabel = spark.read().parquet(labelled.toString());
+      assertThat(withLabel.schema().simpleString())
+          .isEqualTo("struct<id:bigint,features:array<float>,label:double>");
+      assertThat(withLabel.drop("label").exceptAll(spark.read().parquet(plain.toString())).count()).isZero();
+      double largestNoise = 0;
+      for (Row row : withLabel.collectAsList()) {
+        List<Float> x = row.getList(1);
+        double linear = 0.5;
+        for (int k = 0; k < 4; k++) {
+          linear += Math.sin(k + 1) * x.get(k) / 2;
+        }
+        largestNoise = Math.max(largestNoise, Math.abs(row.getDouble(2) - linear));
+      }
+      assertThat(largestNoise).isLessThan(0.1 + 1e-9).isGreaterThan(0.05);
     });
   }
 

@@ -80,8 +80,12 @@ final class ConfigBinder {
   static JobConfig bind(ConfigTree tree) {
     ConfigBinder binder = new ConfigBinder(tree);
     binder.walk(tree.root, JobConfig.class, "");
+    // The fit section is optional as a whole: without it, none of its keys is filled in or required.
+    boolean fit = tree.root.has("fit");
     for (ConfigKey key : ConfigKey.all()) {
-      binder.fill(key);
+      if (fit || !key.key().startsWith("fit.")) {
+        binder.fill(key);
+      }
     }
     tree.root.put("source", tree.source);
     JobConfig config;

@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The settings of one job run: the layer, where rows come from and go to, how rows are blocked, the hooks and Spark
- * settings. One record per config section; every key is declared, typed and documented ({@link Key}) on its
+ * The settings of one job run: the layer, where rows come from and go to, how rows are blocked, the hooks, the fit
+ * ({@code spark-linear fit} only; null without a {@code fit} section) and Spark settings. One record per config section; every key is declared, typed and documented ({@link Key}) on its
  * component. Immutable and {@link Serializable}, so it can be shipped to executors.
  *
  * <p>Built from, in order of precedence: {@code --set key=value} overrides, then the YAML config file, then the
@@ -36,7 +36,7 @@ import java.util.Objects;
  * written; the job resolves them.
  */
 public record JobConfig(String source, ModuleConfig module, InputConfig input, OutputConfig output, BlockConfig block,
-    HooksConfig hooks,
+    HooksConfig hooks, FitConfig fit,
     @Key(doc = "What to do with a row whose features are null, hold a null, have the wrong width, or (with a"
         + " `nan-guard` pre-hook whose action is `fail`) hold NaN or infinity: `error` fails the job naming the row,"
         + " `skip` drops and counts it, `null` writes a null output, `quarantine` writes it with a `reason` column to"

@@ -1,5 +1,6 @@
 package dev.sparklinear.job.report;
 
+import dev.sparklinear.job.FitSummary;
 import dev.sparklinear.job.RunSummary;
 import dev.sparklinear.spark.hooks.DimensionStats;
 import java.io.IOException;
@@ -11,7 +12,10 @@ import java.util.Locale;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Renders {@code _report.html}: the run summary as a table and one histogram per output dimension (the first
@@ -78,6 +82,65 @@ public final class ReportPage {
       }
     }
     return html.append("</body>\n</html>\n").toString();
+  }
+
+  /**
+   * The page for a fit: its summary, the loss curve (the mean loss at each epoch, on a log scale when it spans more
+   * than a factor of ten and stays positive) and the losses and times per epoch as a table.
+   */
+  public static String render(FitSummary summary) {
+    System.setProperty("java.awt.headless", "true");
+    StringBuilder html = new StringBuilder();
+    html.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+        .append("<title>spark-linear fit report</title>\n<style>\n")
+        .append("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}")
+        .append("td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}th{background:#f3f3f3}")
+        .append("\n</style>\n</head>\n<body>\n")
+        .append("<h1>spark-linear fit report</h1>\n<h2>Summary</h2>\n<table>\n");
+    row(html, "Rows in", String.format(Locale.ROOT, "%,d", summary.rowsIn()));
+    row(html, "Rows used", String.format(Locale.ROOT, "%,d", summary.rowsUsed()));
+    row(html, "Invalid rows", String.format(Locale.ROOT, "%,d (%s)", summary.invalidRowsTotal(),
+        summary.invalidRowsPolicy()));
+    row(html, "Loss", summary.loss());
+    row(html, "Optimizer", summary.optimizer());
+    row(html, "Epochs", String.valueOf(summary.losses().size()));
+    row(html, "Final loss", String.format(Locale.ROOT, "%.8g", summary.finalLoss()));
+    row(html, "Wall time", String.format(Locale.ROOT, "%.2f s (reading %.2f s)", summary.wallSeconds(),
+        summary.readSeconds()));
+    row(html, "Module", summary.module());
+    row(html, "Initial weights", summary.initialWeights());
+    summary.checkpointSha256().forEach((file, sha) -> row(html, "SHA-256 of " + file, sha));
+    row(html, "Spark", summary.sparkVersion() + " (" + summary.master() + ")");
+    row(html, "Output", summary.outputPath());
+    html.append("</table>\n<h2>Loss</h2>\n<figure><img alt=\"mean loss per epoch\" src=\"data:image/png;base64,")
+        .append(Base64.getEncoder().encodeToString(lossCurve(summary.losses()))).append("\"></figure>\n")
+        .append("<table>\n<tr><th>epoch</th><th>mean loss</th><th>seconds</th></tr>\n");
+    for (int i = 0; i < summary.losses().size(); i++) {
+      html.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%.10g</td><td>%.3f</td></tr>%n", i + 1,
+          summary.losses().get(i), summary.epochSeconds().get(i)));
+    }
+    return html.append("</table>\n</body>\n</html>\n").toString();
+  }
+
+  /** The mean loss per epoch as a line chart, PNG bytes. */
+  static byte[] lossCurve(List<Double> losses) {
+    XYChart chart = new XYChartBuilder().width(640).height(360).title("mean loss per epoch").xAxisTitle("epoch")
+        .yAxisTitle("loss").build();
+    chart.getStyler().setLegendVisible(false);
+    double min = losses.stream().mapToDouble(Double::doubleValue).min().orElse(1);
+    double max = losses.stream().mapToDouble(Double::doubleValue).max().orElse(1);
+    chart.getStyler().setYAxisLogarithmic(min > 0 && max / min > 10);
+    List<Integer> epochs = new ArrayList<>();
+    for (int i = 1; i <= losses.size(); i++) {
+      epochs.add(i);
+    }
+    chart.addSeries("loss", epochs, losses).setMarker(SeriesMarkers.NONE);
+    chart.getStyler().setXAxisTickMarkSpacingHint(80);
+    try {
+      return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot draw the loss curve", e);
+    }
   }
 
   /** One histogram as PNG bytes. */

@@ -14,7 +14,7 @@ class ConfigKeyTest {
 
   @Test
   void keysAreUnique() {
-    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(32);
+    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(38);
   }
 
   @Test

@@ -1,0 +1,287 @@
+package dev.sparklinear.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparklinear.core.weights.SafetensorsFile;
+import dev.sparklinear.core.weights.SafetensorsReader;
+import dev.sparklinear.job.FitJob;
+import dev.sparklinear.job.FitSummary;
+import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.testing.EventLog;
+import dev.sparklinear.testing.LocalSpark;
+import dev.sparklinear.testing.SparkProcesses;
+import dev.sparklinear.testing.StandaloneCluster;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code spark-linear fit} through spark-submit on a real standalone cluster (master, worker and two one-core
+ * executors, each a JVM of its own on 127.0.0.1): the fit gives the parameters and losses of the same fit run in this
+ * JVM's local session, and still does when an executor JVM is killed with SIGKILL in the middle of the epochs (its
+ * running task and its cached blocks are lost; Spark runs the task again, reading the lost partitions from the input
+ * again).
+ *
+ * <p>The executors compile with C1 only and the local run with C2, which may round the kernels' sums differently, so
+ * parameters are compared within 1e-5 of each tensor's largest value and losses within 1e-6 relative: far below what
+ * a lost, doubled or mixed-up partition would change.
+ */
+class FitClusterIT extends LocalSpark {
+  private static final int ROWS = 24_000;
+  private static final int FILES = 8;
+  private static final int IN = 16;
+  private static final int EPOCHS = 60;
+  private static final String MAIN_CLASS = "dev.sparklinear.job.SparkLinear";
+  private static final Duration CLUSTER_START = Duration.ofSeconds(90);
+  private static final Duration JOB = Duration.ofSeconds(240);
+  private static final Duration EXECUTOR_BUSY = Duration.ofSeconds(120);
+  private static final Pattern RUNNING =
+      Pattern.compile("Running task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
+  private static final Pattern FINISHED =
+      Pattern.compile("Finished task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
+
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  static Path dir;
+
+  private static SparkProcesses processes;
+  private static StandaloneCluster cluster;
+  private static Path input;
+  private static Path config;
+  private static Path localOutput;
+  private static FitSummary local;
+
+  @BeforeAll
+  static void fitLocallyAndStartCluster() throws Exception {
+    input = dir.resolve("input");
+    StructType schema = new StructType().add("id", DataTypes.LongType, false)
+        .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+        .add("y", DataTypes.DoubleType, false);
+    for (int f = 0; f < FILES; f++) {
+      List<Row> rows = new ArrayList<>();
+      for (long id = (long) f * ROWS / FILES; id < (long) (f + 1) * ROWS / FILES; id++) {
+        List<Float> x = new ArrayList<>();
+        double y = 0.2;
+        for (int j = 0; j < IN; j++) {
+          float value = (float) Math.sin(0.0011 * id * (j + 1) + 0.7 * j);
+          x.add(value);
+          y += Math.cos(0.5 * j) * value * (j % 3 == 0 ? value : 1) / 4;
+        }
+        rows.add(RowFactory.create(id, x, y));
+      }
+      spark.createDataFrame(rows, schema).coalesce(1).write().mode("append").parquet(input.toString());
+    }
+    config = Files.writeString(dir.resolve("fit-cluster.yaml"), """
+        module:
+          layers:
+            - {type: linear, in-features: %d, out-features: 16}
+            - gelu
+            - {type: linear, in-features: 16, out-features: 1}
+          init-seed: 11
+        input: {path: %s, column: features}
+        output: {path: unset, mode: overwrite}
+        fit:
+          label-column: y
+          loss: mse
+          optimizer: {type: adam, lr: 0.01}
+          epochs: %d
+        """.formatted(IN, input, EPOCHS), StandardCharsets.UTF_8);
+    // One partition per file, as on the cluster (spark.sql.files.maxPartitionBytes=1m there too).
+    spark.conf().set("spark.sql.files.maxPartitionBytes", "1m");
+    localOutput = dir.resolve("outputs").resolve("local");
+    local = new FitJob(JobConfig.load(config, List.of("output.path=" + localOutput)), spark, false).fit();
+    assertThat(local.partitions()).isEqualTo(FILES);
+
+    processes = SparkProcesses.create(dir);
+    cluster = StandaloneCluster.start(processes, dir.resolve("cluster"), 2, "2g", CLUSTER_START);
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void aFitOnTheClusterGivesTheParametersAndLossesOfTheLocalFit() throws Exception {
+    Path output = dir.resolve("outputs").resolve("cluster");
+    Path events = Files.createDirectories(dir.resolve("events").resolve("cluster"));
+    SparkProcesses.Finished finished = processes.submit("fit-cluster", dir, JOB, submitArgs(output, events));
+
+    assertThat(finished.exitCode()).as("exit code\n%s%s", finished.diagnostics(), cluster.diagnostics()).isZero();
+    assertThat(finished.stdoutText()).contains("spark-linear fit: 24,000 rows in, 24,000 rows used, 60 epochs");
+    assertSameFitAsLocal("cluster", output);
+    // Every epoch ran its tasks on the executors, none on the driver.
+    EventLog log = EventLog.read(events);
+    assertThat(log.taskEnds()).isNotEmpty().allSatisfy(t -> assertThat(t.executorId()).isNotEqualTo("driver"));
+  }
+
+  @Test
+  void anExecutorKilledInTheMiddleOfTheEpochsIsReplacedAndTheFitIsUnchanged() throws Exception {
+    Path output = dir.resolve("outputs").resolve("kill-executor");
+    Path events = Files.createDirectories(dir.resolve("events").resolve("kill-executor"));
+    Set<String> earlierApps = appIds(cluster.masterState());
+    SparkProcesses.Submitted submitted = processes.startSubmit("fit-kill-executor", dir, submitArgs(output, events));
+    SparkProcesses.Finished finished;
+    String killed;
+    try {
+      String appId = awaitNewActiveApp(submitted, earlierApps);
+      Map.Entry<String, ProcessHandle> victim = awaitExecutorRunningATaskOfAnEpoch(submitted, appId);
+      killed = victim.getKey();
+      System.out.printf("FitClusterIT: SIGKILL to executor %s (pid %d) of %s%n", killed, victim.getValue().pid(),
+          appId);
+      assertThat(victim.getValue().destroyForcibly()).isTrue();
+      victim.getValue().onExit().get(10, TimeUnit.SECONDS);
+      finished = submitted.await(JOB);
+    } finally {
+      submitted.stop();
+    }
+
+    assertThat(finished.exitCode()).as("exit code\n%s%s", finished.diagnostics(), cluster.diagnostics()).isZero();
+    EventLog log = EventLog.read(events);
+    assertThat(log.events("SparkListenerExecutorRemoved")).extracting(e -> e.path("Executor ID").asText())
+        .contains(killed);
+    List<EventLog.TaskEnd> lost = log.taskEnds().stream().filter(t -> !t.succeeded()).toList();
+    System.out.printf("FitClusterIT kill-executor: %d ms, task attempts lost: %s%n", finished.took().toMillis(),
+        lost.stream().map(t -> "stage " + t.stageId() + " partition " + t.partition() + " " + t.reason()).toList());
+    // The task the executor was running was lost with it and run again, successfully, on the other executor.
+    assertThat(lost).isNotEmpty().allSatisfy(t -> {
+      assertThat(t.reason()).isEqualTo("ExecutorLostFailure");
+      assertThat(t.executorId()).isEqualTo(killed);
+    });
+    for (EventLog.TaskEnd task : lost) {
+      assertThat(log.taskEnds()).as("a later successful attempt of %s", task).anyMatch(t -> t.succeeded()
+          && t.stageId() == task.stageId() && t.partition() == task.partition() && t.attempt() > task.attempt());
+    }
+    assertSameFitAsLocal("kill-executor", output);
+  }
+
+  /** The cluster's checkpoint and losses against the local fit's; counts exact. */
+  private static void assertSameFitAsLocal(String name, Path output) throws IOException {
+    JsonNode summary = new ObjectMapper().readTree(output.resolve("_spark_linear.json").toFile());
+    assertThat(summary.get("rows_used").asLong()).as(name).isEqualTo(ROWS);
+    assertThat(summary.get("partitions").asInt()).as(name).isEqualTo(FILES);
+    JsonNode losses = summary.get("fit").get("losses");
+    assertThat(losses).hasSize(EPOCHS);
+    for (int epoch = 0; epoch < EPOCHS; epoch++) {
+      double expected = local.losses().get(epoch);
+      assertThat(losses.get(epoch).asDouble()).as("%s: loss of epoch %d", name, epoch + 1)
+          .isCloseTo(expected, within(1e-6 * expected));
+    }
+    SafetensorsFile expected = SafetensorsReader.read(localOutput.resolve("model.safetensors"));
+    SafetensorsFile actual = SafetensorsReader.read(output.resolve("model.safetensors"));
+    assertThat(actual.tensors().keySet()).isEqualTo(expected.tensors().keySet());
+    boolean identical = true;
+    for (String key : expected.tensors().keySet()) {
+      float[] e = expected.tensor(key).toArray();
+      float[] a = actual.tensor(key).toArray();
+      identical &= Arrays.equals(a, e);
+      double scale = 0;
+      for (float value : e) {
+        scale = Math.max(scale, Math.abs(value));
+      }
+      for (int i = 0; i < e.length; i++) {
+        assertThat((double) a[i]).as("%s: %s[%d]", name, key, i).isCloseTo(e[i], within(1e-5 * scale));
+      }
+    }
+    System.out.printf("FitClusterIT %s: parameters %s the local fit's%n", name,
+        identical ? "bit-identical to" : "within tolerance of");
+  }
+
+  private static List<String> submitArgs(Path output, Path events) {
+    List<String> args = new ArrayList<>(cluster.twoExecutorSubmitOptions(events));
+    args.addAll(List.of(
+        "--conf", "spark.task.maxFailures=4",
+        "--class", MAIN_CLASS,
+        processes.submitJar().toString(),
+        "fit", config.toString(),
+        "--set", "output.path=" + output));
+    return args;
+  }
+
+  private static String awaitNewActiveApp(SparkProcesses.Submitted submitted, Set<String> earlierApps)
+      throws Exception {
+    long deadline = System.nanoTime() + EXECUTOR_BUSY.toNanos();
+    // Bounded poll: ends at the deadline or as soon as the driver has ended.
+    while (System.nanoTime() < deadline && submitted.isAlive()) {
+      for (JsonNode app : cluster.masterState().path("activeapps")) {
+        if (!earlierApps.contains(app.path("id").asText())) {
+          return app.path("id").asText();
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("No new active application on the master\n" + submitted.diagnostics()
+        + cluster.diagnostics());
+  }
+
+  private static Set<String> appIds(JsonNode masterState) {
+    Set<String> ids = new HashSet<>();
+    for (String list : List.of("activeapps", "completedapps")) {
+      masterState.path(list).forEach(app -> ids.add(app.path("id").asText()));
+    }
+    return ids;
+  }
+
+  /**
+   * Waits until an executor of {@code appId} has finished tasks of at least four stages (reading the input, then
+   * epochs) and is running a task now, so that the fit is in its epochs and a task is in flight. Returns that
+   * executor's id and live process.
+   */
+  private static Map.Entry<String, ProcessHandle> awaitExecutorRunningATaskOfAnEpoch(
+      SparkProcesses.Submitted submitted, String appId) throws Exception {
+    Path appDir = cluster.workerWorkDir().resolve(appId);
+    long deadline = System.nanoTime() + EXECUTOR_BUSY.toNanos();
+    // Bounded poll of the executors' logs: ends at the deadline or as soon as the driver has ended.
+    while (System.nanoTime() < deadline && submitted.isAlive()) {
+      for (Map.Entry<String, ProcessHandle> executor : cluster.executorProcesses(appId).entrySet()) {
+        Path stderr = appDir.resolve(executor.getKey()).resolve("stderr");
+        if (Files.isRegularFile(stderr) && runningATaskOfAnEpoch(Files.readString(stderr))) {
+          return executor;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("No executor of " + appId + " got to an epoch in time\n" + submitted.diagnostics()
+        + cluster.diagnostics());
+  }
+
+  private static boolean runningATaskOfAnEpoch(String executorLog) {
+    Map<String, String> running = new HashMap<>();
+    Matcher started = RUNNING.matcher(executorLog);
+    while (started.find()) {
+      running.put(started.group(2), started.group(1));
+    }
+    Set<String> stagesDone = new HashSet<>();
+    Matcher done = FINISHED.matcher(executorLog);
+    while (done.find()) {
+      running.remove(done.group(2));
+      stagesDone.add(done.group(1));
+    }
+    return stagesDone.size() >= 4 && !running.isEmpty();
+  }
+}
