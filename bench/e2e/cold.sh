@@ -6,6 +6,7 @@
 #   bench/e2e/cold.sh                                  # 3 rows, 2,000,000 and 10,000,000 rows x 64 -> 16
 #   COLD_SIZES="3 2000000" bench/e2e/cold.sh           # some sizes; the other sizes' figures of an earlier run stay
 #   E2E_COLD_PASSES=3 E2E_DATA=/data/dir bench/e2e/cold.sh
+#   COLD_CONTENDERS="spark-linear duckdb" bench/e2e/cold.sh   # some contenders (of the list below) at every size
 #
 # Inputs (made once, into bench/e2e/data/; existing `generate` datasets are taken from E2E_DATA when it has them):
 #   seed         data/seed/features.parquet: the seed example's 3 rows x 4
@@ -146,7 +147,7 @@ forget() { # drops the figures of earlier runs for these labels
   awk -F'\t' -v labels=" $* " 'index(labels, " " $1 " ") == 0' "$tsv" >"$keep" && cat "$keep" >"$tsv"
 }
 
-all="spark-linear spark-linear-nocds spark-copy spark-udf duckdb"
+all="${COLD_CONTENDERS:-spark-linear spark-linear-nocds spark-copy spark-udf duckdb}"
 for size in $sizes; do
   labels=()
   if [[ "$size" == 3 ]]; then
@@ -215,14 +216,16 @@ duckdb_version="$(cd "$here/duckdb" && node -e "console.log(require('./node_modu
     END {
       if (("seed/spark-linear" in s) && ("seed/spark-copy" in s)) {
         line("seed example / Spark minimal job, wall time", s["seed/spark-linear"] / s["seed/spark-copy"], 0.75, 1)
-        line("(same without the archive)", s["seed/spark-linear-nocds"] / s["seed/spark-copy"], "", 1)
+        if ("seed/spark-linear-nocds" in s)
+          line("(same without the archive)", s["seed/spark-linear-nocds"] / s["seed/spark-copy"], "", 1)
       }
       for (f = 1; f <= 2; f++) {
         form = f == 1 ? "duckdb" : "generate"
         l = "10000000-" form
         if ((l "/spark-linear" in r) && (l "/duckdb" in r)) {
           line("spark-linear / DuckDB rows/s, 10M, " form " input", r[l "/spark-linear"] / r[l "/duckdb"], 0.8, 0)
-          line("(same without the archive)", r[l "/spark-linear-nocds"] / r[l "/duckdb"], "", 0)
+          if (l "/spark-linear-nocds" in r)
+            line("(same without the archive)", r[l "/spark-linear-nocds"] / r[l "/duckdb"], "", 0)
         }
         l = "2000000-" form
         if ((l "/spark-linear" in r) && (l "/duckdb" in r))
