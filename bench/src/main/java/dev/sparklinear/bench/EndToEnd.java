@@ -66,12 +66,12 @@ import org.apache.spark.sql.types.DataTypes;
  *       writing a Spark ML vector: the MLlib way;
  *   <li>{@code linear}, {@code linear-columns}: {@link ModuleTransformer} with the {@code array} and {@code columns}
  *       output layouts; {@code linear-rows}: the array layout taking Spark's rows instead of the columnar batches.
- *       These write as the job does by default ({@link ColumnarParquetWriter}, two-level lists);
- *       {@code linear-three-level} writes the array layout as standard three-level lists (the job's
- *       {@code output.parquet-lists: three-level}); {@code linear-spark-writer} and
+ *       These write as the job does by default ({@link ColumnarParquetWriter}, standard three-level lists);
+ *       {@code linear-two-level} writes the array layout as two-level lists (the job's
+ *       {@code output.parquet-lists: two-level}); {@code linear-spark-writer} and
  *       {@code linear-columns-spark-writer} write through Spark's writer as the job does with
- *       {@code output.parquet-writer: spark} ({@link ParquetOutput}: two-level lists, no dictionary on the computed
- *       columns);
+ *       {@code output.parquet-writer: spark} ({@link ParquetOutput}: three-level lists, no dictionary on the
+ *       computed columns);
  *   <li>{@code mlp}: {@link ModuleTransformer} over {@code Sequential(Linear(in, 256), ReLU(), Linear(256, out))},
  *       written as {@code linear} is; {@code udf-mlp}: a per-row Java UDF computing the same MLP with the same
  *       weights, as {@code udf} computes the Linear.
@@ -83,7 +83,7 @@ import org.apache.spark.sql.types.DataTypes;
 public final class EndToEnd {
   private static final List<String> ALL_CONTENDERS =
       List.of("read", "floor", "floor-columns", "floor-columnar", "udf", "mllib", "linear", "linear-columns",
-          "linear-rows", "linear-three-level", "linear-spark-writer", "linear-columns-spark-writer", "mlp", "udf-mlp");
+          "linear-rows", "linear-two-level", "linear-spark-writer", "linear-columns-spark-writer", "mlp", "udf-mlp");
   /** The hidden width of the {@code mlp} contenders, as in the head: in -> 256 -> ReLU -> out. */
   private static final int MLP_HIDDEN = 256;
 
@@ -219,11 +219,11 @@ public final class EndToEnd {
     } else if ((contender.startsWith("linear") && !contender.endsWith("-spark-writer"))
         || contender.equals("floor-columnar") || contender.equals("mlp")) {
       // As the job writes by default: the columnar writer, lists in the configured layout.
-      ParquetLists lists = contender.equals("linear-three-level") ? ParquetLists.THREE_LEVEL : ParquetLists.TWO_LEVEL;
+      ParquetLists lists = contender.equals("linear-two-level") ? ParquetLists.TWO_LEVEL : ParquetLists.THREE_LEVEL;
       ColumnarParquetWriter.write(result, output.toString(), lists, writeOptions);
     } else if (contender.startsWith("linear")) {
-      // As the job writes with output.parquet-writer: spark (no dictionary on the computed columns, two-level lists).
-      ParquetLists lists = ParquetLists.TWO_LEVEL;
+      // As the job writes with output.parquet-writer: spark (no dictionary on the computed columns, three-level lists).
+      ParquetLists lists = ParquetLists.THREE_LEVEL;
       List<String> computed = List.of(result.columns()).stream().filter(c -> !c.equals("id")).toList();
       Map<String, String> options = new LinkedHashMap<>(ParquetOutput.dictionaryOff(result.schema(), computed, lists));
       options.putAll(writeOptions);
@@ -260,7 +260,7 @@ public final class EndToEnd {
       case "linear-columns", "linear-columns-spark-writer" ->
           data -> transformer(OutputLayout.COLUMNS).transform(data);
       case "linear-rows" -> data -> transformer(OutputLayout.ARRAY).setColumnarInput(false).transform(data);
-      case "linear-three-level" -> data -> transformer(OutputLayout.ARRAY).transform(data);
+      case "linear-two-level" -> data -> transformer(OutputLayout.ARRAY).transform(data);
       case "mlp" -> data -> new ModuleTransformer(mlp, in, out).setInputCol("features").setOutputCol("output")
           .setKeepCols("id").setOutputLayout(OutputLayout.ARRAY).transform(data);
       case "udf-mlp" -> data -> data.select(functions.col("id"),

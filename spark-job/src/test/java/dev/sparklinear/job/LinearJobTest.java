@@ -188,13 +188,13 @@ class LinearJobTest extends LocalSpark {
     ParquetFooters footers = ParquetFooters.of(output);
     var element = footers.schema().getType("output").asGroupType().getType(0);
     String[] leaf;
-    if (lists.equals("three-level")) {
-      assertThat(element.getName()).isEqualTo("list");
-      leaf = new String[] {"output", "list", "element"};
-    } else { // two-level, also the default
+    if (lists.equals("two-level")) {
       assertThat(element.getName()).isEqualTo("array");
       assertThat(element.isPrimitive()).isTrue();
       leaf = new String[] {"output", "array"};
+    } else { // three-level, also the default
+      assertThat(element.getName()).isEqualTo("list");
+      leaf = new String[] {"output", "list", "element"};
     }
     assertThat(footers.chunks(leaf)).isNotEmpty().noneMatch(ColumnChunkMetaData::hasDictionaryPage);
     assertThat(spark.read().parquet(output.toString()).count()).isEqualTo(25);

@@ -176,7 +176,7 @@ class JobConfigTest {
     assertThat(config.output().format()).isEqualTo(OutputFormat.PARQUET);
     assertThat(config.output().column()).isEqualTo("output");
     assertThat(config.output().layout()).isEqualTo(OutputLayout.ARRAY);
-    assertThat(config.output().parquetLists()).isEqualTo(ParquetLists.TWO_LEVEL);
+    assertThat(config.output().parquetLists()).isEqualTo(ParquetLists.THREE_LEVEL);
     assertThat(config.output().mode()).isEqualTo(OutputMode.ERRORIFEXISTS);
     assertThat(config.output().keep()).isNull();
     assertThat(config.block().maxRows()).isEqualTo(4096);
@@ -462,10 +462,10 @@ class JobConfigTest {
 
   @Test
   void hyphenatedEnumValuesAreSpelledWithHyphens() {
-    assertThat(parse(MINIMAL + "output.parquet-lists: three-level\n").output().parquetLists())
-        .isEqualTo(ParquetLists.THREE_LEVEL);
-    assertThat(parse(MINIMAL, "output.parquet-lists=Two-Level").output().parquetLists())
+    assertThat(parse(MINIMAL + "output.parquet-lists: two-level\n").output().parquetLists())
         .isEqualTo(ParquetLists.TWO_LEVEL);
+    assertThat(parse(MINIMAL + "output.parquet-lists: two-level\n", "output.parquet-lists=Three-Level").output()
+        .parquetLists()).isEqualTo(ParquetLists.THREE_LEVEL);
     assertThat(problemsOf(MINIMAL + "output.parquet-lists: three_level\n").problems()).containsExactly(
         "output.parquet-lists in conf/x.yaml must be one of [two-level, three-level], got 'three_level'");
   }
