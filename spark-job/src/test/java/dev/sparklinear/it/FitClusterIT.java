@@ -40,11 +40,11 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code spark-linear fit} through spark-submit on a real standalone cluster (master, worker and two one-core
- * executors, each a JVM of its own on 127.0.0.1): the fit gives the parameters and losses of the same fit run in this
- * JVM's local session, and still does when an executor JVM is killed with SIGKILL in the middle of the epochs (its
- * running task and its cached blocks are lost; Spark runs the task again, reading the lost partitions from the input
- * again).
+ * {@code spark-linear fit} through spark-submit on a real standalone cluster (a master and two one-core workers, each
+ * launching one executor, each a JVM of its own on 127.0.0.1): the fit gives the parameters and losses of the same fit
+ * run in this JVM's local session, and still does when an executor JVM is killed with SIGKILL in the middle of the
+ * epochs (its running task and its cached blocks are lost; Spark runs the task again, reading the lost partitions from
+ * the input again).
  *
  * <p>The executors compile with C1 only and the local run with C2, which may round the kernels' sums differently, so
  * parameters are compared within 1e-5 of each tensor's largest value and losses within 1e-6 relative: far below what
@@ -116,7 +116,8 @@ class FitClusterIT extends LocalSpark {
     assertThat(local.partitions()).isEqualTo(FILES);
 
     processes = SparkProcesses.create(dir);
-    cluster = StandaloneCluster.start(processes, dir.resolve("cluster"), 2, "2g", CLUSTER_START);
+    // Two workers of one core each: one executor on each, as on a cluster of two machines.
+    cluster = StandaloneCluster.start(processes, dir.resolve("cluster"), 2, 1, "1g", CLUSTER_START);
   }
 
   @AfterAll
@@ -254,12 +255,11 @@ class FitClusterIT extends LocalSpark {
    */
   private static Map.Entry<String, ProcessHandle> awaitExecutorRunningATaskOfAnEpoch(
       SparkProcesses.Submitted submitted, String appId) throws Exception {
-    Path appDir = cluster.workerWorkDir().resolve(appId);
     long deadline = System.nanoTime() + EXECUTOR_BUSY.toNanos();
     // Bounded poll of the executors' logs: ends at the deadline or as soon as the driver has ended.
     while (System.nanoTime() < deadline && submitted.isAlive()) {
       for (Map.Entry<String, ProcessHandle> executor : cluster.executorProcesses(appId).entrySet()) {
-        Path stderr = appDir.resolve(executor.getKey()).resolve("stderr");
+        Path stderr = cluster.executorDir(appId, executor.getKey()).resolve("stderr");
         if (Files.isRegularFile(stderr) && runningATaskOfAnEpoch(Files.readString(stderr))) {
           return executor;
         }

@@ -18,9 +18,9 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
- * A real Spark standalone cluster on the loopback address: one master and one worker, each in a JVM of its own, started
- * from the Maven jars through {@link SparkProcesses}. The worker starts executors as JVMs of their own, as on a real
- * cluster. Closing it stops the worker with its executors, then the master.
+ * A real Spark standalone cluster on the loopback address: one master and one or more workers, each in a JVM of its
+ * own, started from the Maven jars through {@link SparkProcesses}. The workers start executors as JVMs of their own,
+ * as on a real cluster. Closing it stops the workers with their executors, then the master.
  *
  * <pre>{@code
  * try (StandaloneCluster cluster = StandaloneCluster.start(spark, dir, 2, "2g", Duration.ofSeconds(60))) {
@@ -35,16 +35,19 @@ public final class StandaloneCluster implements AutoCloseable {
   private final SparkProcesses spark;
   private final int masterPort;
   private final int masterUiPort;
-  private final Path workerWorkDir;
+  private final Path dir;
+  /** The workers' names (their log files) and work dirs, in start order. */
+  private final List<String> workerNames = new ArrayList<>();
+  private final List<Path> workerWorkDirs = new ArrayList<>();
   private final HttpClient http;
   private Process master;
-  private Process worker;
+  private final List<Process> workers = new ArrayList<>();
 
   private StandaloneCluster(SparkProcesses spark, Path dir) {
     this.spark = spark;
     this.masterPort = SparkProcesses.freePort();
     this.masterUiPort = SparkProcesses.freePort();
-    this.workerWorkDir = dir.resolve("worker-work");
+    this.dir = dir;
     this.http = HttpClient.newBuilder()
         .proxy(HttpClient.Builder.NO_PROXY)
         .connectTimeout(Duration.ofSeconds(2))
@@ -58,6 +61,12 @@ public final class StandaloneCluster implements AutoCloseable {
    */
   public static StandaloneCluster start(SparkProcesses spark, Path dir, int cores, String memory, Duration timeout)
       throws IOException, InterruptedException {
+    return start(spark, dir, 1, cores, memory, timeout);
+  }
+
+  /** As {@link #start(SparkProcesses, Path, int, String, Duration)}, with {@code workerCount} workers alike. */
+  public static StandaloneCluster start(SparkProcesses spark, Path dir, int workerCount, int cores, String memory,
+      Duration timeout) throws IOException, InterruptedException {
     StandaloneCluster cluster = new StandaloneCluster(spark, Files.createDirectories(dir));
     try {
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -69,15 +78,20 @@ public final class StandaloneCluster implements AutoCloseable {
           dir);
       cluster.awaitState("the master to be ALIVE", s -> "ALIVE".equals(s.path("status").asText()), deadline);
 
-      Files.createDirectories(cluster.workerWorkDir);
-      cluster.worker = spark.start("worker", "org.apache.spark.deploy.worker.Worker", List.of("-Xmx512m"),
-          List.of(cluster.masterUrl(), "--host", SparkProcesses.LOOPBACK,
-              "--port", String.valueOf(SparkProcesses.freePort()),
-              "--webui-port", String.valueOf(SparkProcesses.freePort()),
-              "--cores", String.valueOf(cores), "--memory", memory,
-              "--work-dir", cluster.workerWorkDir.toString()),
-          dir);
-      cluster.awaitState("the worker to register", s -> aliveWorkers(s) == 1, deadline);
+      for (int i = 1; i <= workerCount; i++) {
+        String name = i == 1 ? "worker" : "worker-" + i;
+        Path workDir = Files.createDirectories(dir.resolve(name + "-work"));
+        cluster.workerNames.add(name);
+        cluster.workerWorkDirs.add(workDir);
+        cluster.workers.add(spark.start(name, "org.apache.spark.deploy.worker.Worker", List.of("-Xmx512m"),
+            List.of(cluster.masterUrl(), "--host", SparkProcesses.LOOPBACK,
+                "--port", String.valueOf(SparkProcesses.freePort()),
+                "--webui-port", String.valueOf(SparkProcesses.freePort()),
+                "--cores", String.valueOf(cores), "--memory", memory,
+                "--work-dir", workDir.toString()),
+            dir));
+      }
+      cluster.awaitState("the workers to register", s -> aliveWorkers(s) == workerCount, deadline);
       return cluster;
     } catch (IOException | InterruptedException | RuntimeException | AssertionError e) {
       cluster.close();
@@ -113,18 +127,29 @@ public final class StandaloneCluster implements AutoCloseable {
         "--conf", "spark.eventLog.compress=false");
   }
 
-  /** The worker's work dir: one {@code app-*} folder per application, one folder per executor in it. */
+  /** The (first) worker's work dir: one {@code app-*} folder per application, one folder per executor in it. */
   public Path workerWorkDir() {
-    return workerWorkDir;
+    return workerWorkDirs.get(0);
   }
 
-  /** The folders of the executors the worker launched ({@code app-*}/{@code <executor id>}). */
+  /** The folder of executor {@code executorId} of application {@code appId}, on whichever worker launched it. */
+  public Path executorDir(String appId, String executorId) {
+    return workerWorkDirs.stream().map(work -> work.resolve(appId).resolve(executorId)).filter(Files::isDirectory)
+        .findFirst().orElse(workerWorkDir().resolve(appId).resolve(executorId));
+  }
+
+  /** The folders of the executors the workers launched ({@code app-*}/{@code <executor id>}), worker by worker. */
   public List<Path> executorDirs() throws IOException {
     List<Path> executors = new ArrayList<>();
-    try (Stream<Path> apps = Files.list(workerWorkDir)) {
-      for (Path app : apps.filter(Files::isDirectory).sorted().toList()) {
-        try (Stream<Path> ids = Files.list(app)) {
-          ids.filter(Files::isDirectory).sorted().forEach(executors::add);
+    for (Path work : workerWorkDirs) {
+      if (!Files.isDirectory(work)) {
+        continue;
+      }
+      try (Stream<Path> apps = Files.list(work)) {
+        for (Path app : apps.filter(Files::isDirectory).sorted().toList()) {
+          try (Stream<Path> ids = Files.list(app)) {
+            ids.filter(Files::isDirectory).sorted().forEach(executors::add);
+          }
         }
       }
     }
@@ -132,15 +157,12 @@ public final class StandaloneCluster implements AutoCloseable {
   }
 
   /**
-   * The executor JVMs of application {@code appId} that are running now, by executor id: the children of the worker
+   * The executor JVMs of application {@code appId} that are running now, by executor id: the children of the workers
    * whose main class is {@code CoarseGrainedExecutorBackend}, as their command lines say.
    */
   public Map<String, ProcessHandle> executorProcesses(String appId) {
     Map<String, ProcessHandle> executors = new TreeMap<>();
-    if (worker == null) {
-      return executors;
-    }
-    worker.descendants().filter(ProcessHandle::isAlive).forEach(p -> {
+    workers.stream().flatMap(Process::descendants).filter(ProcessHandle::isAlive).forEach(p -> {
       List<String> args = p.info().arguments().map(List::of).orElse(List.of());
       if (args.contains(EXECUTOR_MAIN) && appId.equals(argumentAfter(args, "--app-id"))) {
         String id = argumentAfter(args, "--executor-id");
@@ -182,12 +204,14 @@ public final class StandaloneCluster implements AutoCloseable {
 
   /**
    * Polls the master's state until {@code ready} holds. A bounded poll: a short sleep between attempts, ending at
-   * {@code deadline} or as soon as the master or the worker has exited.
+   * {@code deadline} or as soon as the master or a worker has exited.
    */
   private void awaitState(String what, Predicate<JsonNode> ready, long deadline) throws InterruptedException {
     String last = "no answer yet";
     while (System.nanoTime() < deadline) {
-      for (Process p : new Process[] {master, worker}) {
+      List<Process> processes = new ArrayList<>(workers);
+      processes.add(master);
+      for (Process p : processes) {
         if (p != null && !p.isAlive()) {
           throw new AssertionError("A cluster process ended with exit code " + p.exitValue() + " while waiting for "
               + what + "\n" + diagnostics());
@@ -207,29 +231,25 @@ public final class StandaloneCluster implements AutoCloseable {
     throw new AssertionError("Timed out waiting for " + what + "; last master state: " + last + "\n" + diagnostics());
   }
 
-  /** The tails of the master's and the worker's logs and of every executor's stderr, for an assertion message. */
+  /** The tails of the master's and the workers' logs and of every executor's stderr, for an assertion message. */
   public String diagnostics() {
     StringBuilder out = new StringBuilder();
     out.append(SparkProcesses.tail(spark.stderrLog("master"), 40));
-    out.append(SparkProcesses.tail(spark.stderrLog("worker"), 40));
+    workerNames.forEach(name -> out.append(SparkProcesses.tail(spark.stderrLog(name), 40)));
     try {
-      if (Files.isDirectory(workerWorkDir)) {
-        for (Path executor : executorDirs()) {
-          out.append(SparkProcesses.tail(executor.resolve("stderr"), 40));
-        }
+      for (Path executor : executorDirs()) {
+        out.append(SparkProcesses.tail(executor.resolve("stderr"), 40));
       }
     } catch (IOException e) {
-      out.append("(cannot list executor logs under ").append(workerWorkDir).append(": ").append(e.getMessage()).append(")\n");
+      out.append("(cannot list executor logs under ").append(dir).append(": ").append(e.getMessage()).append(")\n");
     }
     return out.toString();
   }
 
-  /** Stops the worker with the executors it started, then the master. Safe to call more than once. */
+  /** Stops the workers with the executors they started, then the master. Safe to call more than once. */
   @Override
   public void close() {
-    if (worker != null) {
-      SparkProcesses.stop(worker, SparkProcesses.STOP_GRACE);
-    }
+    workers.forEach(worker -> SparkProcesses.stop(worker, SparkProcesses.STOP_GRACE));
     if (master != null) {
       SparkProcesses.stop(master, SparkProcesses.STOP_GRACE);
     }
