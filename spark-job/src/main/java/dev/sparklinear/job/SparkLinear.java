@@ -10,9 +10,6 @@ import dev.sparklinear.job.report.ReportPage;
 import dev.sparklinear.spark.InvalidRowException;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -23,8 +20,8 @@ import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * The command line: {@code spark-linear run CONFIG [--set key=value ...]}, {@code spark-linear fit CONFIG ...} and
@@ -108,23 +105,12 @@ public final class SparkLinear {
   @Command(name = "run", mixinStandardHelpOptions = true,
       description = "Runs the job described by a config file (see docs/config.md).")
   static final class Run implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "CONFIG", description = "the job config, e.g. conf/seed-example.yaml")
-    Path config;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-        description = "override a config key, e.g. --set block.max-rows=1024 (repeatable)")
-    List<String> overrides = new ArrayList<>();
+    @Mixin
+    JobOptions job;
 
     @Option(names = "--show", paramLabel = "N", defaultValue = "10",
         description = "print the first N output rows after the run (0: none; default ${DEFAULT-VALUE})")
     int show;
-
-    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "WARN",
-        description = "log level for Spark and the job (default ${DEFAULT-VALUE})")
-    String logLevel;
-
-    @Option(names = "--stacktrace", description = "print the full stack trace of a failure")
-    boolean stackTrace;
 
     @Option(names = "--report", description = "also write OUTPUT/" + ReportPage.FILE_NAME
         + ": the summary and a histogram of each output dimension")
@@ -132,19 +118,14 @@ public final class SparkLinear {
 
     @Override
     public Integer call() {
-      JobConfig jobConfig = JobConfig.load(config, overrides);
-      quietLogs(logLevel);
-      SparkSession spark = Sessions.create(jobConfig.sparkConf());
-      try {
-        RunSummary summary = new LinearJob(jobConfig, spark, report).run();
+      return job.inSession((config, spark) -> {
+        RunSummary summary = new LinearJob(config, spark, report).run();
         if (show > 0) {
-          showOutput(spark, jobConfig, show);
+          showOutput(spark, config, show);
         }
         System.out.println(summary.toText());
         return 0;
-      } finally {
-        spark.stop();
-      }
+      });
     }
   }
 

@@ -209,14 +209,14 @@ class FaultToleranceIT extends LocalSpark {
   void executorKilledWithSigkillWhileTasksRunIsReplacedAndTheOutputEqualsTheCleanRun() throws Exception {
     Path output = dir.resolve("outputs").resolve("kill-executor");
     Path events = Files.createDirectories(dir.resolve("events").resolve("kill-executor"));
-    Set<String> earlierApps = appIds(cluster.masterState());
+    Set<String> earlierApps = cluster.appIds();
     SparkProcesses.Submitted submitted = processes.startSubmit("kill-executor", dir, submitArgs(output, events,
         "--set", "hooks.forward=[{class: " + SlowHook.class.getName() + ", millis: " + SLOW_MILLIS_PER_BLOCK + "}]"));
     SparkProcesses.Finished finished;
     String killed;
     String appId;
     try {
-      appId = awaitNewActiveApp(submitted, earlierApps);
+      appId = cluster.awaitNewActiveApp(submitted, earlierApps, EXECUTOR_BUSY);
       Map.Entry<String, ProcessHandle> victim = awaitExecutorInTheMiddleOfItsSecondTask(submitted, appId);
       killed = victim.getKey();
       ProcessHandle process = victim.getValue();
@@ -264,31 +264,6 @@ class FaultToleranceIT extends LocalSpark {
 
     assertSameRowsAsCleanRun(run);
     assertCompleteOutput(run.name(), run.output());
-  }
-
-  /** Waits for the master to list an application not in {@code earlierApps} as running, and returns its id. */
-  private static String awaitNewActiveApp(SparkProcesses.Submitted submitted, Set<String> earlierApps)
-      throws Exception {
-    long deadline = System.nanoTime() + EXECUTOR_BUSY.toNanos();
-    // Bounded poll: ends at the deadline or as soon as the driver has ended.
-    while (System.nanoTime() < deadline && submitted.isAlive()) {
-      for (JsonNode app : cluster.masterState().path("activeapps")) {
-        if (!earlierApps.contains(app.path("id").asText())) {
-          return app.path("id").asText();
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("No new active application on the master\n" + submitted.diagnostics()
-        + cluster.diagnostics());
-  }
-
-  private static Set<String> appIds(JsonNode masterState) {
-    Set<String> ids = new HashSet<>();
-    for (String list : List.of("activeapps", "completedapps")) {
-      masterState.path(list).forEach(app -> ids.add(app.path("id").asText()));
-    }
-    return ids;
   }
 
   /**

@@ -145,12 +145,12 @@ class FitClusterIT extends LocalSpark {
   void anExecutorKilledInTheMiddleOfTheEpochsIsReplacedAndTheFitIsUnchanged() throws Exception {
     Path output = dir.resolve("outputs").resolve("kill-executor");
     Path events = Files.createDirectories(dir.resolve("events").resolve("kill-executor"));
-    Set<String> earlierApps = appIds(cluster.masterState());
+    Set<String> earlierApps = cluster.appIds();
     SparkProcesses.Submitted submitted = processes.startSubmit("fit-kill-executor", dir, submitArgs(output, events));
     SparkProcesses.Finished finished;
     String killed;
     try {
-      String appId = awaitNewActiveApp(submitted, earlierApps);
+      String appId = cluster.awaitNewActiveApp(submitted, earlierApps, EXECUTOR_BUSY);
       Map.Entry<String, ProcessHandle> victim = awaitExecutorRunningATaskOfAnEpoch(submitted, appId);
       killed = victim.getKey();
       System.out.printf("FitClusterIT: SIGKILL to executor %s (pid %d) of %s%n", killed, victim.getValue().pid(),
@@ -222,30 +222,6 @@ class FitClusterIT extends LocalSpark {
         "fit", config.toString(),
         "--set", "output.path=" + output));
     return args;
-  }
-
-  private static String awaitNewActiveApp(SparkProcesses.Submitted submitted, Set<String> earlierApps)
-      throws Exception {
-    long deadline = System.nanoTime() + EXECUTOR_BUSY.toNanos();
-    // Bounded poll: ends at the deadline or as soon as the driver has ended.
-    while (System.nanoTime() < deadline && submitted.isAlive()) {
-      for (JsonNode app : cluster.masterState().path("activeapps")) {
-        if (!earlierApps.contains(app.path("id").asText())) {
-          return app.path("id").asText();
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("No new active application on the master\n" + submitted.diagnostics()
-        + cluster.diagnostics());
-  }
-
-  private static Set<String> appIds(JsonNode masterState) {
-    Set<String> ids = new HashSet<>();
-    for (String list : List.of("activeapps", "completedapps")) {
-      masterState.path(list).forEach(app -> ids.add(app.path("id").asText()));
-    }
-    return ids;
   }
 
   /**

@@ -11,8 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -177,6 +179,34 @@ public final class StandaloneCluster implements AutoCloseable {
   private static String argumentAfter(List<String> args, String flag) {
     int at = args.indexOf(flag);
     return at >= 0 && at + 1 < args.size() ? args.get(at + 1) : null;
+  }
+
+  /** The ids of every application the master knows, running or completed. */
+  public Set<String> appIds() throws IOException, InterruptedException {
+    JsonNode state = masterState();
+    Set<String> ids = new HashSet<>();
+    for (String list : List.of("activeapps", "completedapps")) {
+      state.path(list).forEach(app -> ids.add(app.path("id").asText()));
+    }
+    return ids;
+  }
+
+  /**
+   * Waits for the master to list an application not in {@code earlierApps} as running, and returns its id. A bounded
+   * poll: ends at {@code timeout} or as soon as {@code submitted}, the driver, has ended.
+   */
+  public String awaitNewActiveApp(SparkProcesses.Submitted submitted, Set<String> earlierApps, Duration timeout)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && submitted.isAlive()) {
+      for (JsonNode app : masterState().path("activeapps")) {
+        if (!earlierApps.contains(app.path("id").asText())) {
+          return app.path("id").asText();
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("No new active application on the master\n" + submitted.diagnostics() + diagnostics());
   }
 
   /** The master's state, as its web UI serves it at {@code /json/}. */

@@ -217,7 +217,7 @@ class OptimizerTest {
 
     @Override
     protected FloatBlock forward(FloatBlock input, CallContext context) {
-      throw new UnsupportedOperationException();
+      throw new UnsupportedOperationException("Holder only holds parameters for the optimizer; it is never called");
     }
   }
 
