@@ -87,12 +87,7 @@ public final class FitJob {
           + " as it is"));
     }
     List<String> problems = new ArrayList<>();
-    LoadedModule loaded = null;
-    try {
-      loaded = ModuleLoader.load(config, hadoop);
-    } catch (RuntimeException e) {
-      problems.add(e.getMessage());
-    }
+    LoadedModule loaded = ModuleLoader.load(config, hadoop, problems);
     checkSettings(fit, problems);
     LinearJob inputs = new LinearJob(config, spark);
     Dataset<Row> input = inputs.openInput(hadoop, problems);

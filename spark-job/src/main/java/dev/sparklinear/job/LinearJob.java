@@ -83,12 +83,7 @@ public final class LinearJob {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     List<String> problems = new ArrayList<>();
 
-    LoadedModule loaded = null;
-    try {
-      loaded = ModuleLoader.load(config, hadoop);
-    } catch (RuntimeException e) {
-      problems.add(e.getMessage());
-    }
+    LoadedModule loaded = ModuleLoader.load(config, hadoop, problems);
     JobHooks configured = JobHooks.build(config, hadoop, spark.sparkContext(), problems);
     JobHooks hooks = report ? configured.withStatistics(spark.sparkContext(), config.module().outputWidth())
         : configured;

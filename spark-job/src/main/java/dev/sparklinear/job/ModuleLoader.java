@@ -23,6 +23,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -39,6 +40,19 @@ public final class ModuleLoader {
   private static final long MAX_WEIGHTS_BYTES = Integer.MAX_VALUE - 8;
 
   private ModuleLoader() {}
+
+  /**
+   * The module, or null with the reason added to {@code problems}: a preflight reports a module that cannot be built
+   * together with every other problem it finds.
+   */
+  static LoadedModule load(JobConfig config, Configuration hadoop, List<String> problems) {
+    try {
+      return load(config, hadoop);
+    } catch (RuntimeException e) {
+      problems.add(e.getMessage());
+      return null;
+    }
+  }
 
   public static LoadedModule load(JobConfig config, Configuration hadoop) {
     ModuleConfig module = config.module();
