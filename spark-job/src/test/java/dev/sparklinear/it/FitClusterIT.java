@@ -9,7 +9,9 @@ import dev.sparklinear.core.weights.SafetensorsFile;
 import dev.sparklinear.core.weights.SafetensorsReader;
 import dev.sparklinear.job.FitJob;
 import dev.sparklinear.job.FitSummary;
+import dev.sparklinear.it.hooks.KillOneTaskListener;
 import dev.sparklinear.job.config.JobConfig;
+import dev.sparklinear.testing.ClassesJar;
 import dev.sparklinear.testing.EventLog;
 import dev.sparklinear.testing.LocalSpark;
 import dev.sparklinear.testing.SparkProcesses;
@@ -42,9 +44,20 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code spark-linear fit} through spark-submit on a real standalone cluster (a master and two one-core workers, each
  * launching one executor, each a JVM of its own on 127.0.0.1): the fit gives the parameters and losses of the same fit
- * run in this JVM's local session, and still does when an executor JVM is killed with SIGKILL in the middle of the
- * epochs (its running task and its cached blocks are lost; Spark runs the task again, reading the lost partitions from
- * the input again).
+ * run in this JVM's local session, and still does
+ *
+ * <ul>
+ *   <li>when one task attempt of an epoch is killed while it runs, the executor staying up: a listener in the driver
+ *       ({@link KillOneTaskListener}, given with {@code --jars} and {@code spark.extraListeners}) calls {@code
+ *       SparkContext.killTaskAttempt} as the driver posts the start of the first attempt of partition 1 in the third
+ *       epoch (or of a later epoch, should the kill come after a task's end). The event log shows that attempt ended
+ *       {@code TaskKilled} and a later attempt of the same stage and partition succeeded; the executor's log that the
+ *       kill reached it while it still had the task. The fit runs with {@code spark.task.maxFailures=1}: a killed
+ *       attempt does not count as a failure of its task ({@code TaskKilled.countTowardsTaskFailures} is false), so
+ *       Spark runs it again however low the limit;
+ *   <li>when an executor JVM is killed with SIGKILL in the middle of the epochs (its running task and its cached blocks
+ *       are lost; Spark runs the task again, reading the lost partitions from the input again).
+ * </ul>
  *
  * <p>The executors compile with C1 only and the local run with C2, which may round the kernels' sums differently, so
  * parameters are compared within 1e-5 of each tensor's largest value and losses within 1e-6 relative: far below what
@@ -55,6 +68,8 @@ class FitClusterIT extends LocalSpark {
   private static final int FILES = 8;
   private static final int IN = 16;
   private static final int EPOCHS = 60;
+  private static final int KILL_EPOCH = 3;
+  private static final int KILL_PARTITION = 1;
   private static final String MAIN_CLASS = "dev.sparklinear.job.SparkLinear";
   private static final Duration CLUSTER_START = Duration.ofSeconds(90);
   private static final Duration JOB = Duration.ofSeconds(240);
@@ -131,7 +146,8 @@ class FitClusterIT extends LocalSpark {
   void aFitOnTheClusterGivesTheParametersAndLossesOfTheLocalFit() throws Exception {
     Path output = dir.resolve("outputs").resolve("cluster");
     Path events = Files.createDirectories(dir.resolve("events").resolve("cluster"));
-    SparkProcesses.Finished finished = processes.submit("fit-cluster", dir, JOB, submitArgs(output, events));
+    SparkProcesses.Finished finished =
+        processes.submit("fit-cluster", dir, JOB, submitArgs(output, events, 4, List.of()));
 
     assertThat(finished.exitCode()).as("exit code\n%s%s", finished.diagnostics(), cluster.diagnostics()).isZero();
     assertThat(finished.stdoutText()).contains("spark-linear fit: 24,000 rows in, 24,000 rows used, 60 epochs");
@@ -146,7 +162,8 @@ class FitClusterIT extends LocalSpark {
     Path output = dir.resolve("outputs").resolve("kill-executor");
     Path events = Files.createDirectories(dir.resolve("events").resolve("kill-executor"));
     Set<String> earlierApps = cluster.appIds();
-    SparkProcesses.Submitted submitted = processes.startSubmit("fit-kill-executor", dir, submitArgs(output, events));
+    SparkProcesses.Submitted submitted =
+        processes.startSubmit("fit-kill-executor", dir, submitArgs(output, events, 4, List.of()));
     SparkProcesses.Finished finished;
     String killed;
     try {
@@ -181,6 +198,70 @@ class FitClusterIT extends LocalSpark {
     assertSameFitAsLocal("kill-executor", output);
   }
 
+  @Test
+  void aTaskAttemptKilledInTheMiddleOfAnEpochIsRetriedAndTheFitIsUnchanged() throws Exception {
+    Path output = dir.resolve("outputs").resolve("kill-task");
+    Path events = Files.createDirectories(dir.resolve("events").resolve("kill-task"));
+    // The listener travels in a jar of its own, as a user's would: the spark-submit jar has no test classes.
+    Path listenerJar = ClassesJar.write(dir.resolve("kill-task-listener.jar"), KillOneTaskListener.class);
+    // spark.task.maxFailures=1: no failed attempt at all is allowed, and a killed attempt is not a failed one.
+    SparkProcesses.Finished finished = processes.submit("fit-kill-task", dir, JOB, submitArgs(output, events, 1,
+        List.of("--jars", listenerJar.toString(),
+            "--conf", "spark.extraListeners=" + KillOneTaskListener.class.getName(),
+            "--conf", KillOneTaskListener.EPOCH + "=" + KILL_EPOCH,
+            "--conf", KillOneTaskListener.PARTITION + "=" + KILL_PARTITION)));
+
+    assertThat(finished.exitCode()).as("exit code\n%s%s", finished.diagnostics(), cluster.diagnostics()).isZero();
+    assertThat(finished.stdoutText()).contains("spark-linear fit: 24,000 rows in, 24,000 rows used, 60 epochs");
+    List<String> listenerLines = finished.stderrText().lines()
+        .filter(line -> line.startsWith(KillOneTaskListener.LOG_PREFIX)).toList();
+    EventLog log = EventLog.read(events);
+    List<EventLog.TaskEnd> tasks = log.taskEnds();
+
+    // Exactly one task attempt did not succeed: the first attempt of the chosen partition, killed by the listener ...
+    List<EventLog.TaskEnd> notSucceeded = tasks.stream().filter(t -> !t.succeeded()).toList();
+    assertThat(notSucceeded).as("task attempts that did not succeed; the listener said:\n%s\n%s",
+        String.join("\n", listenerLines), finished.diagnostics()).hasSize(1);
+    EventLog.TaskEnd killed = notSucceeded.get(0);
+    assertThat(killed.reason()).isEqualTo("TaskKilled");
+    assertThat(killed.endReason().path("Kill Reason").asText()).isEqualTo(KillOneTaskListener.REASON);
+    assertThat(killed.partition()).isEqualTo(KILL_PARTITION);
+    assertThat(killed.attempt()).isZero();
+    assertThat(listenerLines).contains(KillOneTaskListener.LOG_PREFIX + " TID " + killed.taskId() + " ended: killed");
+    // ... in an epoch: a stage after the one that read the input and cached it (the first stage of FILES tasks) ...
+    int cachingStage = tasks.stream().filter(t -> t.partition() == FILES - 1).mapToInt(EventLog.TaskEnd::stageId)
+        .min().orElseThrow();
+    assertThat(killed.stageId()).as("stage of the killed attempt").isGreaterThan(cachingStage);
+    // ... while it ran: an executor logs that it is trying to kill a task only for a task it has not finished.
+    String appId = log.events("SparkListenerApplicationStart").get(0).path("App ID").asText();
+    String taskName = "task " + KILL_PARTITION + ".0 in stage " + killed.stageId() + ".0 (TID " + killed.taskId() + ")";
+    List<String> executorLines = Files.readString(cluster.executorDir(appId, killed.executorId()).resolve("stderr"))
+        .lines().filter(line -> line.contains(taskName)).toList();
+    assertThat(executorLines).as("executor %s's log of %s", killed.executorId(), taskName)
+        .anyMatch(line -> line.contains("Executor is trying to kill " + taskName + ", interruptThread: true"))
+        .anyMatch(line -> line.contains("killed " + taskName));
+
+    // Spark ran the partition again, once, successfully: a later attempt of the same stage and partition ...
+    List<EventLog.TaskEnd> retries = tasks.stream()
+        .filter(t -> t.stageId() == killed.stageId() && t.partition() == killed.partition() && t.succeeded()).toList();
+    assertThat(retries).hasSize(1).allSatisfy(t -> assertThat(t.attempt()).isGreaterThan(killed.attempt()));
+    EventLog.TaskEnd retry = retries.get(0);
+    // ... and the executor stayed: no executor was replaced, and the one that ran the killed attempt ran later epochs.
+    assertThat(log.events("SparkListenerExecutorAdded")).hasSize(2);
+    assertThat(tasks).as("later successful tasks on executor %s", killed.executorId()).anyMatch(t -> t.succeeded()
+        && t.executorId().equals(killed.executorId()) && t.stageId() > killed.stageId());
+
+    long tries = listenerLines.stream().filter(line -> line.contains("killTaskAttempt(")).count();
+    System.out.printf("FitClusterIT kill-task: %d ms, killed TID %d (stage %d, partition %d, attempt %d) on executor %s"
+        + " at kill try %d, retried as TID %d (attempt %d) on executor %s; executor: %s%n",
+        finished.took().toMillis(), killed.taskId(), killed.stageId(), killed.partition(), killed.attempt(),
+        killed.executorId(), tries, retry.taskId(), retry.attempt(), retry.executorId(),
+        executorLines.stream().filter(line -> line.contains("killed " + taskName)).findFirst()
+            .map(line -> line.substring(line.indexOf("Executor "))).orElse("?"));
+    listenerLines.forEach(line -> System.out.println("FitClusterIT kill-task: " + line));
+    assertSameFitAsLocal("kill-task", output);
+  }
+
   /** The cluster's checkpoint and losses against the local fit's; counts exact. */
   private static void assertSameFitAsLocal(String name, Path output) throws IOException {
     JsonNode summary = new ObjectMapper().readTree(output.resolve("_spark_linear.json").toFile());
@@ -213,10 +294,11 @@ class FitClusterIT extends LocalSpark {
         identical ? "bit-identical to" : "within tolerance of");
   }
 
-  private static List<String> submitArgs(Path output, Path events) {
+  private static List<String> submitArgs(Path output, Path events, int maxFailures, List<String> moreOptions) {
     List<String> args = new ArrayList<>(cluster.twoExecutorSubmitOptions(events));
+    args.addAll(List.of("--conf", "spark.task.maxFailures=" + maxFailures));
+    args.addAll(moreOptions);
     args.addAll(List.of(
-        "--conf", "spark.task.maxFailures=4",
         "--class", MAIN_CLASS,
         processes.submitJar().toString(),
         "fit", config.toString(),
