@@ -5,7 +5,6 @@ import dev.sparklinear.core.kernel.Epilogue;
 import dev.sparklinear.core.kernel.LinearGradients;
 import dev.sparklinear.core.kernel.LinearKernel;
 import dev.sparklinear.core.kernel.LinearKernels;
-import dev.sparklinear.core.tensor.Tensor;
 import org.apache.arrow.memory.BufferAllocator;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -141,19 +140,19 @@ public class Linear extends Module {
 
   @Override
   final FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
-      boolean accumulateParameters, BufferAllocator allocator) {
+      GradientSink gradients, BufferAllocator allocator) {
     Parameter weight = weight();
-    if (accumulateParameters) {
+    if (gradients != null) {
       if (weight.requiresGrad() && input != null) { // null when the weight was frozen when the call was recorded
-        double[] sum = new double[outFeatures * inFeatures];
+        double[] sum = gradients.sumFor(weight);
         LinearGradients.addWeightGradient(gradOutput, input, sum);
-        weight.accumulateGrad(Tensor.wrap(rounded(sum), outFeatures, inFeatures));
+        gradients.added(weight, sum);
       }
       Parameter bias = parameter("bias");
       if (bias != null && bias.requiresGrad()) {
-        double[] sum = new double[outFeatures];
+        double[] sum = gradients.sumFor(bias);
         LinearGradients.addBiasGradient(gradOutput, sum);
-        bias.accumulateGrad(Tensor.wrap(rounded(sum), outFeatures));
+        gradients.added(bias, sum);
       }
     }
     if (!inputNeedsGrad) {
@@ -161,14 +160,6 @@ public class Linear extends Module {
     }
     return FloatBlock.allocateAndWrite(allocator, gradOutput.rows(), inFeatures,
         gradInput -> LinearGradients.inputGradient(gradOutput, weight, gradInput));
-  }
-
-  private static float[] rounded(double[] sum) {
-    float[] values = new float[sum.length];
-    for (int i = 0; i < sum.length; i++) {
-      values[i] = (float) sum[i];
-    }
-    return values;
   }
 
   /**
