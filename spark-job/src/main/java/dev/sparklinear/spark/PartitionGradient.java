@@ -5,11 +5,11 @@ import dev.sparklinear.core.loss.CrossEntropyLoss;
 import dev.sparklinear.core.loss.Loss;
 import dev.sparklinear.core.loss.LossSum;
 import dev.sparklinear.core.nn.CallContext;
+import dev.sparklinear.core.nn.GradientSums;
 import dev.sparklinear.core.nn.GradientTape;
 import dev.sparklinear.core.nn.Module;
 import dev.sparklinear.core.nn.ModuleArchitecture;
 import dev.sparklinear.core.nn.Parameter;
-import dev.sparklinear.core.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -19,10 +19,11 @@ import org.apache.spark.sql.util.ArrowUtils;
 
 /**
  * One epoch of a fit on one partition: forward and backward passes over the partition's cached blocks, with the
- * core kernels, giving the partition's {@link GradientSum}. Each block's parameter gradients come from a
- * {@link GradientTape} (float32, as torch's) and are added into double sums in block order; the loss is summed by the
- * loss in double. The gradient of the sum, not of the mean, is what each partition gives: the driver divides the sum
- * of all partitions by the total count once.
+ * core kernels, giving the partition's {@link GradientSum}. Each block's backward pass adds its parameter gradients
+ * straight into the partition's float64 sums ({@link GradientSums}), in block order, so that nothing is rounded to
+ * float32 before the driver's division: the blocks' boundaries, which depend on the partitioning, then change only
+ * the order of float64 additions. The loss is summed by the loss in double. The gradient of the sum, not of the mean,
+ * is what each partition gives: the driver divides the sum of all partitions by the total count once.
  *
  * <p>The module arrives as the epoch's broadcast, which the tasks of an executor share; each task computes on a copy of
  * its own (rebuilt from the module's architecture and state dict), so that concurrent tasks never share the
@@ -37,10 +38,7 @@ final class PartitionGradient {
       int outFeatures) {
     Module module = privateCopy(shared);
     List<Parameter> parameters = new ArrayList<>(module.namedParameters().values());
-    double[][] sums = new double[parameters.size()][];
-    for (int i = 0; i < sums.length; i++) {
-      sums[i] = new double[parameters.get(i).numel()];
-    }
+    GradientSums gradients = new GradientSums();
     TaskContext task = TaskContext.get();
     String name = "spark-linear fit partition " + (task == null ? -1 : task.partitionId()) + " task "
         + (task == null ? -1 : task.taskAttemptId());
@@ -52,31 +50,25 @@ final class PartitionGradient {
         if (block.rows() == 0) {
           continue;
         }
-        total = total.plus(step(module, block, loss, inFeatures, outFeatures, allocator));
+        total = total.plus(step(module, block, loss, inFeatures, outFeatures, gradients, allocator));
         rows += block.rows();
-        for (int i = 0; i < sums.length; i++) {
-          Tensor grad = parameters.get(i).grad();
-          if (grad != null) {
-            float[] values = grad.toArray();
-            double[] sum = sums[i];
-            for (int j = 0; j < values.length; j++) {
-              sum[j] += values[j];
-            }
-          }
-        }
       }
+    }
+    double[][] sums = new double[parameters.size()][];
+    for (int i = 0; i < sums.length; i++) {
+      double[] sum = gradients.sum(parameters.get(i));
+      sums[i] = sum != null ? sum : new double[parameters.get(i).numel()];
     }
     return new GradientSum(rows, total.sum(), total.totalWeight(), sums);
   }
 
-  /** The forward and backward pass of one block: the parameters' grads hold the block's gradient afterwards. */
+  /** The forward and backward pass of one block, adding the block's parameter gradients into {@code gradients}. */
   @SuppressWarnings("unchecked")
   private static LossSum step(Module module, TrainingBlock block, Loss<?> loss, int inFeatures, int outFeatures,
-      BufferAllocator allocator) {
-    module.zeroGrad();
+      GradientSums gradients, BufferAllocator allocator) {
     int rows = block.rows();
     try (FloatBlock x = FloatBlock.copyOf(allocator, block.features(), rows, inFeatures);
-        GradientTape tape = new GradientTape(allocator);
+        GradientTape tape = new GradientTape(allocator, gradients);
         FloatBlock y = module.call(x, CallContext.of(x).withTape(tape));
         FloatBlock dy = FloatBlock.allocate(allocator, rows, outFeatures)) {
       LossSum sum;

@@ -41,8 +41,9 @@ import org.apache.arrow.memory.BufferAllocator;
  * backward, then its backward hooks with the gradient with respect to its input (they may replace it). A module whose
  * input does not require grad runs its backward hooks right after its pre-hooks, with a null input gradient, as torch
  * passes {@code (None,)}. Parameters' gradients accumulate into {@link Parameter#grad()} in float32 across backward
- * passes until {@link Module#zeroGrad}. A tape runs one backward pass; record again for the next, as torch frees the
- * graph after {@code backward()}.
+ * passes until {@link Module#zeroGrad} (each module computes its own parameters' gradients of a call in float64 and
+ * rounds them once), or, on a tape made with {@link GradientSums}, into those in float64. A tape runs one backward
+ * pass; record again for the next, as torch frees the graph after {@code backward()}.
  *
  * <p>A hook that replaces a block during the forward pass (a forward pre-hook's input, a forward hook's output) is
  * differentiated as the identity: the gradient passes through it unchanged, since the tape cannot see what it did.
@@ -52,6 +53,8 @@ import org.apache.arrow.memory.BufferAllocator;
  */
 public final class GradientTape implements AutoCloseable {
   private final BufferAllocator allocator;
+  /** Where the backward pass puts parameters' gradients. */
+  private final GradientSink parameterGradients;
   /** The calls' begin and end marks, in the order the forward pass made them. */
   private final List<Mark> marks = new ArrayList<>();
   /** Every block known to require grad: watched inputs and the outputs of recorded calls that depend on one. */
@@ -65,9 +68,23 @@ public final class GradientTape implements AutoCloseable {
   private boolean backwardDone;
   private boolean closed;
 
-  /** A tape whose kept copies and gradients are allocated from {@code allocator}; {@link #close} frees them. */
+  /**
+   * A tape whose kept copies and gradients are allocated from {@code allocator} ({@link #close} frees them), and whose
+   * backward pass accumulates parameters' gradients into {@link Parameter#grad()} in float32, as torch does.
+   */
   public GradientTape(BufferAllocator allocator) {
     this.allocator = Objects.requireNonNull(allocator, "allocator");
+    this.parameterGradients = GradientSink.PARAMETER_GRAD;
+  }
+
+  /**
+   * A tape whose backward pass adds parameters' gradients into {@code sums} in float64, and leaves
+   * {@link Parameter#grad()} alone: for a caller that sums the gradients of many blocks and rounds once at the end
+   * (see {@link GradientSums}).
+   */
+  public GradientTape(BufferAllocator allocator, GradientSums sums) {
+    this.allocator = Objects.requireNonNull(allocator, "allocator");
+    this.parameterGradients = Objects.requireNonNull(sums, "sums").sink();
   }
 
   /**
@@ -359,8 +376,8 @@ public final class GradientTape implements AutoCloseable {
               + " no module through call(): a module of one's own is differentiable when its forward only runs"
               + " children through their call()");
         }
-        FloatBlock gradInput = node.module.backward(
-            node.savedInput, node.savedOutput, grad, node.inputRequiresGrad, full, allocator);
+        FloatBlock gradInput = node.module.backward(node.savedInput, node.savedOutput, grad, node.inputRequiresGrad,
+            full ? parameterGradients : null, allocator);
         if (gradInput != null) {
           if (full) {
             gradInput = runHooks(node, gradInput, grad);

@@ -5,7 +5,6 @@ import dev.sparklinear.core.kernel.Epilogue;
 import dev.sparklinear.core.kernel.LinearGradients;
 import dev.sparklinear.core.kernel.LinearKernel;
 import dev.sparklinear.core.kernel.LinearKernels;
-import dev.sparklinear.core.tensor.Tensor;
 import org.apache.arrow.memory.BufferAllocator;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -30,9 +29,9 @@ import java.util.SplittableRandom;
  * float[] y = fc.call(1, 2, 3, 4);  // [30.0, 40.0, 50.0]
  * }</pre>
  *
- * <p>Backward (see {@link GradientTape}): {@code dX = dY W} with the forward kernel run on {@code W^T}, packed once per
- * weight; {@code dW += dY^T X} and {@code db += sum_r dY} through {@link LinearGradients}, into the parameters that
- * require grad. The input is kept for the backward pass only while the weight requires grad.
+ * <p>Backward (see {@link GradientTape}): {@code dX = dY W}, {@code dW += dY^T X} and {@code db += sum_r dY} through
+ * {@link LinearGradients}, in float64 and rounded to float32 once (so within torch's own float32 error), into the
+ * parameters that require grad. The input is kept for the backward pass only while the weight requires grad.
  */
 public class Linear extends Module {
   private static final long serialVersionUID = 1L;
@@ -41,8 +40,6 @@ public class Linear extends Module {
   private final int outFeatures;
   /** Packed from the current weight and bias on first use; dropped when they change. Rebuilt after deserialization. */
   private transient volatile LinearKernel kernel;
-  /** The kernel of {@code dY W} (the forward kernel on {@code W^T}, no bias), packed on first backward use. */
-  private transient volatile LinearKernel transposedKernel;
 
   /** A layer with a bias, initialised from the JVM-wide seed sequence. */
   public Linear(int inFeatures, int outFeatures) {
@@ -134,7 +131,6 @@ public class Linear extends Module {
   @Override
   protected final void onParametersChanged() {
     kernel = null;
-    transposedKernel = null;
   }
 
   @Override
@@ -144,38 +140,26 @@ public class Linear extends Module {
 
   @Override
   final FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
-      boolean accumulateParameters, BufferAllocator allocator) {
-    if (accumulateParameters) {
-      Parameter weight = weight();
+      GradientSink gradients, BufferAllocator allocator) {
+    Parameter weight = weight();
+    if (gradients != null) {
       if (weight.requiresGrad() && input != null) { // null when the weight was frozen when the call was recorded
-        weight.accumulateGrad(Tensor.wrap(LinearGradients.weightGradient(gradOutput, input), outFeatures, inFeatures));
+        double[] sum = gradients.sumFor(weight);
+        LinearGradients.addWeightGradient(gradOutput, input, sum);
+        gradients.added(weight, sum);
       }
       Parameter bias = parameter("bias");
       if (bias != null && bias.requiresGrad()) {
-        bias.accumulateGrad(Tensor.wrap(LinearGradients.biasGradient(gradOutput), outFeatures));
+        double[] sum = gradients.sumFor(bias);
+        LinearGradients.addBiasGradient(gradOutput, sum);
+        gradients.added(bias, sum);
       }
     }
     if (!inputNeedsGrad) {
       return null;
     }
-    LinearKernel k = transposedKernel();
-    return FloatBlock.allocateAndWrite(allocator, gradOutput.rows(), inFeatures, gradInput -> k.apply(gradOutput, gradInput));
-  }
-
-  private LinearKernel transposedKernel() {
-    LinearKernel k = transposedKernel;
-    if (k == null) {
-      Parameter weight = weight();
-      float[] transposed = new float[inFeatures * outFeatures];
-      for (int o = 0; o < outFeatures; o++) {
-        for (int i = 0; i < inFeatures; i++) {
-          transposed[i * outFeatures + o] = weight.get(o, i);
-        }
-      }
-      k = LinearKernels.create(Tensor.wrap(transposed, inFeatures, outFeatures), null);
-      transposedKernel = k;
-    }
-    return k;
+    return FloatBlock.allocateAndWrite(allocator, gradOutput.rows(), inFeatures,
+        gradInput -> LinearGradients.inputGradient(gradOutput, weight, gradInput));
   }
 
   /**

@@ -52,10 +52,10 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p><b>Backward.</b> A call made with a context that has a {@link GradientTape} ({@link CallContext#withTape}) is
  * recorded, so that {@link GradientTape#backward} can compute the gradients of the parameters (accumulated into
- * {@link Parameter#grad()}) and of the inputs, running the backward pre-hooks and backward hooks registered with
- * {@link #registerFullBackwardPreHook} and {@link #registerFullBackwardHook} (and their global forms) as PyTorch's
- * {@code register_full_backward_pre_hook} and {@code register_full_backward_hook} do. A call without a tape records
- * nothing, as under torch's {@code no_grad}.
+ * {@link Parameter#grad()}, or into the tape's {@link GradientSums}) and of the inputs, running the backward
+ * pre-hooks and backward hooks registered with {@link #registerFullBackwardPreHook} and
+ * {@link #registerFullBackwardHook} (and their global forms) as PyTorch's {@code register_full_backward_pre_hook} and
+ * {@code register_full_backward_hook} do. A call without a tape records nothing, as under torch's {@code no_grad}.
  */
 public abstract class Module implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -112,9 +112,10 @@ public abstract class Module implements Serializable {
   }
 
   /**
-   * The backward of a module that has one ({@link #savedForBackward()} not {@link #NO_BACKWARD}): accumulates into
-   * each of its parameters that requires grad its gradient (when {@code accumulateParameters}) and returns the
-   * gradient with respect to the input, allocated from {@code allocator}, when {@code inputNeedsGrad} (else null).
+   * The backward of a module that has one ({@link #savedForBackward()} not {@link #NO_BACKWARD}) and no parameters
+   * of its own: returns the gradient with respect to the input, allocated from {@code allocator}, when
+   * {@code inputNeedsGrad} (else null). A module with parameters overrides the form with a {@link GradientSink}
+   * instead.
    *
    * @param input the input {@code forward} was given, or null when not asked for in {@link #savedForBackward()}
    * @param output the output {@code forward} returned, or null when not asked for
@@ -123,6 +124,16 @@ public abstract class Module implements Serializable {
   FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
       boolean accumulateParameters, BufferAllocator allocator) {
     throw new UnsupportedOperationException(getName() + " has no backward");
+  }
+
+  /**
+   * The backward that a {@link GradientTape} runs: as the form above, and also puts into {@code gradients} the
+   * gradient of each of this module's parameters that requires grad (none when {@code gradients} is null, as when
+   * only an input's gradient is asked for). By default the form above, for modules without parameters.
+   */
+  FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
+      GradientSink gradients, BufferAllocator allocator) {
+    return backward(input, output, gradOutput, inputNeedsGrad, gradients != null, allocator);
   }
 
   /** Whether one of this module's own parameters requires grad (so that its output does, in a backward pass). */

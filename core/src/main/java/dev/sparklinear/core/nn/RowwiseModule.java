@@ -1,7 +1,6 @@
 package dev.sparklinear.core.nn;
 
 import dev.sparklinear.core.block.FloatBlock;
-import dev.sparklinear.core.tensor.Tensor;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -52,16 +51,16 @@ abstract class RowwiseModule extends Module {
 
   @Override
   final FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
-      boolean accumulateParameters, BufferAllocator allocator) {
-    Parameter weight = accumulateParameters ? requiringGrad("weight") : null;
-    Parameter bias = accumulateParameters ? requiringGrad("bias") : null;
-    int rows = gradOutput.rows();
-    int cols = gradOutput.cols();
-    double[] weightGrad = weight == null ? null : new double[cols];
-    double[] biasGrad = bias == null ? null : new double[cols];
+      GradientSink gradients, BufferAllocator allocator) {
+    Parameter weight = gradients != null ? requiringGrad("weight") : null;
+    Parameter bias = gradients != null ? requiringGrad("bias") : null;
     if (!inputNeedsGrad && weight == null && bias == null) {
       return null;
     }
+    int rows = gradOutput.rows();
+    int cols = gradOutput.cols();
+    double[] weightGrad = weight == null ? null : gradients.sumFor(weight);
+    double[] biasGrad = bias == null ? null : gradients.sumFor(bias);
     FloatBlock gradInput = inputNeedsGrad ? FloatBlock.allocateUninitialized(allocator, rows, cols) : null;
     try {
       int chunk = Math.max(1, Math.min(rows, CHUNK_VALUES / Math.max(1, cols)));
@@ -88,24 +87,17 @@ abstract class RowwiseModule extends Module {
       }
       throw e;
     }
-    accumulate(weight, weightGrad);
-    accumulate(bias, biasGrad);
+    if (weight != null) {
+      gradients.added(weight, weightGrad);
+    }
+    if (bias != null) {
+      gradients.added(bias, biasGrad);
+    }
     return gradInput;
   }
 
   private Parameter requiringGrad(String name) {
     Parameter parameter = parameter(name);
     return parameter != null && parameter.requiresGrad() ? parameter : null;
-  }
-
-  private static void accumulate(Parameter parameter, double[] sum) {
-    if (parameter == null) {
-      return;
-    }
-    float[] grad = new float[sum.length];
-    for (int i = 0; i < sum.length; i++) {
-      grad[i] = (float) sum[i];
-    }
-    parameter.accumulateGrad(Tensor.wrap(grad, parameter.shape()));
   }
 }

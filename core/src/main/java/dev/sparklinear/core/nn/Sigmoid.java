@@ -12,15 +12,24 @@ public class Sigmoid extends ElementwiseModule {
     return sigmoid(x);
   }
 
+  /**
+   * The input, not the output that torch's {@code sigmoid_backward} reads: {@code y (1 - y)} from a float32 {@code y}
+   * carries the rounding of {@code y}, magnified in {@code 1 - y} where {@code y} nears 1, which the derivative at the
+   * input does not.
+   */
   @Override
   int savedForBackward() {
-    return SAVES_OUTPUT;
+    return SAVES_INPUT;
   }
 
-  /** {@code y (1 - y)}, as torch's {@code sigmoid_backward} from the output. */
+  /**
+   * {@code sigmoid(x) (1 - sigmoid(x)) = e / (1 + e)^2} with {@code e = exp(-|x|)}, the derivative being even: no
+   * cancellation on either side.
+   */
   @Override
   double derivative(float x, float y) {
-    return (double) y * (1 - (double) y);
+    double e = Math.exp(-Math.abs((double) x));
+    return e / ((1 + e) * (1 + e));
   }
 
   /** The function itself, shared with the {@code sigmoid} hook. */

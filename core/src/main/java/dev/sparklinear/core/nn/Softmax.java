@@ -58,41 +58,53 @@ public class Softmax extends RowwiseModule {
     double[] exps = new double[cols];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
-      int end = start + cols;
-      double max = Double.NEGATIVE_INFINITY;
-      for (int i = start; i < end; i++) {
-        // Not Math.max: a NaN must not be skipped, and it propagates through the subtraction below.
-        max = values[i] > max || Float.isNaN(values[i]) ? values[i] : max;
-      }
-      double sum = 0;
-      for (int i = 0; i < cols; i++) {
-        double e = Math.exp(values[start + i] - max);
-        exps[i] = e;
-        sum += e;
-      }
+      double sum = exponentials(values, start, cols, exps);
       for (int i = 0; i < cols; i++) {
         values[start + i] = (float) (exps[i] / sum);
       }
     }
   }
 
+  /** {@code exp(x_i - max_j x_j)} of one row into {@code exps}, in double; returns their sum. */
+  private static double exponentials(float[] values, int start, int cols, double[] exps) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = start; i < start + cols; i++) {
+      // Not Math.max: a NaN must not be skipped, and it propagates through the subtraction below.
+      max = values[i] > max || Float.isNaN(values[i]) ? values[i] : max;
+    }
+    double sum = 0;
+    for (int i = 0; i < cols; i++) {
+      double e = Math.exp(values[start + i] - max);
+      exps[i] = e;
+      sum += e;
+    }
+    return sum;
+  }
+
+  /**
+   * The input, not the output that torch's {@code softmax_backward_data} reads: the backward recomputes the row's
+   * softmax in double, so that the float32 rounding of the outputs does not reach the gradient.
+   */
   @Override
   int savedForBackward() {
-    return SAVES_OUTPUT;
+    return SAVES_INPUT;
   }
 
   /** {@code dx_i = y_i (g_i - sum_j g_j y_j)} per row, as torch's {@code softmax_backward_data}, in float64. */
   @Override
   void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
       double[] biasGrad) {
+    double[] y = new double[cols];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
+      double sum = exponentials(input, start, cols, y);
       double dot = 0;
-      for (int i = start; i < start + cols; i++) {
-        dot += (double) grad[i] * output[i];
+      for (int i = 0; i < cols; i++) {
+        y[i] /= sum;
+        dot += grad[start + i] * y[i];
       }
-      for (int i = start; i < start + cols; i++) {
-        grad[i] = (float) (output[i] * (grad[i] - dot));
+      for (int i = 0; i < cols; i++) {
+        grad[start + i] = (float) (y[i] * (grad[start + i] - dot));
       }
     }
   }

@@ -9,15 +9,21 @@ public class Tanh extends ElementwiseModule {
     return tanh(x);
   }
 
+  /**
+   * The input, not the output that torch's {@code tanh_backward} reads: {@code 1 - y^2} from a float32 {@code y} loses
+   * most of its digits where {@code |y|} nears 1 (and is 0 once {@code y} rounds to 1), which the derivative at the
+   * input does not.
+   */
   @Override
   int savedForBackward() {
-    return SAVES_OUTPUT;
+    return SAVES_INPUT;
   }
 
-  /** {@code 1 - y^2}, as torch's {@code tanh_backward} from the output. */
+  /** {@code 1 / cosh(x)^2}: the same as {@code 1 - tanh(x)^2} without its cancellation; 0 once {@code cosh} overflows. */
   @Override
   double derivative(float x, float y) {
-    return 1 - (double) y * y;
+    double cosh = Math.cosh(x);
+    return 1 / (cosh * cosh);
   }
 
   /** The function itself, shared with the {@code tanh} hook. */

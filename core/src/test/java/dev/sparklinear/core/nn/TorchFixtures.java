@@ -23,6 +23,9 @@ import java.util.Map;
  * same row plus four float32 units in the last place of the value itself. Rows are the unit because each fixture
  * row has one scale (the rows of large magnitude would otherwise hide the errors of the small ones). Where the
  * reference is NaN or infinite, our value must be the same (NaN, or the same infinity): what torch defines there.
+ *
+ * <p>The backward tests hold gradients to a stricter rule, {@link #assertWithinTorchsError}: no factor and no slack,
+ * our largest error in a row no larger than torch's.
  */
 final class TorchFixtures {
   private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
@@ -107,15 +110,6 @@ final class TorchFixtures {
 
   /** Asserts the rule of this class for every value and returns the error figures. */
   static Errors assertNoWorseThanTorch(String what, float[][] ours, float[][] torch, double[][] reference) {
-    return assertNoWorseThanTorch(what, ours, torch, reference, 2);
-  }
-
-  /**
-   * The rule with {@code factor} times torch's error in place of twice: for values computed through a chain of float32
-   * steps (a tree's gradients), whose roundings ours and torch's make in different places.
-   */
-  static Errors assertNoWorseThanTorch(
-      String what, float[][] ours, float[][] torch, double[][] reference, double factor) {
     assertThat(ours).as(what).hasNumberOfRows(reference.length);
     double oursUlps = 0;
     double torchUlps = 0;
@@ -136,12 +130,71 @@ final class TorchFixtures {
           assertThat(Double.valueOf(ours[r][c])).as(where).isEqualTo(Double.valueOf(ref)); // boxed: NaN equals NaN
           continue;
         }
-        double bound = factor * torchError + 4 * Math.ulp((float) ref);
+        double bound = 2 * torchError + 4 * Math.ulp((float) ref);
         assertThat(Math.abs(ours[r][c] - ref)).as(where).isLessThanOrEqualTo(bound);
         oursUlps = Math.max(oursUlps, ulps(ours[r][c], ref));
       }
     }
     return new Errors(oursUlps, torchUlps);
+  }
+
+  /**
+   * The largest error of each row against its reference, in float32 units in the last place of the row's largest
+   * reference value, over the worst row: a figure a row of large values cannot hide the small ones' errors behind,
+   * and that a value near zero does not blow up.
+   */
+  record RowErrors(double oursUlps, double torchUlps) {
+    @Override
+    public String toString() {
+      return String.format("ours %.2f ulp, torch %.2f ulp", oursUlps, torchUlps);
+    }
+  }
+
+  /**
+   * The backward tests' rule, with no factor and no slack: in each row, our largest error against
+   * {@code oursReference} is no larger than torch's largest error against {@code reference}. With the same reference
+   * for both, ours is within torch's own float32 error of the exact value. Where a reference value is NaN or
+   * infinite, our value must be the same.
+   */
+  static RowErrors assertWithinTorchsError(String what, float[][] ours, double[][] oursReference, float[][] torch,
+      double[][] reference) {
+    assertThat(ours).as(what).hasNumberOfRows(reference.length);
+    assertThat(oursReference).as(what).hasNumberOfRows(reference.length);
+    double oursUlps = 0;
+    double torchUlps = 0;
+    for (int r = 0; r < reference.length; r++) {
+      assertThat(ours[r]).as("%s row %d", what, r).hasSize(reference[r].length);
+      double torchError = 0;
+      double oursError = 0;
+      int worst = -1;
+      double scale = 0;
+      for (int c = 0; c < reference[r].length; c++) {
+        double ref = reference[r][c];
+        if (!Double.isFinite(ref)) {
+          assertThat(Double.valueOf(ours[r][c])).as("%s row %d col %d", what, r, c) // boxed: NaN equals NaN
+              .isEqualTo(Double.valueOf(oursReference[r][c]));
+          continue;
+        }
+        scale = Math.max(scale, Math.abs(ref));
+        if (Float.isFinite(torch[r][c])) {
+          torchError = Math.max(torchError, Math.abs(torch[r][c] - ref));
+        }
+        double error = Math.abs(ours[r][c] - oursReference[r][c]);
+        if (error > oursError || worst < 0) {
+          oursError = error;
+          worst = c;
+        }
+      }
+      if (worst >= 0) {
+        assertThat(oursError).as("%s row %d: largest error at col %d (ours %s, its reference %s, float64 %s) against"
+            + " torch's largest error in the row", what, r, worst, ours[r][worst], oursReference[r][worst],
+            reference[r][worst]).isLessThanOrEqualTo(torchError);
+      }
+      double ulp = Math.ulp((float) scale);
+      oursUlps = Math.max(oursUlps, oursError / ulp);
+      torchUlps = Math.max(torchUlps, torchError / ulp);
+    }
+    return new RowErrors(oursUlps, torchUlps);
   }
 
   private static double ulps(float value, double reference) {
