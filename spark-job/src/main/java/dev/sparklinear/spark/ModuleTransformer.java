@@ -44,6 +44,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 import org.json4s.JInt;
 import org.json4s.JObject;
 import org.json4s.JValue;
@@ -107,6 +108,7 @@ public class ModuleTransformer extends Transformer implements MLWritable {
   private final Param<String> invalidRows;
   private final Param<String> handleInvalid;
   private final BooleanParam rejectNonFinite;
+  private final Param<String> parquetReader;
 
   public ModuleTransformer(Linear linear) {
     this(linear, linear.inFeatures(), linear.outFeatures());
@@ -142,6 +144,10 @@ public class ModuleTransformer extends Transformer implements MLWritable {
         ParamValidators.inArray(new String[] {"error", "skip", "keep"}));
     rejectNonFinite = new BooleanParam(this, "rejectNonFinite",
         "whether a NaN or infinite feature makes a row invalid");
+    parquetReader = new Param<>(this, "parquetReader", "who reads an array<float> feature column of a plain Parquet"
+        + " file scan: auto (spark-linear's page decoder, Spark's reader for the other columns) or spark",
+        ParamValidators.inArray(new String[] {"auto", "spark"}));
+    setDefault(parquetReader, "auto");
     setDefault(invalidRows, "error");
     setDefault(handleInvalid, "error");
     setDefault(rejectNonFinite, (Object) false);
@@ -189,6 +195,19 @@ public class ModuleTransformer extends Transformer implements MLWritable {
   /** Whether a columnar source is read batch by batch (the default); false always takes rows, for comparison. */
   public ModuleTransformer setColumnarInput(boolean value) {
     return with(columnarInput, value);
+  }
+
+  public Param<String> parquetReader() {
+    return parquetReader;
+  }
+
+  /**
+   * Who reads the feature column when the input is a plain Parquet file scan of an {@code array<float>} column read
+   * columnar: {@code AUTO} (the default) decodes its pages in bulk straight into the feature block while Spark reads
+   * the kept columns; {@code SPARK} leaves every column to Spark's reader. Other inputs are always read by Spark.
+   */
+  public ModuleTransformer setParquetReader(ParquetReaderKind value) {
+    return with(parquetReader, value.configValue());
   }
 
   public Param<String> invalidRows() {
@@ -313,6 +332,19 @@ public class ModuleTransformer extends Transformer implements MLWritable {
     PartitionPlan partitionPlan = plan.partitionPlan;
     Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
     int[] ordinals = columnar.map(ColumnarInput::ordinals).orElse(null);
+    Optional<ParquetFeatureScan> parquet = columnar.isPresent() && isSet(inputCol)
+        && ConfigEnum.parse(ParquetReaderKind.class, $(parquetReader), "Parquet reader") == ParquetReaderKind.AUTO
+        ? ParquetFeatureScan.of(session, columnar.get(), select(dataset, plan.kept, List.of()))
+        : Optional.empty();
+    if (parquet.isPresent()) {
+      int[] keptOrdinals = parquet.get().keptOrdinals();
+      String column = parquet.get().column();
+      Broadcast<SerializableConfiguration> conf = parquet.get().hadoopConf();
+      JavaRDD<InternalRow> output = parquet.get().keptScan().executeColumnar().toJavaRDD().mapPartitions(batches ->
+          PartitionRunner.overParquetFeatures(batches, partitionModule(broadcast, partitionPlan), partitionPlan,
+              keptOrdinals, column, conf.value().value()));
+      return session.internalCreateDataFrame(output.rdd(), plan.outputSchema, false);
+    }
     JavaRDD<InternalRow> output = columnar.isPresent()
         ? columnar.get().source().executeColumnar().toJavaRDD().mapPartitions(batches -> PartitionRunner.overBatches(
             batches, partitionModule(broadcast, partitionPlan), partitionPlan, ordinals))
