@@ -332,10 +332,7 @@ public class ModuleTransformer extends Transformer implements MLWritable {
     PartitionPlan partitionPlan = plan.partitionPlan;
     Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
     int[] ordinals = columnar.map(ColumnarInput::ordinals).orElse(null);
-    Optional<ParquetFeatureScan> parquet = columnar.isPresent() && isSet(inputCol)
-        && ConfigEnum.parse(ParquetReaderKind.class, $(parquetReader), "Parquet reader") == ParquetReaderKind.AUTO
-        ? ParquetFeatureScan.of(session, columnar.get(), select(dataset, plan.kept, List.of()))
-        : Optional.empty();
+    Optional<ParquetFeatureScan> parquet = parquetScan(session, dataset, plan, columnar);
     if (parquet.isPresent()) {
       int[] keptOrdinals = parquet.get().keptOrdinals();
       String column = parquet.get().column();
@@ -351,6 +348,24 @@ public class ModuleTransformer extends Transformer implements MLWritable {
         : projected.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> PartitionRunner.overRows(
             rows, partitionModule(broadcast, partitionPlan), partitionPlan));
     return session.internalCreateDataFrame(output.rdd(), plan.outputSchema, false);
+  }
+
+  /** The scan whose feature column our own reader reads, when the param and the plan allow it. */
+  private Optional<ParquetFeatureScan> parquetScan(SparkSession session, Dataset<?> dataset, Plan plan,
+      Optional<ColumnarInput> columnar) {
+    boolean auto = ConfigEnum.parse(ParquetReaderKind.class, $(parquetReader), "Parquet reader")
+        == ParquetReaderKind.AUTO;
+    return columnar.isPresent() && isSet(inputCol) && auto
+        ? ParquetFeatureScan.of(session, columnar.get(), select(dataset, plan.kept, List.of()))
+        : Optional.empty();
+  }
+
+  /** Whether {@link #transform} would read {@code dataset}'s features with our own Parquet reader (for tests). */
+  boolean readsParquetFeatures(Dataset<?> dataset) {
+    Plan plan = planFor(dataset.schema());
+    Dataset<Row> projected = select(dataset, plan.kept, plan.featureColumns);
+    Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
+    return parquetScan((SparkSession) dataset.sparkSession(), dataset, plan, columnar).isPresent();
   }
 
   /**
