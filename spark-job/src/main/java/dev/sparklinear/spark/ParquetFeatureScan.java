@@ -7,6 +7,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.classic.SparkSession;
 import org.apache.spark.sql.execution.FileSourceScanExec;
+import org.apache.spark.sql.execution.InputAdapter;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
 import org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat;
@@ -38,7 +39,7 @@ record ParquetFeatureScan(SparkPlan keptScan, int[] keptOrdinals, String column,
    */
   static Optional<ParquetFeatureScan> of(SparkSession session, ColumnarInput full,
       Dataset<Row> keptOnly) {
-    if (!(full.source() instanceof FileSourceScanExec scan) || !plainParquet(scan)) {
+    if (!(unwrap(full.source()) instanceof FileSourceScanExec scan) || !plainParquet(scan)) {
       return Optional.empty();
     }
     int[] ordinals = full.ordinals();
@@ -47,7 +48,7 @@ record ParquetFeatureScan(SparkPlan keptScan, int[] keptOrdinals, String column,
       return Optional.empty();
     }
     Optional<ColumnarInput> kept = ColumnarInput.of(keptOnly);
-    if (kept.isEmpty() || !(kept.get().source() instanceof FileSourceScanExec keptScan)
+    if (kept.isEmpty() || !(unwrap(kept.get().source()) instanceof FileSourceScanExec keptScan)
         || !keptScan.relation().equals(scan.relation()) || !plainParquet(keptScan)) {
       return Optional.empty();
     }
@@ -55,6 +56,11 @@ record ParquetFeatureScan(SparkPlan keptScan, int[] keptOrdinals, String column,
     Broadcast<SerializableConfiguration> conf = SerializableConfiguration.broadcast(session.sparkContext(),
         session.sessionState().newHadoopConfWithOptions(relation.options()));
     return Optional.of(new ParquetFeatureScan(keptScan, kept.get().ordinals(), feature.name(), conf));
+  }
+
+  /** The scan under whole-stage code generation's adapter, which only passes its batches on. */
+  private static SparkPlan unwrap(SparkPlan plan) {
+    return plan instanceof InputAdapter adapter ? adapter.child() : plan;
   }
 
   private static boolean plainParquet(FileSourceScanExec scan) {
