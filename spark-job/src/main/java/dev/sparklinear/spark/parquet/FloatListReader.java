@@ -63,7 +63,11 @@ public final class FloatListReader implements AutoCloseable {
   private int[] dictionaryIds = new int[0];
   private int entries;
   private int cursor;
-  private int[] rep = new int[0];
+  /** The entries of the page where rows start (repetition level 0), and how many; the next is {@code rowStart[row]}. */
+  private int[] rowStart = new int[0];
+  private int pageRows;
+  private int row;
+  /** Definition levels of the page; not filled when {@link #allPresent}. */
   private int[] def = new int[0];
   private float[] values = new float[0];
   private int valueIndex;
@@ -195,8 +199,8 @@ public final class FloatListReader implements AutoCloseable {
         rowsRead++;
         continue;
       }
-      // Whole clean rows in a row: one copy. Row k's end is seen at its next row's first entry, hence the - 1.
-      int fit = allPresent ? Math.min(rows - r, (entries - cursor - 1) / width) : 0;
+      // Whole clean rows in a row: one copy. A row's end is seen at the next row's start, hence the - 1.
+      int fit = allPresent ? Math.min(rows - r, pageRows - row - 1) : 0;
       int run = fit > 0 ? cleanRun(fit) : 0;
       if (run > 0) {
         int n = run * width;
@@ -204,6 +208,7 @@ public final class FloatListReader implements AutoCloseable {
             4L * n);
         cursor += n;
         valueIndex += n;
+        row += run;
         r += run;
         rowsRead += run;
       } else {
@@ -216,28 +221,22 @@ public final class FloatListReader implements AutoCloseable {
 
   /** How many of the next {@code rows} rows of the page are, from the first, exactly {@code width} long. */
   private int cleanRun(int rows) {
-    int c = cursor;
     for (int k = 0; k < rows; k++) {
-      for (int i = 1; i < width; i++) {
-        if (rep[c + i] == 0) {
-          return k;
-        }
-      }
-      if (rep[c + width] != 0) {
+      if (rowStart[row + k + 1] - rowStart[row + k] != width) {
         return k;
       }
-      c += width;
     }
     return rows;
   }
 
-  /** Reads one row entry by entry, across pages if it must. */
+  /** Reads one row entry by entry, across pages if it must (a writer may end a v1 page inside a row). */
   private void readRow(long address, int r) throws IOException {
-    if (rep[cursor] != 0) {
+    if (row >= pageRows || rowStart[row] != cursor) {
       throw new IllegalStateException("Column '" + column + "' of " + file + ": a row starts inside a list at row "
           + rowsRead + "; the file may be corrupt");
     }
-    int d = def[cursor];
+    row++;
+    int d = allPresent ? maxDef : def[cursor];
     if (d <= emptyDef) {
       cursor++;
       recordUnclean(r, d < emptyDef ? -1 : 0, 0);
@@ -250,18 +249,26 @@ public final class FloatListReader implements AutoCloseable {
         rowValues = Arrays.copyOf(rowValues, 2 * length);
         rowNulls = Arrays.copyOf(rowNulls, 2 * length);
       }
-      boolean isNull = def[cursor] < maxDef;
+      boolean isNull = !allPresent && def[cursor] < maxDef;
       rowNulls[length] = isNull;
       rowValues[length] = isNull ? 0f : values[valueIndex++];
       nulls |= isNull;
       length++;
       cursor++;
-    } while ((cursor < entries || nextPage()) && rep[cursor] != 0);
+    } while (rowContinues());
     if (length == width && !nulls) {
       Platform.copyMemory(rowValues, Platform.FLOAT_ARRAY_OFFSET, null, address, 4L * width);
     } else {
       recordUnclean(r, length, length);
     }
+  }
+
+  /** Whether the entry at the cursor, on this page or the next, belongs to the row being read. */
+  private boolean rowContinues() throws IOException {
+    if (cursor == entries && !nextPage()) {
+      return false;
+    }
+    return cursor < (row < pageRows ? rowStart[row] : entries);
   }
 
   /** Notes row {@code r} as not clean: {@code length} -1 for a null list; its elements are in {@code rowValues}. */
@@ -352,32 +359,67 @@ public final class FloatListReader implements AutoCloseable {
 
   private void decode(DataPage page) throws IOException {
     int n = page.getValueCount();
-    if (rep.length < n) {
-      rep = new int[n];
+    if (rowStart.length < n) {
+      rowStart = new int[n];
       def = new int[n];
       values = new float[n];
     }
     entries = n;
     cursor = 0;
+    row = 0;
     valueIndex = 0;
-    int levelBits = BytesUtils.getWidthFromMaxInt(maxDef);
+    byte[] repLevels;
+    int repFrom;
+    int repTo;
+    byte[] defLevels;
+    int defFrom;
+    int defTo;
+    byte[] data;
+    int dataFrom;
+    Encoding encoding;
     if (page instanceof DataPageV1 v1) {
       // Levels come first, each with a 4-byte length, then the values.
-      byte[] bytes = v1.getBytes().toByteArray();
       requireRle(v1.getRlEncoding(), "repetition");
       requireRle(v1.getDlEncoding(), "definition");
-      int offset = levels(bytes, 0, n, rep, 1);
-      offset = levels(bytes, offset, n, def, levelBits);
-      decodeValues(v1.getValueEncoding(), bytes, offset, bytes.length, present(n));
+      data = v1.getBytes().toByteArray();
+      repLevels = data;
+      repFrom = 4;
+      repTo = repFrom + littleEndianInt(data, 0);
+      defLevels = data;
+      defFrom = repTo + 4;
+      defTo = defFrom + littleEndianInt(data, repTo);
+      dataFrom = defTo;
+      encoding = v1.getValueEncoding();
     } else {
       DataPageV2 v2 = (DataPageV2) page;
-      byte[] r = v2.getRepetitionLevels().toByteArray();
-      new HybridIntDecoder(r, 0, r.length, 1).decode(rep, n);
-      byte[] d = v2.getDefinitionLevels().toByteArray();
-      new HybridIntDecoder(d, 0, d.length, levelBits).decode(def, n);
-      byte[] data = v2.getData().toByteArray();
-      decodeValues(v2.getDataEncoding(), data, 0, data.length, present(n));
+      repLevels = v2.getRepetitionLevels().toByteArray();
+      repFrom = 0;
+      repTo = repLevels.length;
+      defLevels = v2.getDefinitionLevels().toByteArray();
+      defFrom = 0;
+      defTo = defLevels.length;
+      data = v2.getData().toByteArray();
+      dataFrom = 0;
+      encoding = v2.getDataEncoding();
     }
+    pageRows = new HybridIntDecoder(repLevels, repFrom, repTo, 1).zeroPositions(n, rowStart);
+    int defBits = BytesUtils.getWidthFromMaxInt(maxDef);
+    // A page without nulls is, in practice, one run of the top level: checked run by run, no level array filled.
+    allPresent = new HybridIntDecoder(defLevels, defFrom, defTo, defBits).allEqual(n, maxDef);
+    int present = n;
+    if (!allPresent) {
+      new HybridIntDecoder(defLevels, defFrom, defTo, defBits).decode(def, n);
+      present = 0;
+      for (int i = 0; i < n; i++) {
+        present += def[i] == maxDef ? 1 : 0;
+      }
+    }
+    decodeValues(encoding, data, dataFrom, data.length, present);
+  }
+
+  private static int littleEndianInt(byte[] bytes, int offset) {
+    return (bytes[offset] & 0xFF) | (bytes[offset + 1] & 0xFF) << 8 | (bytes[offset + 2] & 0xFF) << 16
+        | (bytes[offset + 3] & 0xFF) << 24;
   }
 
   private void requireRle(Encoding encoding, String what) {
@@ -385,24 +427,6 @@ public final class FloatListReader implements AutoCloseable {
       throw new UnsupportedOperationException("Column '" + column + "' of " + file + " has " + what + " levels in"
           + " encoding " + encoding + "; set input.parquet-reader: spark to read it with Spark's reader");
     }
-  }
-
-  /** Decodes {@code n} length-prefixed levels of {@code bits} bits at {@code offset}; returns the offset after them. */
-  private static int levels(byte[] bytes, int offset, int n, int[] out, int bits) {
-    int length = (bytes[offset] & 0xFF) | (bytes[offset + 1] & 0xFF) << 8 | (bytes[offset + 2] & 0xFF) << 16
-        | (bytes[offset + 3] & 0xFF) << 24;
-    new HybridIntDecoder(bytes, offset + 4, offset + 4 + length, bits).decode(out, n);
-    return offset + 4 + length;
-  }
-
-  /** Counts the page's non-null elements, and notes whether every entry is one. */
-  private int present(int n) {
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-      count += def[i] == maxDef ? 1 : 0;
-    }
-    allPresent = count == n;
-    return count;
   }
 
   private void decodeValues(Encoding encoding, byte[] bytes, int offset, int end, int count) throws IOException {

@@ -9,6 +9,7 @@ final class HybridIntDecoder {
   private final int end;
   private final int bitWidth;
   private int pos;
+  private int[] scratch = new int[64];
 
   /** Decodes {@code data[offset .. end)}, values of {@code bitWidth} bits (0 to 32). */
   HybridIntDecoder(byte[] data, int offset, int end, int bitWidth) {
@@ -41,6 +42,72 @@ final class HybridIntDecoder {
         n += take;
       }
     }
+  }
+
+  /**
+   * Writes to {@code out} the positions, among the first {@code n} values, of the zeros: where rows start, for
+   * repetition levels. Returns how many. Works run by run, so a run of list elements costs one step, not one per value.
+   */
+  int zeroPositions(int n, int[] out) {
+    int count = 0;
+    int i = 0;
+    while (i < n) {
+      int header = readVarInt();
+      int runs = header >>> 1;
+      if ((header & 1) == 0) {
+        int value = readLittleEndian((bitWidth + 7) / 8);
+        int take = Math.min(runs, n - i);
+        if (value == 0) {
+          for (int j = 0; j < take; j++) {
+            out[count++] = i + j;
+          }
+        }
+        i += take;
+      } else {
+        int take = Math.min(runs * 8, n - i);
+        if (scratch.length < take) {
+          scratch = new int[Math.max(take, 2 * scratch.length)];
+        }
+        unpack(scratch, 0, take);
+        for (int j = 0; j < take; j++) {
+          if (scratch[j] == 0) {
+            out[count++] = i + j;
+          }
+        }
+        pos += runs * bitWidth;
+        i += take;
+      }
+    }
+    return count;
+  }
+
+  /** Whether the first {@code n} values all equal {@code value}; a page without nulls is one run of the top level. */
+  boolean allEqual(int n, int value) {
+    int i = 0;
+    while (i < n) {
+      int header = readVarInt();
+      int runs = header >>> 1;
+      if ((header & 1) == 0) {
+        if (readLittleEndian((bitWidth + 7) / 8) != value) {
+          return false;
+        }
+        i += Math.min(runs, n - i);
+      } else {
+        int take = Math.min(runs * 8, n - i);
+        if (scratch.length < take) {
+          scratch = new int[Math.max(take, 2 * scratch.length)];
+        }
+        unpack(scratch, 0, take);
+        for (int j = 0; j < take; j++) {
+          if (scratch[j] != value) {
+            return false;
+          }
+        }
+        pos += runs * bitWidth;
+        i += take;
+      }
+    }
+    return true;
   }
 
   /** Unpacks {@code count} values starting at {@code pos}, least significant bit first, without moving {@code pos}. */
