@@ -1,10 +1,17 @@
 package dev.sparklinear.spark.parquet;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
 /**
  * Decodes Parquet's RLE/bit-packed hybrid encoding of small integers (repetition and definition levels, dictionary
  * ids) a run at a time into an {@code int[]}, instead of parquet-mr's one call per value.
  */
 final class HybridIntDecoder {
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   private final byte[] data;
   private final int end;
   private final int bitWidth;
@@ -31,7 +38,7 @@ final class HybridIntDecoder {
       if ((header & 1) == 0) {
         int value = readLittleEndian((bitWidth + 7) / 8);
         int take = Math.min(runs, count - n);
-        java.util.Arrays.fill(out, n, n + take, value);
+        Arrays.fill(out, n, n + take, value);
         n += take;
       } else {
         // Groups of 8 values, bitWidth bytes each; the last group may be padded past the values wanted.
@@ -65,17 +72,52 @@ final class HybridIntDecoder {
         i += take;
       } else {
         int take = Math.min(runs * 8, n - i);
-        if (scratch.length < take) {
-          scratch = new int[Math.max(take, 2 * scratch.length)];
-        }
-        unpack(scratch, 0, take);
-        for (int j = 0; j < take; j++) {
-          if (scratch[j] == 0) {
-            out[count++] = i + j;
-          }
-        }
+        count = bitWidth == 1 ? zeroBits(take, i, out, count) : zeroValues(take, i, out, count);
         pos += runs * bitWidth;
         i += take;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Repetition levels of flat lists are one bit each, and some writers (DuckDB) bit-pack all of them: a word of all
+   * ones (64 list elements that start no row) is skipped at once, and only the zero bits are visited.
+   */
+  private int zeroBits(int take, int first, int[] out, int count) {
+    int bytes = (take + 7) / 8;
+    int b = 0;
+    for (; b + 8 <= bytes; b += 8) {
+      long zeros = ~(long) LONG_LE.get(data, pos + b);
+      while (zeros != 0) {
+        int at = 8 * b + Long.numberOfTrailingZeros(zeros);
+        if (at < take) {
+          out[count++] = first + at;
+        }
+        zeros &= zeros - 1;
+      }
+    }
+    for (; b < bytes; b++) {
+      int zeros = ~data[pos + b] & 0xFF;
+      while (zeros != 0) {
+        int at = 8 * b + Integer.numberOfTrailingZeros(zeros);
+        if (at < take) {
+          out[count++] = first + at;
+        }
+        zeros &= zeros - 1;
+      }
+    }
+    return count;
+  }
+
+  private int zeroValues(int take, int first, int[] out, int count) {
+    if (scratch.length < take) {
+      scratch = new int[Math.max(take, 2 * scratch.length)];
+    }
+    unpack(scratch, 0, take);
+    for (int j = 0; j < take; j++) {
+      if (scratch[j] == 0) {
+        out[count++] = first + j;
       }
     }
     return count;
@@ -93,14 +135,27 @@ final class HybridIntDecoder {
         }
         i += Math.min(runs, n - i);
       } else {
+        // Whole groups of 8 are compared as packed bytes with 8 packed copies of the value; only a last, partial
+        // group is unpacked.
         int take = Math.min(runs * 8, n - i);
-        if (scratch.length < take) {
-          scratch = new int[Math.max(take, 2 * scratch.length)];
-        }
-        unpack(scratch, 0, take);
-        for (int j = 0; j < take; j++) {
-          if (scratch[j] != value) {
+        int whole = take / 8;
+        byte[] group = packedGroup(value);
+        for (int g = 0, at = pos; g < whole; g++, at += bitWidth) {
+          if (!Arrays.equals(data, at, at + bitWidth, group, 0, bitWidth)) {
             return false;
+          }
+        }
+        int rest = take - 8 * whole;
+        if (rest > 0) {
+          int[] tail = new int[8];
+          int saved = pos;
+          pos += whole * bitWidth;
+          unpack(tail, 0, rest);
+          pos = saved;
+          for (int j = 0; j < rest; j++) {
+            if (tail[j] != value) {
+              return false;
+            }
           }
         }
         pos += runs * bitWidth;
@@ -108,6 +163,16 @@ final class HybridIntDecoder {
       }
     }
     return true;
+  }
+
+  /** Eight copies of {@code value}, bit-packed: {@code bitWidth} bytes. */
+  private byte[] packedGroup(int value) {
+    byte[] group = new byte[bitWidth];
+    for (int k = 0; k < 8 * bitWidth; k++) {
+      int bit = (value >>> (k % bitWidth)) & 1;
+      group[k / 8] |= (byte) (bit << (k % 8));
+    }
+    return group;
   }
 
   /** Unpacks {@code count} values starting at {@code pos}, least significant bit first, without moving {@code pos}. */
