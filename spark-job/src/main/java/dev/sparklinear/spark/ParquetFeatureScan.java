@@ -11,6 +11,7 @@ import org.apache.spark.sql.execution.InputAdapter;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
 import org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat;
+import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.util.SerializableConfiguration;
@@ -39,7 +40,8 @@ record ParquetFeatureScan(SparkPlan keptScan, int[] keptOrdinals, String column,
    */
   static Optional<ParquetFeatureScan> of(SparkSession session, ColumnarInput full,
       Dataset<Row> keptOnly) {
-    if (!(unwrap(full.source()) instanceof FileSourceScanExec scan) || !plainParquet(scan)) {
+    if (!(unwrap(full.source()) instanceof FileSourceScanExec scan) || !plainParquet(scan)
+        || !plainSettings(session, scan.relation())) {
       return Optional.empty();
     }
     int[] ordinals = full.ordinals();
@@ -61,6 +63,18 @@ record ParquetFeatureScan(SparkPlan keptScan, int[] keptOrdinals, String column,
   /** The scan under whole-stage code generation's adapter, which only passes its batches on. */
   private static SparkPlan unwrap(SparkPlan plan) {
     return plan instanceof InputAdapter adapter ? adapter.child() : plan;
+  }
+
+  /**
+   * Whether the settings that change how Spark pairs a file's columns or rows are at their defaults: column names
+   * matched ignoring case (ours matches so), no Parquet field ids, no files skipped part way when corrupt or missing.
+   */
+  private static boolean plainSettings(SparkSession session, HadoopFsRelation relation) {
+    SQLConf conf = session.sessionState().conf();
+    scala.collection.immutable.Map<String, String> options = relation.options();
+    return !conf.caseSensitiveAnalysis() && !conf.parquetFieldIdReadEnabled() && !conf.ignoreCorruptFiles()
+        && !conf.ignoreMissingFiles() && !options.contains("ignoreCorruptFiles")
+        && !options.contains("ignoreMissingFiles");
   }
 
   private static boolean plainParquet(FileSourceScanExec scan) {

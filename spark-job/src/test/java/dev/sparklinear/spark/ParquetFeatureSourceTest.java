@@ -177,6 +177,16 @@ class ParquetFeatureSourceTest extends LocalSpark {
     assertThat(auto.readsParquetFeatures(spark.read().orc(orc))).as("ORC").isFalse();
     assertThat(transformer(ParquetReaderKind.AUTO, null).setColumnarInput(false).readsParquetFeatures(input))
         .as("columnar input off").isFalse();
+    for (String setting : new String[] {"spark.sql.caseSensitive", "spark.sql.files.ignoreCorruptFiles",
+        "spark.sql.files.ignoreMissingFiles", "spark.sql.parquet.fieldId.read.enabled"}) {
+      spark.conf().set(setting, "true");
+      try {
+        assertThat(auto.readsParquetFeatures(input)).as(setting).isFalse();
+      } finally {
+        spark.conf().unset(setting);
+      }
+    }
+    assertThat(auto.readsParquetFeatures(input)).isTrue();
     assertThatThrownBy(() -> auto.set(auto.parquetReader(), "fast"))
         .isInstanceOf(IllegalArgumentException.class);
   }
