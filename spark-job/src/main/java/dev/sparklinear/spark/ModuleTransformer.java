@@ -73,6 +73,10 @@ import scala.jdk.javaapi.CollectionConverters;
  * the transform, is skipped, or gets a null output, by Spark ML's {@code handleInvalid} ({@code error}, {@code skip},
  * {@code keep}) or the job's {@link #setInvalidRows}, which also has {@code quarantine}.
  *
+ * <p>When the input is a plain Parquet file scan and the feature column an {@code array<float>}, the feature column
+ * is decoded by spark-linear's own page reader while Spark reads the kept columns ({@link #setParquetReader}); the
+ * rows, values and invalid-row handling are those of Spark's reader.
+ *
  * <p>The module is broadcast once per {@code transform} and shared by the tasks of each executor. Hooks registered on
  * it travel with it when they are {@link java.io.Serializable}.
  *
