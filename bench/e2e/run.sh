@@ -22,6 +22,8 @@
 #                    lists, no dictionary)
 #   linear-spark-writer, linear-columns-spark-writer  linear and linear-columns written by Spark's Parquet writer (the
 #                    job's output.parquet-writer: spark)
+#   linear-spark-reader  linear with Spark's reader decoding the feature column too (the job's
+#                    input.parquet-reader: spark; linear decodes it with spark-linear's own page reader)
 #   mlp              spark-linear's ModuleTransformer over Sequential(Linear(in, 256), ReLU(), Linear(256, out)),
 #                    written as linear is (issue 13's head; only when named in E2E_CONTENDERS)
 #   udf-mlp          a per-row Java UDF computing the same MLP (only when named in E2E_CONTENDERS)

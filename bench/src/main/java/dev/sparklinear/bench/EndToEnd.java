@@ -9,6 +9,7 @@ import dev.sparklinear.spark.ModuleTransformer;
 import dev.sparklinear.spark.OutputLayout;
 import dev.sparklinear.spark.ParquetOutput;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
+import dev.sparklinear.spark.ParquetReaderKind;
 import dev.sparklinear.spark.parquet.ColumnarParquetWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -71,7 +72,9 @@ import org.apache.spark.sql.types.DataTypes;
  *       {@code output.parquet-lists: two-level}); {@code linear-spark-writer} and
  *       {@code linear-columns-spark-writer} write through Spark's writer as the job does with
  *       {@code output.parquet-writer: spark} ({@link ParquetOutput}: three-level lists, no dictionary on the
- *       computed columns);
+ *       computed columns); {@code linear-spark-reader} is {@code linear} with Spark's reader decoding the feature
+ *       column too ({@code input.parquet-reader: spark}), where {@code linear} decodes it with spark-linear's own
+ *       Parquet page reader;
  *   <li>{@code mlp}: {@link ModuleTransformer} over {@code Sequential(Linear(in, 256), ReLU(), Linear(256, out))},
  *       written as {@code linear} is; {@code udf-mlp}: a per-row Java UDF computing the same MLP with the same
  *       weights, as {@code udf} computes the Linear.
@@ -83,7 +86,8 @@ import org.apache.spark.sql.types.DataTypes;
 public final class EndToEnd {
   private static final List<String> ALL_CONTENDERS =
       List.of("read", "floor", "floor-columns", "floor-columnar", "udf", "mllib", "linear", "linear-columns",
-          "linear-rows", "linear-two-level", "linear-spark-writer", "linear-columns-spark-writer", "mlp", "udf-mlp");
+          "linear-rows", "linear-two-level", "linear-spark-writer", "linear-columns-spark-writer", "linear-spark-reader", "mlp",
+          "udf-mlp");
   /** The hidden width of the {@code mlp} contenders, as in the head: in -> 256 -> ReLU -> out. */
   private static final int MLP_HIDDEN = 256;
 
@@ -261,6 +265,8 @@ public final class EndToEnd {
           data -> transformer(OutputLayout.COLUMNS).transform(data);
       case "linear-rows" -> data -> transformer(OutputLayout.ARRAY).setColumnarInput(false).transform(data);
       case "linear-two-level" -> data -> transformer(OutputLayout.ARRAY).transform(data);
+      case "linear-spark-reader" ->
+          data -> transformer(OutputLayout.ARRAY).setParquetReader(ParquetReaderKind.SPARK).transform(data);
       case "mlp" -> data -> new ModuleTransformer(mlp, in, out).setInputCol("features").setOutputCol("output")
           .setKeepCols("id").setOutputLayout(OutputLayout.ARRAY).transform(data);
       case "udf-mlp" -> data -> data.select(functions.col("id"),

@@ -216,7 +216,8 @@ public final class LinearJob {
         .setOutputCol(config.output().column())
         .setOutputLayout(config.output().layout())
         .setBlockMaxRows(config.block().maxRows())
-        .setBlockMaxBytes(config.block().maxBytes());
+        .setBlockMaxBytes(config.block().maxBytes())
+        .setParquetReader(config.input().parquetReader());
     if (config.input().column() != null) {
       transformer.setInputCol(config.input().column());
     } else {

@@ -44,6 +44,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 import org.json4s.JInt;
 import org.json4s.JObject;
 import org.json4s.JValue;
@@ -71,6 +72,10 @@ import scala.jdk.javaapi.CollectionConverters;
  * do; {@link #setKeepCols} narrows them); each partition's row order is kept. A row the module cannot take fails
  * the transform, is skipped, or gets a null output, by Spark ML's {@code handleInvalid} ({@code error}, {@code skip},
  * {@code keep}) or the job's {@link #setInvalidRows}, which also has {@code quarantine}.
+ *
+ * <p>When the input is a plain Parquet file scan and the feature column an {@code array<float>}, the feature column
+ * is decoded by spark-linear's own page reader while Spark reads the kept columns ({@link #setParquetReader}); the
+ * rows, values and invalid-row handling are those of Spark's reader.
  *
  * <p>The module is broadcast once per {@code transform} and shared by the tasks of each executor. Hooks registered on
  * it travel with it when they are {@link java.io.Serializable}.
@@ -107,6 +112,7 @@ public class ModuleTransformer extends Transformer implements MLWritable {
   private final Param<String> invalidRows;
   private final Param<String> handleInvalid;
   private final BooleanParam rejectNonFinite;
+  private final Param<String> parquetReader;
 
   public ModuleTransformer(Linear linear) {
     this(linear, linear.inFeatures(), linear.outFeatures());
@@ -142,6 +148,10 @@ public class ModuleTransformer extends Transformer implements MLWritable {
         ParamValidators.inArray(new String[] {"error", "skip", "keep"}));
     rejectNonFinite = new BooleanParam(this, "rejectNonFinite",
         "whether a NaN or infinite feature makes a row invalid");
+    parquetReader = new Param<>(this, "parquetReader", "who reads an array<float> feature column of a plain Parquet"
+        + " file scan: auto (spark-linear's page decoder, Spark's reader for the other columns) or spark",
+        ParamValidators.inArray(new String[] {"auto", "spark"}));
+    setDefault(parquetReader, "auto");
     setDefault(invalidRows, "error");
     setDefault(handleInvalid, "error");
     setDefault(rejectNonFinite, (Object) false);
@@ -189,6 +199,19 @@ public class ModuleTransformer extends Transformer implements MLWritable {
   /** Whether a columnar source is read batch by batch (the default); false always takes rows, for comparison. */
   public ModuleTransformer setColumnarInput(boolean value) {
     return with(columnarInput, value);
+  }
+
+  public Param<String> parquetReader() {
+    return parquetReader;
+  }
+
+  /**
+   * Who reads the feature column when the input is a plain Parquet file scan of an {@code array<float>} column read
+   * columnar: {@code AUTO} (the default) decodes its pages in bulk straight into the feature block while Spark reads
+   * the kept columns; {@code SPARK} leaves every column to Spark's reader. Other inputs are always read by Spark.
+   */
+  public ModuleTransformer setParquetReader(ParquetReaderKind value) {
+    return with(parquetReader, value.configValue());
   }
 
   public Param<String> invalidRows() {
@@ -313,12 +336,40 @@ public class ModuleTransformer extends Transformer implements MLWritable {
     PartitionPlan partitionPlan = plan.partitionPlan;
     Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
     int[] ordinals = columnar.map(ColumnarInput::ordinals).orElse(null);
+    Optional<ParquetFeatureScan> parquet = parquetScan(session, dataset, plan, columnar);
+    if (parquet.isPresent()) {
+      int[] keptOrdinals = parquet.get().keptOrdinals();
+      String column = parquet.get().column();
+      Broadcast<SerializableConfiguration> conf = parquet.get().hadoopConf();
+      JavaRDD<InternalRow> output = parquet.get().keptScan().executeColumnar().toJavaRDD().mapPartitions(batches ->
+          PartitionRunner.overParquetFeatures(batches, partitionModule(broadcast, partitionPlan), partitionPlan,
+              keptOrdinals, column, conf.value().value()));
+      return session.internalCreateDataFrame(output.rdd(), plan.outputSchema, false);
+    }
     JavaRDD<InternalRow> output = columnar.isPresent()
         ? columnar.get().source().executeColumnar().toJavaRDD().mapPartitions(batches -> PartitionRunner.overBatches(
             batches, partitionModule(broadcast, partitionPlan), partitionPlan, ordinals))
         : projected.queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> PartitionRunner.overRows(
             rows, partitionModule(broadcast, partitionPlan), partitionPlan));
     return session.internalCreateDataFrame(output.rdd(), plan.outputSchema, false);
+  }
+
+  /** The scan whose feature column our own reader reads, when the param and the plan allow it. */
+  private Optional<ParquetFeatureScan> parquetScan(SparkSession session, Dataset<?> dataset, Plan plan,
+      Optional<ColumnarInput> columnar) {
+    boolean auto = ConfigEnum.parse(ParquetReaderKind.class, $(parquetReader), "Parquet reader")
+        == ParquetReaderKind.AUTO;
+    return columnar.isPresent() && isSet(inputCol) && auto
+        ? ParquetFeatureScan.of(session, columnar.get(), select(dataset, plan.kept, List.of()))
+        : Optional.empty();
+  }
+
+  /** Whether {@link #transform} would read {@code dataset}'s features with our own Parquet reader (for tests). */
+  boolean readsParquetFeatures(Dataset<?> dataset) {
+    Plan plan = planFor(dataset.schema());
+    Dataset<Row> projected = select(dataset, plan.kept, plan.featureColumns);
+    Optional<ColumnarInput> columnar = (Boolean) $(columnarInput) ? ColumnarInput.of(projected) : Optional.empty();
+    return parquetScan((SparkSession) dataset.sparkSession(), dataset, plan, columnar).isPresent();
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.util.ArrowUtils;
@@ -104,6 +105,16 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
       int[] ordinals) {
     return new PartitionRunner(module, plan, runner -> new ColumnBatchSource(input, plan, ordinals,
         runner.outputColumns.vectors()));
+  }
+
+  /**
+   * A runner for the current task over a partition of a Parquet scan's batches of kept columns, columns
+   * {@code keptOrdinals}, whose feature column {@code column} it reads from the files itself.
+   */
+  static PartitionRunner overParquetFeatures(Iterator<ColumnarBatch> input, Module module, PartitionPlan plan,
+      int[] keptOrdinals, String column, Configuration conf) {
+    return new PartitionRunner(module, plan, runner -> new ParquetFeatureSource(input, plan, keptOrdinals, column,
+        conf, runner.outputColumns.vectors()));
   }
 
   @Override

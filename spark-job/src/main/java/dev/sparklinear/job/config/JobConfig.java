@@ -2,6 +2,7 @@ package dev.sparklinear.job.config;
 
 import dev.sparklinear.spark.InvalidRowPolicy;
 import dev.sparklinear.spark.OutputLayout;
+import dev.sparklinear.spark.ParquetReaderKind;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import java.io.IOException;
 import java.io.Serializable;
@@ -148,7 +149,13 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
           required = "exactly one of `input.column`, `input.columns`") List<String> columns,
       @Key(doc = "Reader options passed to Spark as strings, e.g. `{header: \"true\"}` for csv. A single option can"
           + " also be set as `input.options.<name>`.", expect = "a map of names to strings, e.g. {header: \"true\"}",
-          defaultYaml = "{}") Map<String, String> options) implements Serializable {
+          defaultYaml = "{}") Map<String, String> options,
+      @Key(doc = "Who reads an `array<float>` feature column out of Parquet files: `auto` decodes its pages in bulk"
+          + " straight into the feature blocks (Spark's reader appends list values one at a time, most of a run's"
+          + " time) while Spark reads the kept columns, when the input is a plain Parquet scan (no partition"
+          + " columns); `spark` leaves every column to Spark's vectorized reader. Other feature types and formats are"
+          + " always read by Spark. Both give the same rows, values and invalid-row handling.",
+          defaultYaml = "auto") ParquetReaderKind parquetReader) implements Serializable {
     public InputConfig {
       Values.notBlank(path);
       Values.notBlank(format);

@@ -9,12 +9,13 @@ class ConfigKeyTest {
   @Test
   void keysAreKebabCaseWithDots() {
     assertThat(ConfigKey.keys()).allMatch(key -> key.matches("[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*"))
-        .contains("module.in-features", "module.weights.bias-path", "output.parquet-lists", "invalid-rows");
+        .contains("module.in-features", "module.weights.bias-path", "input.parquet-reader", "output.parquet-lists",
+            "invalid-rows");
   }
 
   @Test
   void keysAreUnique() {
-    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(38);
+    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(39);
   }
 
   @Test
