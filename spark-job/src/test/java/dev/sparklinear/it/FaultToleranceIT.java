@@ -22,15 +22,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -70,10 +67,6 @@ class FaultToleranceIT extends LocalSpark {
   private static final Duration EXECUTOR_BUSY = Duration.ofSeconds(90);
   private static final String MAIN_CLASS = "dev.sparklinear.job.SparkLinear";
   // An executor's log lines as a task starts and ends: "Running task 3.0 in stage 2.0 (TID 5)"; groups stage, TID.
-  private static final Pattern RUNNING =
-      Pattern.compile("Running task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
-  private static final Pattern FINISHED =
-      Pattern.compile("Finished task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
   private static final double SAME_AS_CLEAN = 2e-5;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -217,7 +210,8 @@ class FaultToleranceIT extends LocalSpark {
     String appId;
     try {
       appId = cluster.awaitNewActiveApp(submitted, earlierApps, EXECUTOR_BUSY);
-      Map.Entry<String, ProcessHandle> victim = awaitExecutorInTheMiddleOfItsSecondTask(submitted, appId);
+      Map.Entry<String, ProcessHandle> victim = cluster.awaitExecutor(submitted, appId, EXECUTOR_BUSY,
+          "got to its second task of a stage", FaultToleranceIT::runningASecondTaskOfAStage);
       killed = victim.getKey();
       ProcessHandle process = victim.getValue();
       System.out.printf("FaultToleranceIT kill-executor: SIGKILL to executor %s (pid %d) of %s%n", killed,
@@ -267,42 +261,11 @@ class FaultToleranceIT extends LocalSpark {
   }
 
   /**
-   * Waits until an executor of {@code appId} has finished a task of a stage and is running another task of the same
-   * stage, so that the job's main stage is under way and a task is in flight on it (the job's earlier one-task stage
-   * cannot match). Returns that executor's id and live process.
+   * Whether an executor has finished a task of a stage and is running another task of the same stage: the job's main
+   * stage is under way and a task is in flight on it (the job's earlier one-task stage cannot match).
    */
-  private static Map.Entry<String, ProcessHandle> awaitExecutorInTheMiddleOfItsSecondTask(
-      SparkProcesses.Submitted submitted, String appId) throws Exception {
-    Path appDir = cluster.workerWorkDir().resolve(appId);
-    long deadline = System.nanoTime() + EXECUTOR_BUSY.toNanos();
-    // Bounded poll of the executors' logs: ends at the deadline or as soon as the driver has ended.
-    while (System.nanoTime() < deadline && submitted.isAlive()) {
-      Map<String, ProcessHandle> executors = cluster.executorProcesses(appId);
-      for (Map.Entry<String, ProcessHandle> executor : executors.entrySet()) {
-        Path stderr = appDir.resolve(executor.getKey()).resolve("stderr");
-        if (Files.isRegularFile(stderr) && runningASecondTaskOfAStage(Files.readString(stderr))) {
-          return executor;
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("No executor of " + appId + " got to its second task of a stage in time\n"
-        + submitted.diagnostics() + cluster.diagnostics());
-  }
-
-  private static boolean runningASecondTaskOfAStage(String executorLog) {
-    Map<String, String> stageOfRunning = new HashMap<>();
-    Matcher running = RUNNING.matcher(executorLog);
-    while (running.find()) {
-      stageOfRunning.put(running.group(2), running.group(1));
-    }
-    Set<String> stagesWithFinishedTask = new HashSet<>();
-    Matcher done = FINISHED.matcher(executorLog);
-    while (done.find()) {
-      stageOfRunning.remove(done.group(2));
-      stagesWithFinishedTask.add(done.group(1));
-    }
-    return stageOfRunning.values().stream().anyMatch(stagesWithFinishedTask::contains);
+  private static boolean runningASecondTaskOfAStage(StandaloneCluster.ExecutorTasks tasks) {
+    return tasks.runningStageByTask().values().stream().anyMatch(tasks.stagesWithFinishedTask()::contains);
   }
 
   private static List<String> executorFolders(String appId) throws IOException {

@@ -23,14 +23,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -74,10 +70,6 @@ class FitClusterIT extends LocalSpark {
   private static final Duration CLUSTER_START = Duration.ofSeconds(90);
   private static final Duration JOB = Duration.ofSeconds(240);
   private static final Duration EXECUTOR_BUSY = Duration.ofSeconds(120);
-  private static final Pattern RUNNING =
-      Pattern.compile("Running task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
-  private static final Pattern FINISHED =
-      Pattern.compile("Finished task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
 
   @TempDir(cleanup = CleanupMode.ON_SUCCESS)
   static Path dir;
@@ -168,7 +160,8 @@ class FitClusterIT extends LocalSpark {
     String killed;
     try {
       String appId = cluster.awaitNewActiveApp(submitted, earlierApps, EXECUTOR_BUSY);
-      Map.Entry<String, ProcessHandle> victim = awaitExecutorRunningATaskOfAnEpoch(submitted, appId);
+      Map.Entry<String, ProcessHandle> victim = cluster.awaitExecutor(submitted, appId, EXECUTOR_BUSY,
+          "got to an epoch", FitClusterIT::runningATaskOfAnEpoch);
       killed = victim.getKey();
       System.out.printf("FitClusterIT: SIGKILL to executor %s (pid %d) of %s%n", killed, victim.getValue().pid(),
           appId);
@@ -307,39 +300,10 @@ class FitClusterIT extends LocalSpark {
   }
 
   /**
-   * Waits until an executor of {@code appId} has finished tasks of at least four stages (reading the input, then
-   * epochs) and is running a task now, so that the fit is in its epochs and a task is in flight. Returns that
-   * executor's id and live process.
+   * Whether an executor has finished tasks of at least four stages (reading the input, then epochs) and is running a
+   * task now: the fit is in its epochs and a task is in flight.
    */
-  private static Map.Entry<String, ProcessHandle> awaitExecutorRunningATaskOfAnEpoch(
-      SparkProcesses.Submitted submitted, String appId) throws Exception {
-    long deadline = System.nanoTime() + EXECUTOR_BUSY.toNanos();
-    // Bounded poll of the executors' logs: ends at the deadline or as soon as the driver has ended.
-    while (System.nanoTime() < deadline && submitted.isAlive()) {
-      for (Map.Entry<String, ProcessHandle> executor : cluster.executorProcesses(appId).entrySet()) {
-        Path stderr = cluster.executorDir(appId, executor.getKey()).resolve("stderr");
-        if (Files.isRegularFile(stderr) && runningATaskOfAnEpoch(Files.readString(stderr))) {
-          return executor;
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("No executor of " + appId + " got to an epoch in time\n" + submitted.diagnostics()
-        + cluster.diagnostics());
-  }
-
-  private static boolean runningATaskOfAnEpoch(String executorLog) {
-    Map<String, String> running = new HashMap<>();
-    Matcher started = RUNNING.matcher(executorLog);
-    while (started.find()) {
-      running.put(started.group(2), started.group(1));
-    }
-    Set<String> stagesDone = new HashSet<>();
-    Matcher done = FINISHED.matcher(executorLog);
-    while (done.find()) {
-      running.remove(done.group(2));
-      stagesDone.add(done.group(1));
-    }
-    return stagesDone.size() >= 4 && !running.isEmpty();
+  private static boolean runningATaskOfAnEpoch(StandaloneCluster.ExecutorTasks tasks) {
+    return tasks.stagesWithFinishedTask().size() >= 4 && !tasks.runningStageByTask().isEmpty();
   }
 }

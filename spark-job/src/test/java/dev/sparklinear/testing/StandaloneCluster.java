@@ -11,12 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -207,6 +210,53 @@ public final class StandaloneCluster implements AutoCloseable {
       Thread.sleep(100);
     }
     throw new AssertionError("No new active application on the master\n" + submitted.diagnostics() + diagnostics());
+  }
+
+  /**
+   * What an executor's log says of its tasks: the stage of each task running now (by task id), and the stages of
+   * which it has finished a task.
+   */
+  public record ExecutorTasks(Map<String, String> runningStageByTask, Set<String> stagesWithFinishedTask) {
+    private static final Pattern RUNNING =
+        Pattern.compile("Running task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
+    private static final Pattern FINISHED =
+        Pattern.compile("Finished task \\d+\\.\\d+ in stage (\\d+)\\.\\d+ \\(TID (\\d+)\\)");
+
+    static ExecutorTasks of(String executorLog) {
+      Map<String, String> running = new HashMap<>();
+      Matcher started = RUNNING.matcher(executorLog);
+      while (started.find()) {
+        running.put(started.group(2), started.group(1));
+      }
+      Set<String> finishedStages = new HashSet<>();
+      Matcher done = FINISHED.matcher(executorLog);
+      while (done.find()) {
+        running.remove(done.group(2));
+        finishedStages.add(done.group(1));
+      }
+      return new ExecutorTasks(running, finishedStages);
+    }
+  }
+
+  /**
+   * Waits until the log of an executor of {@code appId} shows tasks for which {@code condition} holds, and returns
+   * that executor's id and live process. A bounded poll of the executors' logs: ends at {@code timeout} or as soon as
+   * {@code submitted}, the driver, has ended.
+   */
+  public Map.Entry<String, ProcessHandle> awaitExecutor(SparkProcesses.Submitted submitted, String appId,
+      Duration timeout, String what, Predicate<ExecutorTasks> condition) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && submitted.isAlive()) {
+      for (Map.Entry<String, ProcessHandle> executor : executorProcesses(appId).entrySet()) {
+        Path stderr = executorDir(appId, executor.getKey()).resolve("stderr");
+        if (Files.isRegularFile(stderr) && condition.test(ExecutorTasks.of(Files.readString(stderr)))) {
+          return executor;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("No executor of " + appId + " " + what + " in time\n" + submitted.diagnostics()
+        + diagnostics());
   }
 
   /** The master's state, as its web UI serves it at {@code /json/}. */
