@@ -119,7 +119,7 @@ public class BatchNorm1d extends Normalization {
   }
 
   @Override
-  void forwardRows(float[] values, int rows, int cols) {
+  void forwardRows64(double[] values, int rows, int cols) {
     Tensor mean = buffer("running_mean");
     Tensor weight = parameter("weight");
     Tensor bias = parameter("bias");
@@ -128,7 +128,7 @@ public class BatchNorm1d extends Normalization {
       int start = r * cols;
       for (int c = 0; c < cols; c++) {
         double y = (values[start + c] - (double) mean.get(c)) * inverseStd[c];
-        values[start + c] = (float) (weight == null ? y : y * weight.get(c) + bias.get(c));
+        values[start + c] = weight == null ? y : y * weight.get(c) + bias.get(c);
       }
     }
   }
@@ -154,7 +154,7 @@ public class BatchNorm1d extends Normalization {
    * {@code dweight += g (x - mean) / sqrt(var + eps)}, {@code dbias += g}, in float64.
    */
   @Override
-  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+  void backwardRows(double[] input, double[] output, double[] grad, int rows, int cols, double[] weightGrad,
       double[] biasGrad) {
     Tensor mean = buffer("running_mean");
     Tensor weight = parameter("weight");
@@ -169,7 +169,7 @@ public class BatchNorm1d extends Normalization {
         if (biasGrad != null) {
           biasGrad[c] += g;
         }
-        grad[start + c] = (float) (g * inverseStd[c] * (weight == null ? 1 : weight.get(c)));
+        grad[start + c] = g * inverseStd[c] * (weight == null ? 1 : weight.get(c));
       }
     }
   }

@@ -45,12 +45,12 @@ public class GELU extends ElementwiseModule {
   }
 
   @Override
-  float activate(float x) {
+  double activate64(double x) {
     if (tanh) {
       double u = SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x);
-      return (float) (x / (1 + Math.exp(-2 * u)));
+      return x / (1 + Math.exp(-2 * u));
     }
-    return (float) (0.5 * x * Erf.erfc(-x * SQRT_HALF));
+    return 0.5 * x * Erf.erfc(-x * SQRT_HALF);
   }
 
   @Override
@@ -64,7 +64,7 @@ public class GELU extends ElementwiseModule {
    * sigmoid(-2u)}, which keeps its digits in both tails.
    */
   @Override
-  double derivative(float x, float y) {
+  double derivative(double x, double y) {
     if (tanh) {
       double u = SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x);
       double du = SQRT_TWO_OVER_PI * (1 + 3 * 0.044715 * x * x);

@@ -29,24 +29,35 @@ import org.apache.arrow.memory.BufferAllocator;
  * }                                                           // frees every block the tape kept
  * }</pre>
  *
- * <p>While recording, each module that computes (Linear, the activations, the norms, Dropout, Identity) keeps copies
- * of the blocks its backward reads (its input, its output or neither), in the tape's allocator, and only when its
- * output requires grad: a module whose input does not require grad and whose parameters are all frozen keeps nothing
- * and is skipped by the backward pass, as in torch. A module that runs children ({@link Sequential}, or a module of
- * one's own whose {@code forward} calls children through {@code call}) keeps nothing; its backward is its children's.
- * A {@link Linear} followed by an activation is not fused while recording, so each keeps what its backward needs.
+ * <p><b>Float64 all the way.</b> While recording, each module that computes (Linear, the activations, the norms,
+ * Dropout, Identity) and whose output requires grad also runs its forward in float64 on the float64 values of its
+ * input ({@code Module.forward64}): the float32 blocks that {@code call} returns are unchanged, and the tape keeps,
+ * on the heap, the float64 values its backward reads (its input, its output or neither). Gradients flow between
+ * modules in float64 too; only what a caller sees is rounded to float32, once: parameters' gradients, an input's
+ * gradient, and the blocks shown to backward hooks. torch's float32 pass rounds every activation and every step of
+ * its backward, and a tree's gradients carry all those roundings; ours carry one, so that they stay within torch's
+ * own float32 error of the float64 result. A module with backward hooks passes on the float32 gradient its hooks saw
+ * or returned, as torch would. The cost is a float64 forward beside the float32 one while recording (heap memory of
+ * about twice the recorded activations until the backward pass), and none without a tape.
+ *
+ * <p>A module whose input does not require grad and whose parameters are all frozen keeps nothing, computes no float64
+ * forward and is skipped by the backward pass, as in torch (a module after it reads its float32 output as given). A
+ * module that runs children ({@link Sequential}, or a module of one's own whose {@code forward} calls children through
+ * {@code call}) keeps nothing; its backward is its children's. A {@link Linear} followed by an activation is not
+ * fused while recording, so each keeps what its backward needs.
  *
  * <p>{@link #backward} runs the recorded calls in reverse, as torch's engine does for a tree of modules: each
  * module's backward pre-hooks when the gradient with respect to its output is known (they may replace it), its
  * backward, then its backward hooks with the gradient with respect to its input (they may replace it). A module whose
  * input does not require grad runs its backward hooks right after its pre-hooks, with a null input gradient, as torch
  * passes {@code (None,)}. Parameters' gradients accumulate into {@link Parameter#grad()} in float32 across backward
- * passes until {@link Module#zeroGrad} (each module computes its own parameters' gradients of a call in float64 and
- * rounds them once), or, on a tape made with {@link GradientSums}, into those in float64. A tape runs one backward
- * pass; record again for the next, as torch frees the graph after {@code backward()}.
+ * passes until {@link Module#zeroGrad} (each call's gradient computed in float64 and rounded once), or, on a tape made
+ * with {@link GradientSums}, into those in float64. A tape runs one backward pass; record again for the next, as torch
+ * frees the graph after {@code backward()}.
  *
  * <p>A hook that replaces a block during the forward pass (a forward pre-hook's input, a forward hook's output) is
- * differentiated as the identity: the gradient passes through it unchanged, since the tape cannot see what it did.
+ * differentiated as the identity: the gradient passes through it unchanged, since the tape cannot see what it did;
+ * the modules after it read the replacement's float32 values.
  *
  * <p>A tape belongs to one thread (a task). Blocks it returns belong to it unless said otherwise; {@link #close}
  * frees them all.
@@ -62,6 +73,8 @@ public final class GradientTape implements AutoCloseable {
   private final List<FloatBlock> watched = new ArrayList<>();
   private final Map<FloatBlock, FloatBlock> inputGradients = new IdentityHashMap<>();
   private final List<Node> nodes = new ArrayList<>();
+  /** The float64 values of the blocks returned by recorded calls that computed them, until the backward pass. */
+  private final Map<FloatBlock, Float64Block> exact = new IdentityHashMap<>();
   /** The module of the first outermost call: names in error messages are relative to it. */
   private Module root;
   private int depth;
@@ -69,7 +82,7 @@ public final class GradientTape implements AutoCloseable {
   private boolean closed;
 
   /**
-   * A tape whose kept copies and gradients are allocated from {@code allocator} ({@link #close} frees them), and whose
+   * A tape whose gradient blocks are allocated from {@code allocator} ({@link #close} frees them), and whose
    * backward pass accumulates parameters' gradients into {@link Parameter#grad()} in float32, as torch does.
    */
   public GradientTape(BufferAllocator allocator) {
@@ -125,8 +138,8 @@ public final class GradientTape implements AutoCloseable {
     /** Whether the module computed its output itself (no recorded call inside it). */
     boolean leaf;
     boolean abandoned;
-    FloatBlock savedInput;
-    FloatBlock savedOutput;
+    Float64Block savedInput;
+    Float64Block savedOutput;
 
     Node(Module module, FloatBlock callerInput, List<BackwardPreHook> preHooks, List<BackwardHook> hooks) {
       this.module = module;
@@ -169,11 +182,17 @@ public final class GradientTape implements AutoCloseable {
       node.outputRequiresGrad = node.inputRequiresGrad || node.module.ownParameterRequiresGrad();
       int saves = node.module.savedForBackward();
       if (node.outputRequiresGrad && saves != Module.NO_BACKWARD) {
+        Float64Block exactInput = exact.get(input);
+        if (exactInput == null) {
+          exactInput = Float64Block.of(input);
+        }
+        Float64Block exactOutput = node.module.forward64(exactInput);
+        exact.put(output, exactOutput);
         if ((saves & Module.SAVES_INPUT) != 0) {
-          node.savedInput = copy(input);
+          node.savedInput = exactInput;
         }
         if ((saves & Module.SAVES_OUTPUT) != 0) {
-          node.savedOutput = copy(output);
+          node.savedOutput = exactOutput;
         }
       }
     } else {
@@ -201,18 +220,13 @@ public final class GradientTape implements AutoCloseable {
     node.abandoned = true;
   }
 
-  private FloatBlock copy(FloatBlock block) {
-    return FloatBlock.allocateAndWrite(allocator, block.rows(), block.cols(),
-        copy -> block.mapRows(copy, (values, rows, cols, firstRow) -> true));
-  }
-
   // ------------------------------------------------------------------------------------------------------ backward
 
   /**
    * Runs the backward pass from {@code output} (a block returned by a recorded call) with {@code gradOutput} as the
    * gradient of the loss with respect to it, as torch's {@code output.backward(grad_output)}: accumulates each
    * parameter's gradient (those that require grad), runs the backward hooks, and keeps the gradient of each watched
-   * input for {@link #inputGradient}. {@code gradOutput} stays the caller's. Frees the copies the tape kept.
+   * input for {@link #inputGradient}. {@code gradOutput} stays the caller's. Frees what the tape kept for it.
    *
    * @throws IllegalArgumentException when {@code output} does not require grad, or {@code gradOutput} does not have
    *     its shape
@@ -230,18 +244,17 @@ public final class GradientTape implements AutoCloseable {
     checkDifferentiable(output);
     checkSameShape("gradOutput", gradOutput, output);
     backwardDone = true;
-    Map<FloatBlock, FloatBlock> grads = new IdentityHashMap<>();
     try {
-      grads.put(output, copy(gradOutput));
+      Map<FloatBlock, Float64Block> grads = new IdentityHashMap<>();
+      grads.put(output, Float64Block.of(gradOutput));
       walk(grads, true);
       for (FloatBlock input : watched) {
-        FloatBlock grad = grads.remove(input);
+        Float64Block grad = grads.get(input);
         if (grad != null) {
-          inputGradients.put(input, grad);
+          inputGradients.put(input, grad.round(allocator));
         }
       }
     } finally {
-      grads.values().forEach(FloatBlock::close);
       freeSaved();
     }
   }
@@ -290,19 +303,15 @@ public final class GradientTape implements AutoCloseable {
       throw new IndexOutOfBoundsException(
           "Output index " + outputIndex + " is out of bounds for an output of " + output.cols() + " columns");
     }
-    Map<FloatBlock, FloatBlock> grads = new IdentityHashMap<>();
-    try {
-      FloatBlock seed = FloatBlock.allocate(allocator, output.rows(), output.cols());
-      grads.put(output, seed);
-      for (int r = 0; r < output.rows(); r++) {
-        seed.set(r, outputIndex, 1f);
-      }
-      walk(grads, false);
-      FloatBlock result = grads.remove(input);
-      return result != null ? result : FloatBlock.allocate(allocator, input.rows(), input.cols());
-    } finally {
-      grads.values().forEach(FloatBlock::close);
+    Float64Block seed = new Float64Block(new double[output.rows() * output.cols()], output.rows(), output.cols());
+    for (int r = 0; r < output.rows(); r++) {
+      seed.values()[r * output.cols() + outputIndex] = 1;
     }
+    Map<FloatBlock, Float64Block> grads = new IdentityHashMap<>();
+    grads.put(output, seed);
+    walk(grads, false);
+    Float64Block result = grads.get(input);
+    return result != null ? result.round(allocator) : FloatBlock.allocate(allocator, input.rows(), input.cols());
   }
 
   /**
@@ -322,159 +331,170 @@ public final class GradientTape implements AutoCloseable {
   /** What one walk keeps per module that runs children, between its end mark and its begin mark. */
   private static final class Pending {
     /** The gradient of the module's output, for its backward hooks; null when it has none. */
-    FloatBlock gradOutput;
+    Float64Block gradOutput;
     /** Gradient of the module's input accumulated from outside the module, set aside meanwhile. */
-    FloatBlock outside;
+    Float64Block outside;
   }
 
   /**
    * Runs the recorded calls in reverse, turning the gradients in {@code grads} (keyed by block) into those of the
    * blocks before them. {@code full}: hooks run and parameter gradients accumulate; otherwise only gradients flow.
    */
-  private void walk(Map<FloatBlock, FloatBlock> grads, boolean full) {
+  private void walk(Map<FloatBlock, Float64Block> grads, boolean full) {
     Map<Node, Pending> pending = new IdentityHashMap<>();
-    try {
-      for (int i = marks.size() - 1; i >= 0; i--) {
-        Mark mark = marks.get(i);
-        Node node = mark.node;
-        if (node.abandoned || !node.outputRequiresGrad) {
-          continue;
-        }
-        if (mark.end) {
-          walkEnd(node, grads, full, pending);
-        } else if (!node.leaf) {
-          walkBegin(node, grads, full, pending);
-        }
+    for (int i = marks.size() - 1; i >= 0; i--) {
+      Mark mark = marks.get(i);
+      Node node = mark.node;
+      if (node.abandoned || !node.outputRequiresGrad) {
+        continue;
       }
-    } finally {
-      for (Pending p : pending.values()) {
-        close(p.gradOutput);
-        close(p.outside);
+      if (mark.end) {
+        walkEnd(node, grads, full, pending);
+      } else if (!node.leaf) {
+        walkBegin(node, grads, full, pending);
       }
     }
   }
 
-  private void walkEnd(Node node, Map<FloatBlock, FloatBlock> grads, boolean full, Map<Node, Pending> pending) {
-    FloatBlock grad = node.output == null ? null : grads.remove(node.output);
+  private void walkEnd(Node node, Map<FloatBlock, Float64Block> grads, boolean full, Map<Node, Pending> pending) {
+    Float64Block grad = node.output == null ? null : grads.remove(node.output);
     if (node.forwardOutput != node.output) {
-      FloatBlock inner = grads.remove(node.forwardOutput);
-      grad = grad == null ? inner : add(grad, inner);
+      Float64Block inner = grads.remove(node.forwardOutput);
+      grad = grad == null ? inner : inner == null ? grad : grad.add(inner);
     }
     if (grad == null) {
       return; // no gradient reaches this call's output
     }
-    try {
-      if (full) {
-        grad = runPreHooks(node, grad);
-        if (!node.inputRequiresGrad) {
-          runHooksWithoutInput(node, grad);
+    if (full) {
+      grad = runPreHooks(node, grad);
+      if (!node.inputRequiresGrad) {
+        runHooksWithoutInput(node, grad);
+      }
+    }
+    if (node.leaf) {
+      if (node.module.savedForBackward() == Module.NO_BACKWARD) {
+        throw new UnsupportedOperationException(node.module.getName() + " has no backward, and its forward called"
+            + " no module through call(): a module of one's own is differentiable when its forward only runs"
+            + " children through their call()");
+      }
+      Float64Block gradInput = node.module.backward(node.savedInput, node.savedOutput, grad, node.inputRequiresGrad,
+          full ? parameterGradients : null);
+      if (gradInput != null) {
+        if (full) {
+          gradInput = runHooks(node, gradInput, grad);
+        }
+        accumulate(grads, node.callerInput, gradInput);
+      }
+    } else {
+      Pending p = new Pending();
+      pending.put(node, p);
+      if (node.inputRequiresGrad) {
+        p.outside = grads.remove(node.input);
+        if (full && !node.hooks.isEmpty()) {
+          p.gradOutput = grad.copy();
         }
       }
-      if (node.leaf) {
-        if (node.module.savedForBackward() == Module.NO_BACKWARD) {
-          throw new UnsupportedOperationException(node.module.getName() + " has no backward, and its forward called"
-              + " no module through call(): a module of one's own is differentiable when its forward only runs"
-              + " children through their call()");
-        }
-        FloatBlock gradInput = node.module.backward(node.savedInput, node.savedOutput, grad, node.inputRequiresGrad,
-            full ? parameterGradients : null, allocator);
-        if (gradInput != null) {
-          if (full) {
-            gradInput = runHooks(node, gradInput, grad);
-          }
-          accumulate(grads, node.callerInput, gradInput);
-        }
-      } else {
-        Pending p = new Pending();
-        pending.put(node, p);
-        if (node.inputRequiresGrad) {
-          p.outside = grads.remove(node.input);
-          if (full && !node.hooks.isEmpty()) {
-            p.gradOutput = copy(grad);
-          }
-        }
-        accumulate(grads, node.forwardOutput, grad);
-        grad = null;
-      }
-    } finally {
-      close(grad);
+      accumulate(grads, node.forwardOutput, grad);
     }
   }
 
-  private void walkBegin(Node node, Map<FloatBlock, FloatBlock> grads, boolean full, Map<Node, Pending> pending) {
+  private void walkBegin(Node node, Map<FloatBlock, Float64Block> grads, boolean full, Map<Node, Pending> pending) {
     Pending p = pending.remove(node);
     if (p == null || !node.inputRequiresGrad) {
-      if (p != null) {
-        close(p.gradOutput);
-      }
       return;
     }
-    FloatBlock gradInput = grads.remove(node.input);
+    Float64Block gradInput = grads.remove(node.input);
     if (p.outside != null) {
       grads.put(node.input, p.outside);
-      p.outside = null;
     }
-    try {
-      if (gradInput != null && full && p.gradOutput != null) {
-        gradInput = runHooks(node, gradInput, p.gradOutput);
-      }
-    } catch (RuntimeException | Error e) {
-      close(gradInput);
-      throw e;
-    } finally {
-      close(p.gradOutput);
+    if (gradInput != null && full && p.gradOutput != null) {
+      gradInput = runHooks(node, gradInput, p.gradOutput);
     }
     if (gradInput != null) {
       accumulate(grads, node.callerInput, gradInput);
     }
   }
 
-  private FloatBlock runPreHooks(Node node, FloatBlock grad) {
-    for (BackwardPreHook hook : node.preHooks) {
-      FloatBlock replacement;
-      try {
-        replacement = hook.apply(node.module, grad);
-      } catch (RuntimeException | Error e) {
-        throw failure("backward pre-hook", node, e);
-      }
-      grad = replace(node, "backward pre-hook", grad, replacement);
+  /**
+   * Runs the module's backward pre-hooks on the gradient of its output, rounded to float32 as torch's hooks see it;
+   * returns what they leave, or {@code grad} itself when there are none.
+   */
+  private Float64Block runPreHooks(Node node, Float64Block grad) {
+    if (node.preHooks.isEmpty()) {
+      return grad;
     }
-    return grad;
-  }
-
-  private FloatBlock runHooks(Node node, FloatBlock gradInput, FloatBlock gradOutput) {
-    for (BackwardHook hook : node.hooks) {
-      FloatBlock replacement;
-      try {
-        replacement = hook.apply(node.module, gradInput, gradOutput);
-      } catch (RuntimeException | Error e) {
-        close(gradInput);
-        throw failure("backward hook", node, e);
+    FloatBlock current = grad.round(allocator);
+    try {
+      for (BackwardPreHook hook : node.preHooks) {
+        FloatBlock replacement;
+        try {
+          replacement = hook.apply(node.module, current);
+        } catch (RuntimeException | Error e) {
+          throw failure("backward pre-hook", node, e);
+        }
+        current = replace(node, "backward pre-hook", current, replacement);
       }
-      gradInput = replace(node, "backward hook", gradInput, replacement);
-    }
-    return gradInput;
-  }
-
-  private void runHooksWithoutInput(Node node, FloatBlock gradOutput) {
-    for (BackwardHook hook : node.hooks) {
-      FloatBlock replacement;
-      try {
-        replacement = hook.apply(node.module, null, gradOutput);
-      } catch (RuntimeException | Error e) {
-        throw failure("backward hook", node, e);
-      }
-      if (replacement != null) {
-        close(replacement);
-        // torch's message for the same mistake
-        throw new BackwardHookException("backward hook of " + describe(node) + " returned a gradient: Backward hook"
-            + " for Modules where no input requires gradient should always return None or None for all gradients.",
-            null);
-      }
+      return Float64Block.of(current);
+    } finally {
+      close(current);
     }
   }
 
-  /** {@code current} or the hook's replacement of it, which must have its shape; the replaced block is closed. */
+  /**
+   * Runs the module's backward hooks on the gradients of its input and output, rounded to float32 as torch's hooks see
+   * them; returns the input's gradient they leave, or {@code gradInput} itself when there are none.
+   */
+  private Float64Block runHooks(Node node, Float64Block gradInput, Float64Block gradOutput) {
+    if (node.hooks.isEmpty()) {
+      return gradInput;
+    }
+    FloatBlock current = gradInput.round(allocator);
+    try (FloatBlock output = gradOutput.round(allocator)) {
+      for (BackwardHook hook : node.hooks) {
+        FloatBlock replacement;
+        try {
+          replacement = hook.apply(node.module, current, output);
+        } catch (RuntimeException | Error e) {
+          throw failure("backward hook", node, e);
+        }
+        current = replace(node, "backward hook", current, replacement);
+      }
+      return Float64Block.of(current);
+    } finally {
+      close(current);
+    }
+  }
+
+  private void runHooksWithoutInput(Node node, Float64Block gradOutput) {
+    if (node.hooks.isEmpty()) {
+      return;
+    }
+    try (FloatBlock output = gradOutput.round(allocator)) {
+      for (BackwardHook hook : node.hooks) {
+        FloatBlock replacement;
+        try {
+          replacement = hook.apply(node.module, null, output);
+        } catch (RuntimeException | Error e) {
+          throw failure("backward hook", node, e);
+        }
+        if (replacement != null) {
+          if (replacement != output) {
+            replacement.close();
+          }
+          // torch's message for the same mistake
+          throw new BackwardHookException("backward hook of " + describe(node) + " returned a gradient: Backward hook"
+              + " for Modules where no input requires gradient should always return None or None for all gradients.",
+              null);
+        }
+      }
+    }
+  }
+
+  /**
+   * {@code current} or the hook's replacement of it, which must have its shape; the replaced block is closed. On a
+   * wrong shape both are closed, and the caller must not close {@code current} again: it gets a closed block back
+   * through the exception only, so callers close in a {@code finally} what this method last returned.
+   */
   private FloatBlock replace(Node node, String kind, FloatBlock current, FloatBlock replacement) {
     if (replacement == null || replacement == current) {
       return current;
@@ -483,7 +503,6 @@ public final class GradientTape implements AutoCloseable {
       String message = kind + " of " + describe(node) + " returned a gradient of shape [" + replacement.rows() + ", "
           + replacement.cols() + "], expected [" + current.rows() + ", " + current.cols() + "]";
       replacement.close();
-      current.close();
       throw new BackwardHookException(message, null);
     }
     current.close();
@@ -509,28 +528,10 @@ public final class GradientTape implements AutoCloseable {
     return repr;
   }
 
-  /** Adds {@code grad} into the gradient kept for {@code block}, or keeps it there; takes {@code grad} over. */
-  private void accumulate(Map<FloatBlock, FloatBlock> grads, FloatBlock block, FloatBlock grad) {
-    FloatBlock existing = grads.get(block);
-    grads.put(block, existing == null ? grad : add(existing, grad));
-  }
-
-  /** {@code into + grad} in float32 (as torch sums gradients), into {@code into}; closes {@code grad}. */
-  private static FloatBlock add(FloatBlock into, FloatBlock grad) {
-    if (grad == null) {
-      return into;
-    }
-    try {
-      float[] sum = into.toArray();
-      float[] other = grad.toArray();
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] += other[i];
-      }
-      into.writeRows(0, into.rows(), sum, 0);
-      return into;
-    } finally {
-      grad.close();
-    }
+  /** Adds {@code grad} into the gradient kept for {@code block} (in float64), or keeps it there. */
+  private static void accumulate(Map<FloatBlock, Float64Block> grads, FloatBlock block, Float64Block grad) {
+    Float64Block existing = grads.get(block);
+    grads.put(block, existing == null ? grad : existing.add(grad));
   }
 
   private void checkDifferentiable(FloatBlock output) {
@@ -556,10 +557,25 @@ public final class GradientTape implements AutoCloseable {
     }
   }
 
-  private void freeSaved() {
+  /** How many float64 values the tape keeps for its backward pass now (each kept block counted once): for tests. */
+  long keptValues() {
+    Set<Float64Block> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+    kept.addAll(exact.values());
     for (Node node : nodes) {
-      close(node.savedInput);
-      close(node.savedOutput);
+      if (node.savedInput != null) {
+        kept.add(node.savedInput);
+      }
+      if (node.savedOutput != null) {
+        kept.add(node.savedOutput);
+      }
+    }
+    return kept.stream().mapToLong(block -> block.values().length).sum();
+  }
+
+  /** Drops the float64 values kept for the backward pass. */
+  private void freeSaved() {
+    exact.clear();
+    for (Node node : nodes) {
       node.savedInput = null;
       node.savedOutput = null;
     }
@@ -571,7 +587,7 @@ public final class GradientTape implements AutoCloseable {
     }
   }
 
-  /** Frees every block the tape kept: copies for the backward pass and input gradients. Closing twice is harmless. */
+  /** Frees every block the tape kept: input gradients, and the float64 values kept for a backward pass. Idempotent. */
   @Override
   public void close() {
     if (closed) {

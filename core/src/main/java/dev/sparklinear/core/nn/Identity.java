@@ -14,12 +14,17 @@ public class Identity extends RowwiseModule {
   }
 
   @Override
+  void forwardRows64(double[] values, int rows, int cols) {
+    // The values pass unchanged.
+  }
+
+  @Override
   int savedForBackward() {
     return 0;
   }
 
   @Override
-  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+  void backwardRows(double[] input, double[] output, double[] grad, int rows, int cols, double[] weightGrad,
       double[] biasGrad) {
     // The gradient passes unchanged.
   }

@@ -72,7 +72,7 @@ public class LayerNorm extends Normalization {
   }
 
   @Override
-  void forwardRows(float[] values, int rows, int cols) {
+  void forwardRows64(double[] values, int rows, int cols) {
     Tensor weightTensor = parameter("weight");
     Tensor biasTensor = parameter("bias");
     float[] weight = weightTensor == null ? null : weightTensor.toArray();
@@ -86,11 +86,11 @@ public class LayerNorm extends Normalization {
       double inverseStd = statistics[2];
       if (weight == null) {
         for (int k = 0; k < cols; k++) {
-          values[start + k] = (float) ((values[start + k] - shift - meanShift) * inverseStd);
+          values[start + k] = (values[start + k] - shift - meanShift) * inverseStd;
         }
       } else {
         for (int k = 0; k < cols; k++) {
-          values[start + k] = (float) ((values[start + k] - shift - meanShift) * inverseStd * weight[k] + bias[k]);
+          values[start + k] = (values[start + k] - shift - meanShift) * inverseStd * weight[k] + bias[k];
         }
       }
     }
@@ -99,11 +99,10 @@ public class LayerNorm extends Normalization {
   /**
    * One row's statistics in one pass of shifted sums, with the row's first value as the shift: writes the shift to
    * {@code statistics[0]}, the mean of {@code x - shift} to {@code statistics[1]} and {@code 1 / sqrt(variance + eps)}
-   * to {@code statistics[2]}. The
-   * differences are exact in double unless a row spans 2^29 in magnitude, so the shift costs no accuracy and keeps
-   * the one-pass variance free of cancellation.
+   * to {@code statistics[2]}. For float32 values the differences are exact in double unless a row spans 2^29 in
+   * magnitude, so the shift costs no accuracy and keeps the one-pass variance free of cancellation.
    */
-  private void rowStatistics(float[] values, int start, int cols, double[] statistics) {
+  private void rowStatistics(double[] values, int start, int cols, double[] statistics) {
     double shift = values[start];
     double sum = 0;
     double squares = 0;
@@ -130,7 +129,7 @@ public class LayerNorm extends Normalization {
    * xhat}, {@code dbias += g}, as torch's {@code layer_norm_backward}, in float64.
    */
   @Override
-  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+  void backwardRows(double[] input, double[] output, double[] grad, int rows, int cols, double[] weightGrad,
       double[] biasGrad) {
     Tensor weightTensor = parameter("weight");
     float[] weight = weightTensor == null ? null : weightTensor.toArray();
@@ -161,7 +160,7 @@ public class LayerNorm extends Normalization {
       meanDxhat /= cols;
       meanDxhatXhat /= cols;
       for (int k = 0; k < cols; k++) {
-        grad[start + k] = (float) (inverseStd * (dxhat[k] - meanDxhat - xhat[k] * meanDxhatXhat));
+        grad[start + k] = inverseStd * (dxhat[k] - meanDxhat - xhat[k] * meanDxhatXhat);
       }
     }
   }

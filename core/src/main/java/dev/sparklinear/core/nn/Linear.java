@@ -2,7 +2,7 @@ package dev.sparklinear.core.nn;
 
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.kernel.Epilogue;
-import dev.sparklinear.core.kernel.LinearGradients;
+import dev.sparklinear.core.kernel.Float64Linear;
 import dev.sparklinear.core.kernel.LinearKernel;
 import dev.sparklinear.core.kernel.LinearKernels;
 import org.apache.arrow.memory.BufferAllocator;
@@ -30,8 +30,8 @@ import java.util.SplittableRandom;
  * }</pre>
  *
  * <p>Backward (see {@link GradientTape}): {@code dX = dY W}, {@code dW += dY^T X} and {@code db += sum_r dY} through
- * {@link LinearGradients}, in float64 and rounded to float32 once (so within torch's own float32 error), into the
- * parameters that require grad. The input is kept for the backward pass only while the weight requires grad.
+ * {@link Float64Linear}, in float64 from the tape's float64 activations, into the parameters that require grad. The
+ * input is kept for the backward pass only while the weight requires grad.
  */
 public class Linear extends Module {
   private static final long serialVersionUID = 1L;
@@ -139,27 +139,33 @@ public class Linear extends Module {
   }
 
   @Override
-  final FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
-      GradientSink gradients, BufferAllocator allocator) {
+  final Float64Block forward64(Float64Block input) {
+    return new Float64Block(Float64Linear.forward(input.values(), input.rows(), weight(), parameter("bias")),
+        input.rows(), outFeatures);
+  }
+
+  @Override
+  final Float64Block backward(Float64Block input, Float64Block output, Float64Block gradOutput,
+      boolean inputNeedsGrad, GradientSink gradients) {
     Parameter weight = weight();
+    int rows = gradOutput.rows();
     if (gradients != null) {
       if (weight.requiresGrad() && input != null) { // null when the weight was frozen when the call was recorded
         double[] sum = gradients.sumFor(weight);
-        LinearGradients.addWeightGradient(gradOutput, input, sum);
+        Float64Linear.addWeightGradient(gradOutput.values(), input.values(), rows, outFeatures, inFeatures, sum);
         gradients.added(weight, sum);
       }
       Parameter bias = parameter("bias");
       if (bias != null && bias.requiresGrad()) {
         double[] sum = gradients.sumFor(bias);
-        LinearGradients.addBiasGradient(gradOutput, sum);
+        Float64Linear.addBiasGradient(gradOutput.values(), rows, outFeatures, sum);
         gradients.added(bias, sum);
       }
     }
     if (!inputNeedsGrad) {
       return null;
     }
-    return FloatBlock.allocateAndWrite(allocator, gradOutput.rows(), inFeatures,
-        gradInput -> LinearGradients.inputGradient(gradOutput, weight, gradInput));
+    return new Float64Block(Float64Linear.inputGradient(gradOutput.values(), rows, weight), rows, inFeatures);
   }
 
   /**

@@ -112,28 +112,27 @@ public abstract class Module implements Serializable {
   }
 
   /**
-   * The backward of a module that has one ({@link #savedForBackward()} not {@link #NO_BACKWARD}) and no parameters
-   * of its own: returns the gradient with respect to the input, allocated from {@code allocator}, when
-   * {@code inputNeedsGrad} (else null). A module with parameters overrides the form with a {@link GradientSink}
-   * instead.
-   *
-   * @param input the input {@code forward} was given, or null when not asked for in {@link #savedForBackward()}
-   * @param output the output {@code forward} returned, or null when not asked for
-   * @param gradOutput the gradient with respect to the output; not closed here
+   * This module's forward in float64, on the float64 values of its input, for a {@link GradientTape}: the same
+   * function as {@code forward}, without rounding to float32, so that a backward pass reads activations as exact as
+   * torch's float64 pass. Null (the default) for a module with {@link #NO_BACKWARD}.
    */
-  FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
-      boolean accumulateParameters, BufferAllocator allocator) {
-    throw new UnsupportedOperationException(getName() + " has no backward");
+  Float64Block forward64(Float64Block input) {
+    return null;
   }
 
   /**
-   * The backward that a {@link GradientTape} runs: as the form above, and also puts into {@code gradients} the
-   * gradient of each of this module's parameters that requires grad (none when {@code gradients} is null, as when
-   * only an input's gradient is asked for). By default the form above, for modules without parameters.
+   * The backward of a module that has one ({@link #savedForBackward()} not {@link #NO_BACKWARD}), in float64: returns
+   * the gradient with respect to the input when {@code inputNeedsGrad} (else null), and puts into {@code gradients}
+   * the gradient of each of this module's parameters that requires grad (none when {@code gradients} is null, as when
+   * only an input's gradient is asked for).
+   *
+   * @param input the float64 input of {@link #forward64}, or null when not asked for in {@link #savedForBackward()}
+   * @param output the float64 output of {@link #forward64}, or null when not asked for
+   * @param gradOutput the gradient with respect to the output; not changed here
    */
-  FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
-      GradientSink gradients, BufferAllocator allocator) {
-    return backward(input, output, gradOutput, inputNeedsGrad, gradients != null, allocator);
+  Float64Block backward(Float64Block input, Float64Block output, Float64Block gradOutput, boolean inputNeedsGrad,
+      GradientSink gradients) {
+    throw new UnsupportedOperationException(getName() + " has no backward");
   }
 
   /** Whether one of this module's own parameters requires grad (so that its output does, in a backward pass). */

@@ -26,6 +26,11 @@ public class ReLU extends ElementwiseModule {
     return relu(x);
   }
 
+  @Override
+  double activate64(double x) {
+    return x < 0 ? 0.0 : x;
+  }
+
   /** The output, as torch's {@code threshold_backward(grad, result, 0)}. */
   @Override
   int savedForBackward() {
@@ -33,13 +38,13 @@ public class ReLU extends ElementwiseModule {
   }
 
   @Override
-  double derivative(float x, float y) {
+  double derivative(double x, double y) {
     return y <= 0 ? 0 : 1;
   }
 
   /** {@code y <= 0 ? 0 : grad}, as torch: the gradient passes where the output is positive or NaN. */
   @Override
-  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+  void backwardRows(double[] input, double[] output, double[] grad, int rows, int cols, double[] weightGrad,
       double[] biasGrad) {
     for (int i = 0; i < rows * cols; i++) {
       if (output[i] <= 0) {

@@ -81,13 +81,14 @@ public class Sequential extends Module {
   }
 
   @Override
-  FloatBlock backward(FloatBlock input, FloatBlock output, FloatBlock gradOutput, boolean inputNeedsGrad,
-      boolean accumulateParameters, BufferAllocator allocator) {
-    if (!inputNeedsGrad) {
-      return null;
-    }
-    return FloatBlock.allocateAndWrite(allocator, gradOutput.rows(), gradOutput.cols(),
-        copy -> gradOutput.mapRows(copy, (values, rows, cols, firstRow) -> true));
+  Float64Block forward64(Float64Block input) {
+    return input.copy();
+  }
+
+  @Override
+  Float64Block backward(Float64Block input, Float64Block output, Float64Block gradOutput, boolean inputNeedsGrad,
+      GradientSink gradients) {
+    return inputNeedsGrad ? gradOutput.copy() : null;
   }
 
   @Override

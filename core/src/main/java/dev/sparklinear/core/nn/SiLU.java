@@ -21,8 +21,8 @@ public class SiLU extends ElementwiseModule {
   }
 
   @Override
-  float activate(float x) {
-    return (float) (x / (1 + Math.exp(-(double) x)));
+  double activate64(double x) {
+    return x / (1 + Math.exp(-x));
   }
 
   @Override
@@ -35,8 +35,8 @@ public class SiLU extends ElementwiseModule {
    * {@code sigmoid(-x)}, computed as such so that it keeps its digits where {@code s} is near 1.
    */
   @Override
-  double derivative(float x, float y) {
-    double s = 1 / (1 + Math.exp(-(double) x));
+  double derivative(double x, double y) {
+    double s = 1 / (1 + Math.exp(-x));
     double oneMinusS = 1 / (1 + Math.exp(x));
     return s * (1 + x * oneMinusS);
   }

@@ -8,8 +8,8 @@ public class Sigmoid extends ElementwiseModule {
   private static final long serialVersionUID = 1L;
 
   @Override
-  float activate(float x) {
-    return sigmoid(x);
+  double activate64(double x) {
+    return 1 / (1 + Math.exp(-x));
   }
 
   /**
@@ -27,8 +27,8 @@ public class Sigmoid extends ElementwiseModule {
    * cancellation on either side.
    */
   @Override
-  double derivative(float x, float y) {
-    double e = Math.exp(-Math.abs((double) x));
+  double derivative(double x, double y) {
+    double e = Math.exp(-Math.abs(x));
     return e / ((1 + e) * (1 + e));
   }
 

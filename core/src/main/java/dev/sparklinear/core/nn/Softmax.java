@@ -50,15 +50,32 @@ public class Softmax extends RowwiseModule {
     softmaxRows(values, rows, cols);
   }
 
-  /**
-   * The per-row math, shared with the {@code softmax} block hook. Each {@code exp} is evaluated once: the row's
-   * exponentials are kept (in double) between the sum and the division, which is where the time goes.
-   */
-  public static void softmaxRows(float[] values, int rows, int cols) {
+  @Override
+  void forwardRows64(double[] values, int rows, int cols) {
     double[] exps = new double[cols];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
       double sum = exponentials(values, start, cols, exps);
+      for (int i = 0; i < cols; i++) {
+        values[start + i] = exps[i] / sum;
+      }
+    }
+  }
+
+  /**
+   * The per-row math in float32, shared with the {@code softmax} block hook: each row's softmax in double, rounded
+   * once. Each {@code exp} is evaluated once: the row's exponentials are kept between the sum and the division, which
+   * is where the time goes.
+   */
+  public static void softmaxRows(float[] values, int rows, int cols) {
+    double[] exps = new double[cols];
+    double[] row = new double[cols];
+    for (int r = 0; r < rows; r++) {
+      int start = r * cols;
+      for (int i = 0; i < cols; i++) {
+        row[i] = values[start + i];
+      }
+      double sum = exponentials(row, 0, cols, exps);
       for (int i = 0; i < cols; i++) {
         values[start + i] = (float) (exps[i] / sum);
       }
@@ -66,11 +83,11 @@ public class Softmax extends RowwiseModule {
   }
 
   /** {@code exp(x_i - max_j x_j)} of one row into {@code exps}, in double; returns their sum. */
-  private static double exponentials(float[] values, int start, int cols, double[] exps) {
+  private static double exponentials(double[] values, int start, int cols, double[] exps) {
     double max = Double.NEGATIVE_INFINITY;
     for (int i = start; i < start + cols; i++) {
       // Not Math.max: a NaN must not be skipped, and it propagates through the subtraction below.
-      max = values[i] > max || Float.isNaN(values[i]) ? values[i] : max;
+      max = values[i] > max || Double.isNaN(values[i]) ? values[i] : max;
     }
     double sum = 0;
     for (int i = 0; i < cols; i++) {
@@ -81,30 +98,24 @@ public class Softmax extends RowwiseModule {
     return sum;
   }
 
-  /**
-   * The input, not the output that torch's {@code softmax_backward_data} reads: the backward recomputes the row's
-   * softmax in double, so that the float32 rounding of the outputs does not reach the gradient.
-   */
+  /** The output, as torch's {@code softmax_backward_data} reads: the tape's float64 output. */
   @Override
   int savedForBackward() {
-    return SAVES_INPUT;
+    return SAVES_OUTPUT;
   }
 
   /** {@code dx_i = y_i (g_i - sum_j g_j y_j)} per row, as torch's {@code softmax_backward_data}, in float64. */
   @Override
-  void backwardRows(float[] input, float[] output, float[] grad, int rows, int cols, double[] weightGrad,
+  void backwardRows(double[] input, double[] output, double[] grad, int rows, int cols, double[] weightGrad,
       double[] biasGrad) {
-    double[] y = new double[cols];
     for (int r = 0; r < rows; r++) {
       int start = r * cols;
-      double sum = exponentials(input, start, cols, y);
       double dot = 0;
       for (int i = 0; i < cols; i++) {
-        y[i] /= sum;
-        dot += grad[start + i] * y[i];
+        dot += grad[start + i] * output[start + i];
       }
       for (int i = 0; i < cols; i++) {
-        grad[start + i] = (float) (y[i] * (grad[start + i] - dot));
+        grad[start + i] = output[start + i] * (grad[start + i] - dot);
       }
     }
   }

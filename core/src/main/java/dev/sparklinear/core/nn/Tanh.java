@@ -5,8 +5,8 @@ public class Tanh extends ElementwiseModule {
   private static final long serialVersionUID = 1L;
 
   @Override
-  float activate(float x) {
-    return tanh(x);
+  double activate64(double x) {
+    return Math.tanh(x);
   }
 
   /**
@@ -21,7 +21,7 @@ public class Tanh extends ElementwiseModule {
 
   /** {@code 1 / cosh(x)^2}: the same as {@code 1 - tanh(x)^2} without its cancellation; 0 once {@code cosh} overflows. */
   @Override
-  double derivative(float x, float y) {
+  double derivative(double x, double y) {
     double cosh = Math.cosh(x);
     return 1 / (cosh * cosh);
   }

@@ -1,65 +1,50 @@
 package dev.sparklinear.core.kernel;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The {@link GradientKernel} on the Vector API, in float64: {@code B}'s float32 values are loaded as float vectors of
- * the preferred species and each is widened in registers into two float64 vectors of the same width, so no float64
- * copy of {@code B} is made. The float species must be the one {@link VectorLinearKernel} uses: on JDK 17 a second
- * float vector shape used in the same JVM (half-width float vectors, widened to one float64 vector each) made the
- * forward kernel about 40 times slower (256 -> 256 on 1,024 rows: 1.2 ms a block became 55 ms), its vector operations
- * no longer compiled to single instructions.
+ * The {@link Float64Kernel} on the Vector API, with float64 vectors of the preferred species only. (No float vector
+ * appears here: on JDK 17 a second float vector shape used in the same JVM as {@link VectorLinearKernel}'s made the
+ * forward kernel about 40 times slower, its vector operations no longer compiled to single instructions.)
  *
  * <p><b>Tiles.</b> The columns of {@code C} are spread over lanes and {@code A}'s values broadcast, so no horizontal
- * sum is needed: a micro-tile of 4 rows x 2 float vectors of columns (4 float64 vectors) stays in 16 accumulators
- * while {@code k} runs, each step loading 2 float vectors of {@code B} and broadcasting 4 values of {@code A} for 16
- * fused multiply-adds. Rows past the last whole tile take a 1-row variant (still 4 independent chains, for a layer of
- * one output), a last single float vector of columns 4-row and 1-row variants of its own, and the columns past the
- * last whole float vector are added one at a time.
+ * sum is needed: a micro-tile of 4 rows x 4 vectors of columns stays in 16 accumulators while {@code k} runs, each
+ * step loading 4 vectors of {@code B} and broadcasting 4 values of {@code A} for 16 fused multiply-adds. Rows past
+ * the last whole tile take a 1-row variant (still 4 independent chains, for a layer of one output), a last pair of
+ * vectors of columns 4-row and 1-row variants of its own, and the columns past the last whole pair are added one at
+ * a time.
  *
  * <p><b>Layout.</b> Row-major {@code B} is read as it is: a chunk of rows of {@code X} stays in L2. A weight is read
- * for every chunk and can be large, so {@link #pack} rearranges it once into panels of 2 float vectors of columns, a
- * 1-vector panel past the last whole panel and a narrow panel of the last columns, in each of which the values of one
+ * for every chunk and can be large, so {@link #pack} rearranges it once into panels of 4 vectors of columns, a
+ * 2-vector panel past the last whole panel and a narrow panel of the last columns, in each of which the values of one
  * {@code k} are contiguous: the group of columns starting at {@code J}, {@code W} wide, holds {@code B[k, J + jj]} at
  * {@code depth * J + k * W + jj}. Row-major, a step of {@code k} jumps a whole row, a new page per load for a wide
  * weight.
  *
- * <p><b>Why float64.</b> A float32 accumulator (as this kernel had, summing a chunk of rows in one register) gave
- * weight gradients more than three times torch's own float32 error against the float64 result. A product of two
- * float32 values is exact in float64 and a fused multiply-add adds it with one rounding, so each value of {@code C} is
- * the same sum, in the same order, as the scalar kernel's, to the bit.
+ * <p>A fused multiply-add rounds each term once, as {@link Math#fma} in the scalar kernel, so each value of {@code C}
+ * is the same sum, in the same order, as the scalar kernel's, to the bit.
  *
- * <p>Only {@link LinearGradients} makes one, after checking that the Vector API is present: this class must not be
+ * <p>Only {@link Float64Linear} makes one, after checking that the Vector API is present: this class must not be
  * loaded on a JVM without it.
  */
-final class VectorGradientKernel implements GradientKernel {
-  private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+final class VectorFloat64Kernel implements Float64Kernel {
   private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
-  /** Floats per float vector: two float64 vectors' worth. */
-  private static final int FLOAT_LANES = FLOATS.length();
   private static final int LANES = DOUBLES.length();
-  private static final int PANEL = 2 * FLOAT_LANES;
+  /** Columns of the widest panel, 4 vectors; the narrower one has {@link #PAIR}. */
+  private static final int PANEL = 4 * LANES;
+  private static final int PAIR = 2 * LANES;
   private static final int TILE_ROWS = 4;
 
-  VectorGradientKernel() {
-    if (FLOAT_LANES != 2 * LANES) {
-      throw new IllegalStateException("The preferred float vector holds " + FLOAT_LANES + " floats and the preferred"
-          + " double vector " + LANES + " doubles; this kernel widens one into two of the other");
-    }
-  }
-
   @Override
-  public float[] pack(float[] b, int depth, int cols) {
-    float[] packed = new float[depth * cols];
+  public double[] pack(double[] b, int depth, int cols) {
+    double[] packed = new double[depth * cols];
     int j = 0;
     for (; j + PANEL <= cols; j += PANEL) {
       packGroup(b, depth, cols, j, PANEL, packed);
     }
-    for (; j + FLOAT_LANES <= cols; j += FLOAT_LANES) {
-      packGroup(b, depth, cols, j, FLOAT_LANES, packed);
+    for (; j + PAIR <= cols; j += PAIR) {
+      packGroup(b, depth, cols, j, PAIR, packed);
     }
     if (j < cols) {
       packGroup(b, depth, cols, j, cols - j, packed);
@@ -68,15 +53,15 @@ final class VectorGradientKernel implements GradientKernel {
   }
 
   /** Columns {@code first .. first + width} of {@code b}, each {@code k}'s contiguous, at {@code depth * first}. */
-  private static void packGroup(float[] b, int depth, int cols, int first, int width, float[] packed) {
+  private static void packGroup(double[] b, int depth, int cols, int first, int width, double[] packed) {
     for (int k = 0; k < depth; k++) {
       System.arraycopy(b, k * cols + first, packed, depth * first + k * width, width);
     }
   }
 
   @Override
-  public void addProducts(float[] a, int aDepthStride, int aRowStride, float[] b, boolean packed, int depth, int rows,
-      int cols, double[] c, boolean fromZero) {
+  public void addProducts(double[] a, int aOffset, int aDepthStride, int aRowStride, double[] b, boolean packed,
+      int depth, int rows, int cols, double[] c, int cOffset, boolean fromZero) {
     int wholeRows = rows - rows % TILE_ROWS;
     int j = 0;
     for (; j + PANEL <= cols; j += PANEL) {
@@ -84,32 +69,36 @@ final class VectorGradientKernel implements GradientKernel {
       int stride = packed ? PANEL : cols;
       int m = 0;
       for (; m < wholeRows; m += TILE_ROWS) {
-        tile4x4(a, aDepthStride, aRowStride, b, base, stride, depth, cols, c, m, j, fromZero);
+        tile4x4(a, aOffset + m * aRowStride, aDepthStride, aRowStride, b, base, stride, depth, cols, c,
+            cOffset + m * cols + j, fromZero);
       }
       for (; m < rows; m++) {
-        tile1x4(a, aDepthStride, aRowStride, b, base, stride, depth, cols, c, m, j, fromZero);
+        tile1x4(a, aOffset + m * aRowStride, aDepthStride, aRowStride, b, base, stride, depth, cols, c,
+            cOffset + m * cols + j, fromZero);
       }
     }
-    for (; j + FLOAT_LANES <= cols; j += FLOAT_LANES) {
+    for (; j + PAIR <= cols; j += PAIR) {
       int base = packed ? depth * j : j;
-      int stride = packed ? FLOAT_LANES : cols;
+      int stride = packed ? PAIR : cols;
       int m = 0;
       for (; m < wholeRows; m += TILE_ROWS) {
-        tile4x2(a, aDepthStride, aRowStride, b, base, stride, depth, cols, c, m, j, fromZero);
+        tile4x2(a, aOffset + m * aRowStride, aDepthStride, aRowStride, b, base, stride, depth, cols, c,
+            cOffset + m * cols + j, fromZero);
       }
       for (; m < rows; m++) {
-        tile1x2(a, aDepthStride, aRowStride, b, base, stride, depth, cols, c, m, j, fromZero);
+        tile1x2(a, aOffset + m * aRowStride, aDepthStride, aRowStride, b, base, stride, depth, cols, c,
+            cOffset + m * cols + j, fromZero);
       }
     }
     int base = packed ? depth * j : j;
     int stride = packed ? cols - j : cols;
     for (int m = 0; m < rows; m++) {
       for (int jj = j; jj < cols; jj++) {
-        double sum = fromZero ? 0 : c[m * cols + jj];
+        double sum = fromZero ? 0 : c[cOffset + m * cols + jj];
         for (int k = 0; k < depth; k++) {
-          sum += (double) a[k * aDepthStride + m * aRowStride] * b[base + k * stride + jj - j];
+          sum = Math.fma(a[aOffset + k * aDepthStride + m * aRowStride], b[base + k * stride + jj - j], sum);
         }
-        c[m * cols + jj] = sum;
+        c[cOffset + m * cols + jj] = sum;
       }
     }
   }
@@ -119,14 +108,8 @@ final class VectorGradientKernel implements GradientKernel {
     return fromZero ? DoubleVector.zero(DOUBLES) : DoubleVector.fromArray(DOUBLES, c, offset);
   }
 
-  /** The float64 vector of lanes {@code part * LANES ..} of {@code floats}. */
-  private static DoubleVector widen(FloatVector floats, int part) {
-    return (DoubleVector) floats.convertShape(VectorOperators.F2D, DOUBLES, part);
-  }
-
-  private static void tile4x4(float[] a, int aDepthStride, int aRowStride, float[] b, int base, int stride,
-      int depth, int cols, double[] c, int m, int j, boolean fromZero) {
-    int c0 = m * cols + j;
+  private static void tile4x4(double[] a, int aRow, int aDepthStride, int aRowStride, double[] b, int base,
+      int stride, int depth, int cols, double[] c, int c0, boolean fromZero) {
     int c1 = c0 + cols;
     int c2 = c1 + cols;
     int c3 = c2 + cols;
@@ -146,15 +129,12 @@ final class VectorGradientKernel implements GradientKernel {
     DoubleVector s31 = start(c, c3 + LANES, fromZero);
     DoubleVector s32 = start(c, c3 + 2 * LANES, fromZero);
     DoubleVector s33 = start(c, c3 + 3 * LANES, fromZero);
-    int aRow = m * aRowStride;
     for (int k = 0; k < depth; k++) {
       int bk = base + k * stride;
-      FloatVector low = FloatVector.fromArray(FLOATS, b, bk);
-      FloatVector high = FloatVector.fromArray(FLOATS, b, bk + FLOAT_LANES);
-      DoubleVector b0 = widen(low, 0);
-      DoubleVector b1 = widen(low, 1);
-      DoubleVector b2 = widen(high, 0);
-      DoubleVector b3 = widen(high, 1);
+      DoubleVector b0 = DoubleVector.fromArray(DOUBLES, b, bk);
+      DoubleVector b1 = DoubleVector.fromArray(DOUBLES, b, bk + LANES);
+      DoubleVector b2 = DoubleVector.fromArray(DOUBLES, b, bk + 2 * LANES);
+      DoubleVector b3 = DoubleVector.fromArray(DOUBLES, b, bk + 3 * LANES);
       int ak = k * aDepthStride + aRow;
       DoubleVector x = DoubleVector.broadcast(DOUBLES, a[ak]);
       s00 = b0.fma(x, s00);
@@ -195,23 +175,19 @@ final class VectorGradientKernel implements GradientKernel {
     s33.intoArray(c, c3 + 3 * LANES);
   }
 
-  private static void tile1x4(float[] a, int aDepthStride, int aRowStride, float[] b, int base, int stride,
-      int depth, int cols, double[] c, int m, int j, boolean fromZero) {
-    int c0 = m * cols + j;
+  private static void tile1x4(double[] a, int aRow, int aDepthStride, int aRowStride, double[] b, int base,
+      int stride, int depth, int cols, double[] c, int c0, boolean fromZero) {
     DoubleVector s0 = start(c, c0, fromZero);
     DoubleVector s1 = start(c, c0 + LANES, fromZero);
     DoubleVector s2 = start(c, c0 + 2 * LANES, fromZero);
     DoubleVector s3 = start(c, c0 + 3 * LANES, fromZero);
-    int aRow = m * aRowStride;
     for (int k = 0; k < depth; k++) {
       int bk = base + k * stride;
-      FloatVector low = FloatVector.fromArray(FLOATS, b, bk);
-      FloatVector high = FloatVector.fromArray(FLOATS, b, bk + FLOAT_LANES);
       DoubleVector x = DoubleVector.broadcast(DOUBLES, a[k * aDepthStride + aRow]);
-      s0 = widen(low, 0).fma(x, s0);
-      s1 = widen(low, 1).fma(x, s1);
-      s2 = widen(high, 0).fma(x, s2);
-      s3 = widen(high, 1).fma(x, s3);
+      s0 = DoubleVector.fromArray(DOUBLES, b, bk).fma(x, s0);
+      s1 = DoubleVector.fromArray(DOUBLES, b, bk + LANES).fma(x, s1);
+      s2 = DoubleVector.fromArray(DOUBLES, b, bk + 2 * LANES).fma(x, s2);
+      s3 = DoubleVector.fromArray(DOUBLES, b, bk + 3 * LANES).fma(x, s3);
     }
     s0.intoArray(c, c0);
     s1.intoArray(c, c0 + LANES);
@@ -219,9 +195,8 @@ final class VectorGradientKernel implements GradientKernel {
     s3.intoArray(c, c0 + 3 * LANES);
   }
 
-  private static void tile4x2(float[] a, int aDepthStride, int aRowStride, float[] b, int base, int stride,
-      int depth, int cols, double[] c, int m, int j, boolean fromZero) {
-    int c0 = m * cols + j;
+  private static void tile4x2(double[] a, int aRow, int aDepthStride, int aRowStride, double[] b, int base,
+      int stride, int depth, int cols, double[] c, int c0, boolean fromZero) {
     int c1 = c0 + cols;
     int c2 = c1 + cols;
     int c3 = c2 + cols;
@@ -233,11 +208,10 @@ final class VectorGradientKernel implements GradientKernel {
     DoubleVector s21 = start(c, c2 + LANES, fromZero);
     DoubleVector s30 = start(c, c3, fromZero);
     DoubleVector s31 = start(c, c3 + LANES, fromZero);
-    int aRow = m * aRowStride;
     for (int k = 0; k < depth; k++) {
-      FloatVector v = FloatVector.fromArray(FLOATS, b, base + k * stride);
-      DoubleVector b0 = widen(v, 0);
-      DoubleVector b1 = widen(v, 1);
+      int bk = base + k * stride;
+      DoubleVector b0 = DoubleVector.fromArray(DOUBLES, b, bk);
+      DoubleVector b1 = DoubleVector.fromArray(DOUBLES, b, bk + LANES);
       int ak = k * aDepthStride + aRow;
       DoubleVector x = DoubleVector.broadcast(DOUBLES, a[ak]);
       s00 = b0.fma(x, s00);
@@ -262,17 +236,15 @@ final class VectorGradientKernel implements GradientKernel {
     s31.intoArray(c, c3 + LANES);
   }
 
-  private static void tile1x2(float[] a, int aDepthStride, int aRowStride, float[] b, int base, int stride,
-      int depth, int cols, double[] c, int m, int j, boolean fromZero) {
-    int c0 = m * cols + j;
+  private static void tile1x2(double[] a, int aRow, int aDepthStride, int aRowStride, double[] b, int base,
+      int stride, int depth, int cols, double[] c, int c0, boolean fromZero) {
     DoubleVector s0 = start(c, c0, fromZero);
     DoubleVector s1 = start(c, c0 + LANES, fromZero);
-    int aRow = m * aRowStride;
     for (int k = 0; k < depth; k++) {
-      FloatVector v = FloatVector.fromArray(FLOATS, b, base + k * stride);
+      int bk = base + k * stride;
       DoubleVector x = DoubleVector.broadcast(DOUBLES, a[k * aDepthStride + aRow]);
-      s0 = widen(v, 0).fma(x, s0);
-      s1 = widen(v, 1).fma(x, s1);
+      s0 = DoubleVector.fromArray(DOUBLES, b, bk).fma(x, s0);
+      s1 = DoubleVector.fromArray(DOUBLES, b, bk + LANES).fma(x, s1);
     }
     s0.intoArray(c, c0);
     s1.intoArray(c, c0 + LANES);
