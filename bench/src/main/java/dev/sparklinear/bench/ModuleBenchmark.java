@@ -4,6 +4,8 @@ import dev.sparklinear.core.block.BlockPool;
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.GELU;
+import dev.sparklinear.core.nn.GradientSums;
+import dev.sparklinear.core.nn.GradientTape;
 import dev.sparklinear.core.nn.LayerNorm;
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.Module;
@@ -40,7 +42,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       benchmark's {@code mlp} head), each block a new allocation (a plain {@code call}); {@code mlpSeparate}: the
  *       same with a no-op hook on the ReLU (no fusion); {@code mlpPooled}: the same as {@code mlp} with its blocks
  *       taken from a {@link BlockPool}, as a job's partition runs it;
- *   <li>{@code geluExact}, {@code geluTanh}, {@code layerNorm}, {@code softmax}: the module alone on 4096 x 256.
+ *   <li>{@code geluExact}, {@code geluTanh}, {@code layerNorm}, {@code softmax}: the module alone on 4096 x 256;
+ *   <li>{@code mlpRecorded}: one training step's module work on 4096 rows, as a fit runs it: the {@code mlp} head
+ *       called under a {@link GradientTape} (its float32 forward and, while recording, its float64 one), then the
+ *       tape's backward pass with a gradient of ones, parameters' gradients into float64 {@link GradientSums}.
  * </ul>
  *
  * <p>Run with {@code java -jar bench/target/benchmarks.jar ModuleBenchmark} (after
@@ -79,6 +84,7 @@ public class ModuleBenchmark {
   private Module geluTanh;
   private Module layerNorm;
   private Module softmax;
+  private FloatBlock ones; // ROWS x OUT
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -100,6 +106,9 @@ public class ModuleBenchmark {
     geluTanh = new GELU("tanh");
     layerNorm = new LayerNorm(HIDDEN);
     softmax = new Softmax(-1);
+    float[] all = new float[ROWS * OUT];
+    java.util.Arrays.fill(all, 1f);
+    ones = FloatBlock.copyOf(allocator, all, ROWS, OUT);
     System.out.println("[bench] kernel " + ((Linear) ((Sequential) mlp).get(0)).kernelName() + ", java "
         + Runtime.version());
   }
@@ -116,6 +125,7 @@ public class ModuleBenchmark {
   public void tearDown() {
     narrow.close();
     wide.close();
+    ones.close();
     pool.close();
     allocator.close();
   }
@@ -171,5 +181,16 @@ public class ModuleBenchmark {
   @Benchmark
   public float softmax() {
     return run(softmax, wide);
+  }
+
+  @Benchmark
+  public double mlpRecorded() {
+    GradientSums sums = new GradientSums();
+    try (GradientTape tape = new GradientTape(allocator, sums)) {
+      try (FloatBlock y = mlp.call(narrow, CallContext.of(narrow).withTape(tape))) {
+        tape.backward(y, ones);
+      }
+    }
+    return sums.sum(((Linear) ((Sequential) mlp).get(0)).weight())[0];
   }
 }

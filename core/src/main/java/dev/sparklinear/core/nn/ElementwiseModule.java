@@ -16,7 +16,7 @@ abstract class ElementwiseModule extends RowwiseModule {
   private static final long serialVersionUID = 1L;
 
   @Override
-  final void forwardRows(float[] values, int rows, int cols) {
+  final void forwardRows(float[] values, int rows, int cols, double[][] scratch) {
     epilogue().apply(values, 0, rows * cols);
   }
 

@@ -9,7 +9,7 @@ public class Identity extends RowwiseModule {
   private static final long serialVersionUID = 1L;
 
   @Override
-  void forwardRows(float[] values, int rows, int cols) {
+  void forwardRows(float[] values, int rows, int cols, double[][] scratch) {
     // The values pass unchanged.
   }
 

@@ -19,9 +19,10 @@ abstract class RowwiseModule extends Module {
   @Override
   protected final FloatBlock forward(FloatBlock input, CallContext context) {
     checkInput(input);
+    double[][] scratch = new double[1][]; // one float64 chunk for the whole block, made on first use
     return context.allocateAndWrite(input.rows(), input.cols(), output ->
         input.mapRows(output, (values, rows, cols, firstRow) -> {
-          forwardRows(values, rows, cols);
+          forwardRows(values, rows, cols, scratch);
           return true;
         }));
   }
@@ -32,14 +33,20 @@ abstract class RowwiseModule extends Module {
   /**
    * Replaces {@code rows} rows of {@code cols} values, row-major at the start of {@code values}, by the outputs: by
    * default {@link #forwardRows64} on their float64 values, each output rounded once.
+   *
+   * @param scratch holds a float64 array this method may use (and replace by a larger one) across the chunks of a block
    */
-  void forwardRows(float[] values, int rows, int cols) {
-    double[] wide = new double[rows * cols];
-    for (int i = 0; i < wide.length; i++) {
+  void forwardRows(float[] values, int rows, int cols, double[][] scratch) {
+    int n = rows * cols;
+    if (scratch[0] == null || scratch[0].length < n) {
+      scratch[0] = new double[n];
+    }
+    double[] wide = scratch[0];
+    for (int i = 0; i < n; i++) {
       wide[i] = values[i];
     }
     forwardRows64(wide, rows, cols);
-    for (int i = 0; i < wide.length; i++) {
+    for (int i = 0; i < n; i++) {
       values[i] = (float) wide[i];
     }
   }

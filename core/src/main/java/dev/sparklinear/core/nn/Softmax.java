@@ -46,7 +46,7 @@ public class Softmax extends RowwiseModule {
   }
 
   @Override
-  void forwardRows(float[] values, int rows, int cols) {
+  void forwardRows(float[] values, int rows, int cols, double[][] scratch) {
     softmaxRows(values, rows, cols);
   }
 
