@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.Encoding;
@@ -319,5 +320,51 @@ class FloatColumnTest {
     assertThat(pages).allSatisfy(p -> assertThat(List.of(p.repetition(), p.definition()))
         .containsExactly(Encoding.RLE, Encoding.RLE));
     assertThat(readAll(leaf, pages)).isEqualTo(expected);
+  }
+
+  @Test
+  void quickStatisticsEqualParquetsOnPagesOfRandomBits() throws IOException {
+    SplittableRandom random = new SplittableRandom(16);
+    List<Float> values = new ArrayList<>();
+    for (int i = 0; i < 8000; i++) {
+      int kind = random.nextInt(10);
+      values.add(kind == 0 ? -0.0f : kind == 1 ? 0.0f : Float.intBitsToFloat(random.nextInt()));
+    }
+    ColumnDescriptor leaf = leaf(DataTypes.FloatType, false, true);
+
+    List<Page> pages = write(leaf, DataTypes.FloatType, false, 32, values.stream().map(FloatColumnTest::row)
+        .toList());
+
+    // readAll compares each page's statistics with Parquet's; some pages hold a NaN, most do not.
+    assertThat(pages).hasSize(1000);
+    assertThat(readAll(leaf, pages)).hasSize(values.size());
+  }
+
+  @Test
+  void orderKeysOrderFloatsAsFloatCompareAndSetNaNsApart() {
+    float[] ordered = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -1f, -Float.MIN_NORMAL, -Float.MIN_VALUE, -0.0f,
+        0.0f, Float.MIN_VALUE, Float.MIN_NORMAL, 1f, Float.MAX_VALUE, Float.POSITIVE_INFINITY};
+    for (int i = 0; i + 1 < ordered.length; i++) {
+      assertThat(key(ordered[i])).as("%s < %s", ordered[i], ordered[i + 1]).isLessThan(key(ordered[i + 1]));
+    }
+    for (int nan : new int[] {0x7fc00000, 0x7f800001, 0x7fffffff, Float.floatToRawIntBits(PAYLOAD_NAN)}) {
+      assertThat(FloatColumn.orderKey(nan)).isGreaterThan(key(Float.POSITIVE_INFINITY));
+      assertThat(FloatColumn.orderKey(nan | 0x80000000)).isLessThan(key(Float.NEGATIVE_INFINITY));
+    }
+    SplittableRandom random = new SplittableRandom(7);
+    for (int i = 0; i < 100_000; i++) {
+      int a = random.nextInt();
+      int b = random.nextInt();
+      assertThat(FloatColumn.orderKey(FloatColumn.orderKey(a))).isEqualTo(a);
+      float x = Float.intBitsToFloat(a);
+      float y = Float.intBitsToFloat(b);
+      if (!Float.isNaN(x) && !Float.isNaN(y)) {
+        assertThat(Integer.signum(Integer.compare(key(x), key(y)))).isEqualTo(Integer.signum(Float.compare(x, y)));
+      }
+    }
+  }
+
+  private static int key(float value) {
+    return FloatColumn.orderKey(Float.floatToRawIntBits(value));
   }
 }
