@@ -1,5 +1,6 @@
 package dev.sparklinear.spark.parquet;
 
+import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.spark.UnsafeArrays;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,8 +23,9 @@ import org.apache.spark.unsafe.Platform;
 
 /**
  * One {@code float} or {@code array<float>} column, written a page at a time: the values of a page are gathered into
- * a float array (a whole row's array in one memory copy when Spark holds it in its own binary format), then
- * written as one plain-encoded page with its levels as runs and its statistics computed in one pass.
+ * a float array (a whole row's array in one memory copy when Spark holds it in its own binary format, a whole run of
+ * rows' lists in one copy when they come from a module's output block: {@link #addRun}), then written as one
+ * plain-encoded page with its levels as runs and its statistics computed in one pass.
  *
  * <p>This is where the time goes when Spark writes computed vectors (one record-consumer call per value, each
  * updating statistics and levels); written this way a page costs about one copy of its bytes.
@@ -109,6 +111,11 @@ final class FloatColumn {
     return descriptor;
   }
 
+  /** Whether this column is the {@code array<float>} at {@code ordinal} of the rows, which {@link #addRun} takes. */
+  boolean takesRunsOf(int ordinal) {
+    return list && this.ordinal == ordinal;
+  }
+
   /** Where the pages of the current row group go. */
   void startRowGroup(PageWriter writer) {
     this.pages = writer;
@@ -171,6 +178,34 @@ final class FloatColumn {
       } else {
         values[valueCount++] = array.getFloat(i);
         definition.add(maxDefinition, 1);
+      }
+    }
+  }
+
+  /**
+   * Adds the lists of {@code count} rows that are rows {@code firstRow ..} of {@code block}, each present and
+   * {@code block.cols()} floats long (at least one): what {@link #add} gives for the same rows one by one, page for
+   * page, in one bulk copy per page and with their levels appended as runs. Pages end where {@code add} would end them.
+   */
+  void addRun(FloatBlock block, int firstRow, int count) throws IOException {
+    int width = block.cols();
+    int done = 0;
+    while (done < count) {
+      // add() ends a page after the first row that brings it to pageValues entries.
+      int rowsToPageEnd = Math.max(1, (pageValues - entries + width - 1) / width);
+      int n = Math.min(count - done, rowsToPageEnd);
+      int added = n * width;
+      reserve(added);
+      block.readRows(firstRow + done, n, values, valueCount);
+      valueCount += added;
+      fold();
+      repetition.addLists(n, width);
+      definition.add(maxDefinition, added);
+      entries += added;
+      rows += n;
+      done += n;
+      if (entries >= pageValues) {
+        flushPage();
       }
     }
   }
@@ -245,7 +280,7 @@ final class FloatColumn {
   /**
    * Folds the values added since the last fold into the page's least and greatest order keys: one pass of integer
    * compares, which the branch predictor mostly skips (a new bound is rare), at a third of the time of comparing
-   * floats. Called before a page is written.
+   * floats. Called right after a run is copied in, while its values are in cache, and before a page is written.
    */
   private void fold() {
     int min = minKey;
