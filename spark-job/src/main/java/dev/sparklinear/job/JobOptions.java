@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,13 +34,28 @@ final class JobOptions {
    * config's {@code spark.*} keys, stopped however the command ends.
    */
   <T> T inSession(BiFunction<JobConfig, SparkSession, T> command) {
+    return inSession(command, false);
+  }
+
+  /**
+   * As {@link #inSession(BiFunction)}; with {@code warmKernels}, in local mode the module's kernels are warmed up
+   * while the session starts ({@link KernelWarmUp}).
+   */
+  <T> T inSession(BiFunction<JobConfig, SparkSession, T> command, boolean warmKernels) {
     JobConfig jobConfig = JobConfig.load(config, overrides);
     SparkLinear.quietLogs(logLevel);
-    SparkSession spark = Sessions.create(jobConfig.sparkConf());
+    SparkConf conf = Sessions.conf(jobConfig.sparkConf());
+    KernelWarmUp warmUp = warmKernels ? KernelWarmUp.start(jobConfig, conf.get("spark.master")) : KernelWarmUp.NONE;
     try {
-      return command.apply(jobConfig, spark);
+      SparkSession spark = Sessions.create(conf);
+      try {
+        warmUp.stopAtFirstJob(spark.sparkContext());
+        return command.apply(jobConfig, spark);
+      } finally {
+        spark.stop();
+      }
     } finally {
-      spark.stop();
+      warmUp.stop();
     }
   }
 }

@@ -15,6 +15,11 @@ final class Sessions {
   private Sessions() {}
 
   static SparkSession create(Map<String, String> configured) {
+    return create(conf(configured));
+  }
+
+  /** The session's settings: spark-submit's, then {@code configured}, then the defaults here. */
+  static SparkConf conf(Map<String, String> configured) {
     SparkConf conf = new SparkConf(); // picks up spark.* system properties, which spark-submit sets
     configured.forEach(conf::setIfMissing);
     conf.setIfMissing("spark.app.name", "spark-linear");
@@ -28,6 +33,11 @@ final class Sessions {
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
     }
+    return conf;
+  }
+
+  /** The session for {@code conf} (made by {@link #conf}). */
+  static SparkSession create(SparkConf conf) {
     return SparkSession.builder().config(conf).getOrCreate();
   }
 }

@@ -125,7 +125,7 @@ public final class SparkLinear {
         }
         System.out.println(summary.toText());
         return 0;
-      });
+      }, true);
     }
   }
 

@@ -5,6 +5,7 @@ import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.hooks.NonFiniteValueException;
 import dev.sparklinear.core.nn.CallContext;
 import dev.sparklinear.core.nn.Module;
+import dev.sparklinear.spark.parquet.FloatListRuns;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
@@ -26,8 +27,12 @@ import org.apache.spark.util.TaskCompletionListener;
  * module's intermediate and output blocks come from the partition's {@link BlockPool}, so after the first block no
  * Arrow allocation happens per block. Closing the runner frees it all, which it does when the input ends and a task-completion listener does however the task
  * ends. Rows it hands out are views, valid until the next call to {@code next()}.
+ *
+ * <p>With the {@code array} layout the rows come in {@linkplain FloatListRuns runs}: the output lists of a block's rows
+ * that have one, up to the next row without, are consecutive rows of the output block, which the columnar Parquet
+ * writer copies in bulk.
  */
-final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
+final class PartitionRunner implements FloatListRuns, AutoCloseable {
   /** Where a partition's rows come from: Spark rows copied into Arrow, or column batches read in place. */
   interface Source extends AutoCloseable {
     /**
@@ -55,6 +60,8 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
   private final long featuresAddress;
   private final BlockRowMap rows;
   private final BlockColumns outputColumns;
+  /** The output list column's ordinal in the rows, or -1 when the layout is not {@code array}. */
+  private final int listOrdinal;
   private final Source source;
 
   /** The source's view of the current block's rows. */
@@ -76,6 +83,8 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
     this.rows = new BlockRowMap(plan.blockRows());
     this.outputColumns = BlockColumns.of(plan.layout(), plan.outputColumn(), plan.outFeatures(),
         plan.invalidRows() == InvalidRowPolicy.NULL, rows);
+    // Every source shows the kept columns first, then the output columns.
+    this.listOrdinal = plan.layout() == OutputLayout.ARRAY ? plan.keptSchema().size() : -1;
     TaskContext task = TaskContext.get();
     this.partitionId = task == null ? -1 : task.partitionId();
     this.allocator = ArrowUtils.rootAllocator().newChildAllocator("spark-linear partition " + partitionId + " task "
@@ -150,6 +159,44 @@ final class PartitionRunner implements Iterator<InternalRow>, AutoCloseable {
       throw new NoSuchElementException();
     }
     return view.getRow(nextRow++);
+  }
+
+  @Override
+  public int listOrdinal() {
+    return listOrdinal;
+  }
+
+  /**
+   * The rows from the next one on whose outputs are consecutive rows of the output block: the rest of the block, or
+   * once an invalid row has turned the row map on, up to the next row with a null output (or one skipped).
+   */
+  @Override
+  public int runLength() {
+    if (listOrdinal < 0 || nextRow >= blockEnd) {
+      return 0;
+    }
+    if (!rows.mapped) {
+      return blockEnd - nextRow;
+    }
+    int first = rows.blockRow(nextRow);
+    if (first < 0) {
+      return 0;
+    }
+    int end = nextRow + 1;
+    while (end < blockEnd && rows.blockRow(end) == first + (end - nextRow)) {
+      end++;
+    }
+    return end - nextRow;
+  }
+
+  @Override
+  public FloatBlock runBlock() {
+    return output;
+  }
+
+  @Override
+  public int runFirstRow() {
+    return rows.blockRow(nextRow);
   }
 
   /** Starts a block whose rows the source's view shows from row id {@code firstRowId} on. */

@@ -226,9 +226,7 @@ public final class ColumnarParquetWriter {
       PartWriter writer = new PartWriter(file, conf, (StructType) DataType.fromJson(sparkSchema), ordinals,
           MessageTypeParser.parseMessageType(parquetSchema), codec, footer);
       try {
-        while (rows.hasNext()) {
-          writer.write(rows.next());
-        }
+        writer.writeAll(rows);
         writer.close();
       } catch (IOException | RuntimeException | Error e) {
         writer.abort(); // the task abort deletes the file

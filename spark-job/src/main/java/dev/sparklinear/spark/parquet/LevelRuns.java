@@ -33,6 +33,36 @@ final class LevelRuns {
     size++;
   }
 
+  /**
+   * Appends the repetition levels of {@code lists} lists of {@code width} values each (at least one): a 0 then
+   * {@code width - 1} ones per list, the runs that as many {@code add(0, 1); add(1, width - 1)} calls would leave.
+   */
+  void addLists(int lists, int width) {
+    if (lists == 0) {
+      return;
+    }
+    if (width == 1) {
+      add(0, lists);
+      return;
+    }
+    add(0, 1);
+    add(1, width - 1);
+    // The rest alternate, a run each: a 0 never joins the ones before it, nor ones the 0 before them.
+    int more = 2 * (lists - 1);
+    if (size + more > levels.length) {
+      int capacity = Math.max(size + more, size * 2);
+      levels = Arrays.copyOf(levels, capacity);
+      counts = Arrays.copyOf(counts, capacity);
+    }
+    for (int i = 1; i < lists; i++) {
+      levels[size] = 0;
+      counts[size] = 1;
+      levels[size + 1] = 1;
+      counts[size + 1] = width - 1;
+      size += 2;
+    }
+  }
+
   void clear() {
     size = 0;
   }

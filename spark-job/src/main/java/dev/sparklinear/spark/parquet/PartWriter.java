@@ -1,8 +1,10 @@
 package dev.sparklinear.spark.parquet;
 
+import dev.sparklinear.core.block.FloatBlock;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -41,6 +43,8 @@ final class PartWriter implements AutoCloseable {
   static final long FLOAT_PAGE_BUDGET = 32L << 20;
   /** The smallest page a float column is given, whatever the budget. */
   static final int MIN_FLOAT_PAGE = 16 << 10;
+  /** Rows between two looks at the row group's size. */
+  private static final int ROW_GROUP_CHECK = 1024;
 
   private final ParquetFileWriter file;
   private final MessageType schema;
@@ -119,6 +123,67 @@ final class PartWriter implements AutoCloseable {
     startRowGroup();
   }
 
+  /**
+   * Writes every row of {@code rows}. When they come in runs ({@link FloatListRuns}) and a float-list column here is
+   * their list column, a run's lists go into that column in bulk and only its other columns are taken row by row;
+   * the file is byte for byte the one {@link #write} would write row by row.
+   */
+  void writeAll(Iterator<InternalRow> rows) throws IOException {
+    FloatListRuns runs = rows instanceof FloatListRuns r && takesRuns(r.listOrdinal()) ? r : null;
+    while (rows.hasNext()) {
+      int run = runs == null ? 0 : runs.runLength();
+      // Lists of no values have other levels (an empty list's) than addRun writes.
+      if (run > 0 && runs.runBlock().cols() > 0) {
+        writeRun(runs, run);
+      } else {
+        write(rows.next());
+      }
+    }
+  }
+
+  private boolean takesRuns(int ordinal) {
+    return ordinal >= 0 && Arrays.stream(floats).anyMatch(column -> column.takesRunsOf(ordinal));
+  }
+
+  /**
+   * Writes the {@code count} rows of the current run of {@code rows}: the list column from the run's block, a chunk
+   * at a time, and the other columns of each row as {@link #write} does. Chunks end where {@code write} looks at the
+   * row group's size (every 1024 rows), so that row groups end where they would.
+   */
+  private void writeRun(FloatListRuns rows, int count) throws IOException {
+    FloatBlock block = rows.runBlock();
+    int firstRow = rows.runFirstRow();
+    int ordinal = rows.listOrdinal();
+    int done = 0;
+    while (done < count) {
+      int chunk = (int) Math.min(count - done, ROW_GROUP_CHECK - (groupRows % ROW_GROUP_CHECK));
+      // Copied before the rows are taken: the block stays only until the run's last row has been.
+      for (FloatColumn column : floats) {
+        if (column.takesRunsOf(ordinal)) {
+          column.addRun(block, firstRow + done, chunk);
+        }
+      }
+      for (int i = 0; i < chunk; i++) {
+        InternalRow row = rows.next();
+        for (FloatColumn column : floats) {
+          if (!column.takesRunsOf(ordinal)) {
+            column.add(row);
+          }
+        }
+        for (KeptColumn column : kept) {
+          column.add(row);
+        }
+        if (keptStore != null) {
+          keptStore.endRecord();
+        }
+      }
+      groupRows += chunk;
+      this.rows += chunk;
+      done += chunk;
+      checkRowGroup();
+    }
+  }
+
   void write(InternalRow row) throws IOException {
     for (FloatColumn column : floats) {
       column.add(row);
@@ -131,8 +196,15 @@ final class PartWriter implements AutoCloseable {
     }
     groupRows++;
     rows++;
-    // The buffered size is a sum over the columns: looked at every 1024 rows, as Parquet's writer does at most.
-    if ((groupRows & 1023) == 0 && bufferedBytes() >= rowGroupBytes) {
+    checkRowGroup();
+  }
+
+  /**
+   * Ends the row group when it holds enough. The buffered size is a sum over the columns: looked at every
+   * {@value #ROW_GROUP_CHECK} rows, as Parquet's writer does at most.
+   */
+  private void checkRowGroup() throws IOException {
+    if (groupRows % ROW_GROUP_CHECK == 0 && bufferedBytes() >= rowGroupBytes) {
       flushRowGroup();
       startRowGroup();
     }

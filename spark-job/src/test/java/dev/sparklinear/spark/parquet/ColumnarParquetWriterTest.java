@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.sparklinear.core.nn.Identity;
+import dev.sparklinear.spark.ModuleTransformer;
 import dev.sparklinear.spark.ParquetOutput;
 import dev.sparklinear.spark.ParquetOutput.ParquetLists;
 import dev.sparklinear.testing.LocalSpark;
@@ -45,6 +47,7 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class ColumnarParquetWriterTest extends LocalSpark {
@@ -493,5 +496,93 @@ class ColumnarParquetWriterTest extends LocalSpark {
         .hasMessage("[CODEC_NOT_AVAILABLE.WITH_AVAILABLE_CODECS_SUGGESTION] The codec zip is not available."
             + " Available codecs are brotli, uncompressed, lzo, snappy, lz4_raw, none, zstd, lz4, gzip."
             + " SQLSTATE: 56038");
+  }
+
+  /** Feature {@code j} of row {@code id}: NaN, zeros of both signs and infinities now and then. */
+  private static float feature(long id, int j) {
+    long k = id * WIDTH + j;
+    return k % 101 == 0 ? Float.NaN : k % 13 == 0 ? -0.0f : k % 17 == 0 ? 0.0f : k % 211 == 0
+        ? Float.POSITIVE_INFINITY : k % 223 == 0 ? Float.NEGATIVE_INFINITY : (float) Math.sin(k) * 10f;
+  }
+
+  /** Whether row {@code id} has no features: every 97th row, and rows 200 to 299 (two whole blocks of 50). */
+  private static boolean invalid(long id) {
+    return id % 97 == 5 || (id >= 200 && id < 300);
+  }
+
+  /**
+   * A module's output, read in place from its output block, is written a run of rows at a time: the files are byte
+   * for byte those the same rows make written one by one (through a checkpoint, whose rows are Spark's), and read back
+   * by Spark every value is the module's, by its bits. Identity passes the features through, so the expected values
+   * are the features themselves. Blocks of 50 rows span pages of 32 rows; row groups end every few thousand rows.
+   */
+  @ParameterizedTest
+  @CsvSource({"keep, rows", "skip, rows", "keep, parquet", "error, parquet"})
+  void writesAModulesOutputInRunsAsItsRowsOneByOne(String handleInvalid, String source) {
+    boolean nulls = !handleInvalid.equals("error");
+    int count = 6000;
+    List<Row> rows = new ArrayList<>();
+    for (long id = 0; id < count; id++) {
+      List<Float> features = new ArrayList<>();
+      for (int j = 0; j < WIDTH; j++) {
+        features.add(feature(id, j));
+      }
+      rows.add(RowFactory.create(id, "row " + id % 7, nulls && invalid(id) ? null : features));
+    }
+    StructType schema = new StructType()
+        .add("id", DataTypes.LongType, false)
+        .add("name", DataTypes.StringType, false)
+        .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), true);
+    Dataset<Row> input = spark.createDataFrame(rows, schema).coalesce(2);
+    if (source.equals("parquet")) {
+      input.write().parquet(tmp.resolve("input").toString());
+      input = spark.read().parquet(tmp.resolve("input").toString());
+    }
+    Dataset<Row> output = new ModuleTransformer(new Identity(), WIDTH, WIDTH).setInputCol("features")
+        .setHandleInvalid(handleInvalid).setBlockMaxRows(50).transform(input);
+    Map<String, String> options = Map.of("parquet.page.size", String.valueOf(32 * WIDTH * Float.BYTES),
+        "parquet.block.size", String.valueOf(64 * 1024));
+    Path inRuns = tmp.resolve("in-runs");
+    Path oneByOne = tmp.resolve("one-by-one");
+
+    // The writer's tasks get the transformer's own rows, which come in runs.
+    RowSource rowSource = RowSource.of(output);
+    assertThat(rowSource.direct()).isTrue();
+    assertThat(rowSource.rows().toJavaRDD().mapPartitions(it -> List.of(it instanceof FloatListRuns).iterator())
+        .collect()).containsOnly(true);
+    ColumnarParquetWriter.write(output, inRuns.toString(), ParquetLists.TWO_LEVEL, options);
+    Dataset<Row> checkpointed = output.localCheckpoint();
+    assertThat(checkpointed.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(it -> List.of(it instanceof FloatListRuns).iterator()).collect()).containsOnly(false);
+    ColumnarParquetWriter.write(checkpointed, oneByOne.toString(), ParquetLists.TWO_LEVEL, options);
+
+    List<Path> files = ParquetFooters.partFiles(inRuns);
+    List<Path> expectedFiles = ParquetFooters.partFiles(oneByOne);
+    assertThat(files).hasSize(2).hasSameSizeAs(expectedFiles);
+    for (int i = 0; i < files.size(); i++) {
+      try {
+        assertThat(Files.readAllBytes(files.get(i))).as("file %d", i).isEqualTo(Files.readAllBytes(expectedFiles.get(i)));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    assertThat(ParquetFooters.of(inRuns).footers().get(0).getBlocks()).hasSizeGreaterThan(1);
+
+    List<Row> back = readBack(inRuns, true).collectAsList();
+    List<Long> expectedIds = IntStream.range(0, count).mapToObj(i -> (long) i)
+        .filter(id -> !(handleInvalid.equals("skip") && invalid(id))).toList();
+    assertThat(back).extracting(row -> row.getLong(0)).isEqualTo(expectedIds);
+    for (Row row : back) {
+      long id = row.getLong(0);
+      assertThat(row.getString(1)).isEqualTo("row " + id % 7);
+      if (nulls && invalid(id)) {
+        assertThat(row.isNullAt(2)).as("output of row %d", id).isTrue();
+        continue;
+      }
+      List<Float> out = row.getList(2);
+      int[] bits = out.stream().mapToInt(Float::floatToRawIntBits).toArray();
+      int[] expected = IntStream.range(0, WIDTH).map(j -> Float.floatToRawIntBits(feature(id, j))).toArray();
+      assertThat(bits).as("output of row %d", id).isEqualTo(expected);
+    }
   }
 }

@@ -2,10 +2,14 @@ package dev.sparklinear.spark.parquet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sparklinear.core.block.FloatBlock;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.Encoding;
@@ -38,7 +42,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The pages a {@link FloatColumn} writes, read back with Parquet's own column reader: the levels and values (floats
  * by their bits) the Dremel rules give for each row, pages ending on row boundaries, the last page partial, and page
- * statistics equal to what Parquet's statistics make of the same values one by one.
+ * statistics equal to what Parquet's statistics make of the same values one by one. Runs of lists added from a block
+ * give the very pages their rows give added one by one.
  */
 class FloatColumnTest {
   /** A NaN other than Java's canonical one: its payload must survive. */
@@ -319,5 +324,159 @@ class FloatColumnTest {
     assertThat(pages).allSatisfy(p -> assertThat(List.of(p.repetition(), p.definition()))
         .containsExactly(Encoding.RLE, Encoding.RLE));
     assertThat(readAll(leaf, pages)).isEqualTo(expected);
+  }
+
+  /** A run of rows of the block, or one row of its own (which may be null) between runs. */
+  private record Segment(int firstRow, int rows, boolean single, ArrayData array) {
+    static Segment run(int firstRow, int rows) {
+      return new Segment(firstRow, rows, false, null);
+    }
+
+    static Segment single(ArrayData array) {
+      return new Segment(-1, 1, true, array);
+    }
+  }
+
+  /** Block row {@code r} as the rows hold it when the block is read row by row: a view over a column vector. */
+  private static ArrayData blockRow(FloatBlock block, int r) {
+    float[] values = block.row(r);
+    Float[] boxed = new Float[values.length];
+    for (int j = 0; j < values.length; j++) {
+      boxed[j] = values[j];
+    }
+    return array(boxed, 2);
+  }
+
+  /** Writes the segments, runs of block rows one row at a time or with {@code addRun}, then flushes. */
+  private static List<Page> writeSegments(ColumnDescriptor leaf, DataType type, boolean nullable, int pageBytes,
+      FloatBlock block, List<Segment> segments, boolean inRuns) throws IOException {
+    boolean elementsNullable = ((ArrayType) type).containsNull();
+    FloatColumn column = new FloatColumn(0, true, elementsNullable, leaf, nullable, pageBytes,
+        new FloatColumn.Scratch());
+    PageRecorder recorder = new PageRecorder();
+    column.startRowGroup(recorder);
+    assertThat(column.takesRunsOf(0)).isTrue();
+    assertThat(column.takesRunsOf(1)).isFalse();
+    for (Segment segment : segments) {
+      if (segment.single()) {
+        column.add(row(segment.array()));
+      } else if (inRuns) {
+        column.addRun(block, segment.firstRow(), segment.rows());
+      } else {
+        for (int r = segment.firstRow(); r < segment.firstRow() + segment.rows(); r++) {
+          column.add(row(blockRow(block, r)));
+        }
+      }
+    }
+    column.flushPage();
+    return recorder.pages;
+  }
+
+  /**
+   * A value of row {@code r}: the first 16 rows hold NaN (Java's and one with a payload), infinities and zeros of
+   * both signs, so their pages take Parquet's value-by-value statistics; the others zeros and plain values, whose
+   * pages take the quick statistics with zero bounds now and then.
+   */
+  private static float runValue(int r, int j, int width) {
+    int k = r * width + j;
+    if (r < 16) {
+      return k % 7 == 0 ? Float.NaN : k % 11 == 0 ? PAYLOAD_NAN : k % 13 == 0 ? Float.NEGATIVE_INFINITY
+          : k % 5 == 0 ? -0.0f : k % 3 == 0 ? 0.0f : (r - 8) * 0.25f + j;
+    }
+    return k % 5 == 0 ? -0.0f : k % 9 == 0 ? 0.0f : k % 4 == 0 ? -(k * 0.5f) : k * 0.5f;
+  }
+
+  @ParameterizedTest
+  @CsvSource({"true, false, false, 3", "true, false, true, 3", "false, true, true, 3", "false, false, false, 3",
+      "true, false, true, 1", "true, false, false, 4", "false, true, true, 16"})
+  void runsFromABlockWriteThePagesTheirRowsWriteOneByOne(boolean twoLevel, boolean containsNull, boolean nullable,
+      int width) throws IOException {
+    DataType type = DataTypes.createArrayType(DataTypes.FloatType, containsNull);
+    ColumnDescriptor leaf = leaf(type, nullable, twoLevel);
+    int rows = 40;
+    try (BufferAllocator allocator = new RootAllocator();
+        FloatBlock block = FloatBlock.allocate(allocator, rows, width)) {
+      for (int r = 0; r < rows; r++) {
+        for (int j = 0; j < width; j++) {
+          block.set(r, j, runValue(r, j, width));
+        }
+      }
+      // Between runs: a null row where the column may hold one, an empty list, a list of another width.
+      ArrayData between = nullable ? null : new GenericArrayData(new Float[0]);
+      ArrayData odd = containsNull ? new GenericArrayData(new Float[] {1f, null}) : array(new Float[] {7f, -0.0f}, 0);
+      List<Segment> segments = List.of(
+          Segment.run(0, 5), Segment.single(between), Segment.run(5, 1), Segment.run(6, 0), Segment.single(odd),
+          Segment.single(new GenericArrayData(new Float[0])), Segment.run(6, 10), Segment.run(16, 17),
+          Segment.single(odd), Segment.run(33, 7));
+
+      // Pages of 32 bytes, 8 entries: most runs span a page boundary, and the last page is partial.
+      List<Page> oneByOne = writeSegments(leaf, type, nullable, 32, block, segments, false);
+      List<Page> inRuns = writeSegments(leaf, type, nullable, 32, block, segments, true);
+
+      assertThat(inRuns).hasSameSizeAs(oneByOne).hasSizeGreaterThan(3);
+      for (int i = 0; i < oneByOne.size(); i++) {
+        Page expected = oneByOne.get(i);
+        Page actual = inRuns.get(i);
+        assertThat(actual.bytes()).as("bytes of page %d", i).isEqualTo(expected.bytes());
+        assertThat(List.of(actual.entries(), actual.rows())).as("size of page %d", i)
+            .isEqualTo(List.of(expected.entries(), expected.rows()));
+        assertThat(actual.statistics().getNumNulls()).as("nulls of page %d", i)
+            .isEqualTo(expected.statistics().getNumNulls());
+        assertThat(actual.statistics().getMinBytes()).as("min of page %d", i)
+            .isEqualTo(expected.statistics().getMinBytes());
+        assertThat(actual.statistics().getMaxBytes()).as("max of page %d", i)
+            .isEqualTo(expected.statistics().getMaxBytes());
+      }
+      // And both are right: the entries of every row, with each page's statistics Parquet's own.
+      assertThat(readAll(leaf, inRuns)).isEqualTo(readAll(leaf, oneByOne));
+      assertThat(readAll(leaf, inRuns)).filteredOn(e -> e.split(" ").length == 3)
+          .hasSize(rows * width + (containsNull ? 2 : 4));
+    }
+  }
+
+  @Test
+  void quickStatisticsEqualParquetsOnPagesOfRandomBits() throws IOException {
+    SplittableRandom random = new SplittableRandom(16);
+    List<Float> values = new ArrayList<>();
+    for (int i = 0; i < 8000; i++) {
+      int kind = random.nextInt(10);
+      values.add(kind == 0 ? -0.0f : kind == 1 ? 0.0f : Float.intBitsToFloat(random.nextInt()));
+    }
+    ColumnDescriptor leaf = leaf(DataTypes.FloatType, false, true);
+
+    List<Page> pages = write(leaf, DataTypes.FloatType, false, 32, values.stream().map(FloatColumnTest::row)
+        .toList());
+
+    // readAll compares each page's statistics with Parquet's; some pages hold a NaN, most do not.
+    assertThat(pages).hasSize(1000);
+    assertThat(readAll(leaf, pages)).hasSize(values.size());
+  }
+
+  @Test
+  void orderKeysOrderFloatsAsFloatCompareAndSetNaNsApart() {
+    float[] ordered = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -1f, -Float.MIN_NORMAL, -Float.MIN_VALUE, -0.0f,
+        0.0f, Float.MIN_VALUE, Float.MIN_NORMAL, 1f, Float.MAX_VALUE, Float.POSITIVE_INFINITY};
+    for (int i = 0; i + 1 < ordered.length; i++) {
+      assertThat(key(ordered[i])).as("%s < %s", ordered[i], ordered[i + 1]).isLessThan(key(ordered[i + 1]));
+    }
+    for (int nan : new int[] {0x7fc00000, 0x7f800001, 0x7fffffff, Float.floatToRawIntBits(PAYLOAD_NAN)}) {
+      assertThat(FloatColumn.orderKey(nan)).isGreaterThan(key(Float.POSITIVE_INFINITY));
+      assertThat(FloatColumn.orderKey(nan | 0x80000000)).isLessThan(key(Float.NEGATIVE_INFINITY));
+    }
+    SplittableRandom random = new SplittableRandom(7);
+    for (int i = 0; i < 100_000; i++) {
+      int a = random.nextInt();
+      int b = random.nextInt();
+      assertThat(FloatColumn.orderKey(FloatColumn.orderKey(a))).isEqualTo(a);
+      float x = Float.intBitsToFloat(a);
+      float y = Float.intBitsToFloat(b);
+      if (!Float.isNaN(x) && !Float.isNaN(y)) {
+        assertThat(Integer.signum(Integer.compare(key(x), key(y)))).isEqualTo(Integer.signum(Float.compare(x, y)));
+      }
+    }
+  }
+
+  private static int key(float value) {
+    return FloatColumn.orderKey(Float.floatToRawIntBits(value));
   }
 }

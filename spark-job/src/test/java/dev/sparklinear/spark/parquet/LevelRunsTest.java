@@ -49,6 +49,29 @@ class LevelRunsTest {
   }
 
   @Test
+  void listsAddedInBulkEncodeAsTheSameListsAddedOneByOne() {
+    for (int width : new int[] {1, 2, 16}) {
+      for (int before : new int[] {-1, 0, 1}) { // nothing, a run of 0s (a null row) or of 1s before the lists
+        LevelRuns oneByOne = new LevelRuns();
+        LevelRuns bulk = new LevelRuns();
+        if (before >= 0) {
+          oneByOne.add(before, 3);
+          bulk.add(before, 3);
+        }
+        for (int list = 0; list < 37; list++) {
+          oneByOne.add(0, 1);
+          oneByOne.add(1, width - 1);
+        }
+        bulk.addLists(30, width);
+        bulk.addLists(0, width);
+        bulk.addLists(7, width);
+
+        assertThat(bulk.encode(1)).as("width %d after %d", width, before).isEqualTo(oneByOne.encode(1));
+      }
+    }
+  }
+
+  @Test
   void adjacentRunsOfOneLevelMergeAndEmptyRunsAreDropped() {
     LevelRuns runs = new LevelRuns();
     runs.add(2, 3);
