@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -145,7 +146,9 @@ public final class ColumnarParquetWriter {
     job.getConfiguration().set("spark.sql.sources.writeJobUUID", jobId); // as Spark's writer, for S3A's committers
     FileCommitProtocol protocol = FileCommitProtocol.instantiate(
         spark.sessionState().conf().fileCommitProtocolClass(), jobId, target.toString(), false);
-    Map<String, String> footer = Map.of(SPARK_VERSION_KEY, spark.version(), SPARK_SCHEMA_KEY, sparkSchema.json());
+    // Ordered (Map.of's order changes from one JVM to the next, and with it the footer's bytes).
+    Map<String, String> footer = new TreeMap<>(
+        Map.of(SPARK_VERSION_KEY, spark.version(), SPARK_SCHEMA_KEY, sparkSchema.json()));
     RowSource source = RowSource.of(data);
     try {
       protocol.setupJob(job);
