@@ -45,7 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code geluExact}, {@code geluTanh}, {@code layerNorm}, {@code softmax}: the module alone on 4096 x 256;
  *   <li>{@code mlpRecorded}: one training step's module work on 4096 rows, as a fit runs it: the {@code mlp} head
  *       called under a {@link GradientTape} (its float32 forward and, while recording, its float64 one), then the
- *       tape's backward pass with a gradient of ones, parameters' gradients into float64 {@link GradientSums}.
+ *       tape's backward pass with a gradient of ones, parameters' gradients into float64 {@link GradientSums};
+ *       {@code regressionRecorded}: the same for {@code Linear(64, 1)}, the fit benchmark's model.
  * </ul>
  *
  * <p>Run with {@code java -jar bench/target/benchmarks.jar ModuleBenchmark} (after
@@ -85,6 +86,8 @@ public class ModuleBenchmark {
   private Module layerNorm;
   private Module softmax;
   private FloatBlock ones; // ROWS x OUT
+  private FloatBlock onesColumn; // ROWS x 1
+  private Linear regression;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -109,6 +112,8 @@ public class ModuleBenchmark {
     float[] all = new float[ROWS * OUT];
     java.util.Arrays.fill(all, 1f);
     ones = FloatBlock.copyOf(allocator, all, ROWS, OUT);
+    onesColumn = FloatBlock.copyOf(allocator, java.util.Arrays.copyOf(all, ROWS), ROWS, 1);
+    regression = new Linear(IN, 1, true, 3L);
     System.out.println("[bench] kernel " + ((Linear) ((Sequential) mlp).get(0)).kernelName() + ", java "
         + Runtime.version());
   }
@@ -126,6 +131,7 @@ public class ModuleBenchmark {
     narrow.close();
     wide.close();
     ones.close();
+    onesColumn.close();
     pool.close();
     allocator.close();
   }
@@ -192,5 +198,16 @@ public class ModuleBenchmark {
       }
     }
     return sums.sum(((Linear) ((Sequential) mlp).get(0)).weight())[0];
+  }
+
+  @Benchmark
+  public double regressionRecorded() {
+    GradientSums sums = new GradientSums();
+    try (GradientTape tape = new GradientTape(allocator, sums)) {
+      try (FloatBlock y = regression.call(narrow, CallContext.of(narrow).withTape(tape))) {
+        tape.backward(y, onesColumn);
+      }
+    }
+    return sums.sum(regression.weight())[0];
   }
 }

@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>Tiles.</b> The columns of {@code C} are spread over lanes and {@code A}'s values broadcast, so no horizontal
  * sum is needed: a micro-tile of 4 rows x 4 vectors of columns stays in 16 accumulators while {@code k} runs, each
  * step loading 4 vectors of {@code B} and broadcasting 4 values of {@code A} for 16 fused multiply-adds. Rows past
- * the last whole tile take a 1-row variant (still 4 independent chains, for a layer of one output), a last pair of
- * vectors of columns 4-row and 1-row variants of its own, and the columns past the last whole pair are added one at
- * a time.
+ * the last whole tile take a 1-row variant (still 4 independent chains), a last pair of vectors of columns 4-row and
+ * 1-row variants of its own, and the columns past the last whole pair (every column of a layer of one output) are
+ * scalar, the chains of 8 rows side by side so that they are not held to one chain's latency.
  *
  * <p><b>Layout.</b> Row-major {@code B} is read as it is: a chunk of rows of {@code X} stays in L2. A weight is read
  * for every chunk and can be large, so {@link #pack} rearranges it once into panels of 4 vectors of columns, a
@@ -35,6 +35,8 @@ final class VectorFloat64Kernel implements Float64Kernel {
   private static final int PANEL = 4 * LANES;
   private static final int PAIR = 2 * LANES;
   private static final int TILE_ROWS = 4;
+  /** Rows whose chains run side by side in the columns past the vectors. */
+  private static final int SCALAR_CHAINS = 8;
 
   @Override
   public double[] pack(double[] b, int depth, int cols) {
@@ -92,15 +94,59 @@ final class VectorFloat64Kernel implements Float64Kernel {
     }
     int base = packed ? depth * j : j;
     int stride = packed ? cols - j : cols;
-    for (int m = 0; m < rows; m++) {
-      for (int jj = j; jj < cols; jj++) {
-        double sum = fromZero ? 0 : c[cOffset + m * cols + jj];
+    for (int jj = j; jj < cols; jj++) {
+      int bj = base + jj - j;
+      int m = 0;
+      for (; m + SCALAR_CHAINS <= rows; m += SCALAR_CHAINS) {
+        columnOfRows8(a, aOffset + m * aRowStride, aDepthStride, aRowStride, b, bj, stride, depth, cols, c,
+            cOffset + m * cols + jj, fromZero);
+      }
+      for (; m < rows; m++) {
+        int a0 = aOffset + m * aRowStride;
+        int c0 = cOffset + m * cols + jj;
+        double sum = fromZero ? 0 : c[c0];
         for (int k = 0; k < depth; k++) {
-          sum = Math.fma(a[aOffset + k * aDepthStride + m * aRowStride], b[base + k * stride + jj - j], sum);
+          sum = Math.fma(a[a0 + k * aDepthStride], b[bj + k * stride], sum);
         }
-        c[cOffset + m * cols + jj] = sum;
+        c[c0] = sum;
       }
     }
+  }
+
+  /**
+   * One column of {@code C} past the vectors, for 8 rows: 8 independent chains of scalar fused multiply-adds, so that
+   * a layer of one output (where every column is past the vectors) is not held to one chain's latency.
+   */
+  private static void columnOfRows8(double[] a, int a0, int aDepthStride, int aRowStride, double[] b, int bj,
+      int stride, int depth, int cols, double[] c, int c0, boolean fromZero) {
+    double s0 = fromZero ? 0 : c[c0];
+    double s1 = fromZero ? 0 : c[c0 + cols];
+    double s2 = fromZero ? 0 : c[c0 + 2 * cols];
+    double s3 = fromZero ? 0 : c[c0 + 3 * cols];
+    double s4 = fromZero ? 0 : c[c0 + 4 * cols];
+    double s5 = fromZero ? 0 : c[c0 + 5 * cols];
+    double s6 = fromZero ? 0 : c[c0 + 6 * cols];
+    double s7 = fromZero ? 0 : c[c0 + 7 * cols];
+    for (int k = 0; k < depth; k++) {
+      double factor = b[bj + k * stride];
+      int ak = a0 + k * aDepthStride;
+      s0 = Math.fma(a[ak], factor, s0);
+      s1 = Math.fma(a[ak + aRowStride], factor, s1);
+      s2 = Math.fma(a[ak + 2 * aRowStride], factor, s2);
+      s3 = Math.fma(a[ak + 3 * aRowStride], factor, s3);
+      s4 = Math.fma(a[ak + 4 * aRowStride], factor, s4);
+      s5 = Math.fma(a[ak + 5 * aRowStride], factor, s5);
+      s6 = Math.fma(a[ak + 6 * aRowStride], factor, s6);
+      s7 = Math.fma(a[ak + 7 * aRowStride], factor, s7);
+    }
+    c[c0] = s0;
+    c[c0 + cols] = s1;
+    c[c0 + 2 * cols] = s2;
+    c[c0 + 3 * cols] = s3;
+    c[c0 + 4 * cols] = s4;
+    c[c0 + 5 * cols] = s5;
+    c[c0 + 6 * cols] = s6;
+    c[c0 + 7 * cols] = s7;
   }
 
   /** The accumulator of {@code c[offset ..]}: its values, or zeros {@code fromZero}. */
