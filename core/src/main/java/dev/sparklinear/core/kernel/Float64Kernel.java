@@ -27,6 +27,9 @@ interface Float64Kernel {
   void addProducts(double[] a, int aOffset, int aDepthStride, int aRowStride, double[] b, boolean packed, int depth,
       int rows, int cols, double[] c, int cOffset, boolean fromZero);
 
+  /** {@code dst[i] = src[from + i]} widened to float64 (exactly), for {@code i < count}. */
+  void widen(float[] src, int from, int count, double[] dst);
+
   /** {@code "vector"} or {@code "scalar"}, as {@link LinearKernel#name()}. */
   String name();
 }

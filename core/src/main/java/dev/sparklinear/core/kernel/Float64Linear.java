@@ -52,10 +52,27 @@ public final class Float64Linear {
     return forward(input, rows, weight, bias, KERNEL);
   }
 
+  /**
+   * As {@link #forward(double[], int, Tensor, Tensor)} for float32 inputs, widened a chunk of rows at a time: the same
+   * bits as the float64 form given their float64 values.
+   */
+  public static double[] forward(float[] input, int rows, Tensor weight, Tensor bias) {
+    return forward(input, rows, weight, bias, KERNEL);
+  }
+
   static double[] forward(double[] input, int rows, Tensor weight, Tensor bias, Float64Kernel kernel) {
+    checkLength("input", input.length, (long) rows * weight.size(1));
+    return forward(Rows.of(input), rows, weight, bias, kernel);
+  }
+
+  static double[] forward(float[] input, int rows, Tensor weight, Tensor bias, Float64Kernel kernel) {
+    checkLength("input", input.length, (long) rows * weight.size(1));
+    return forward(Rows.of(input), rows, weight, bias, kernel);
+  }
+
+  private static double[] forward(Rows input, int rows, Tensor weight, Tensor bias, Float64Kernel kernel) {
     int out = weight.size(0);
     int in = weight.size(1);
-    checkLength("input", input, (long) rows * in);
     double[] y = new double[rows * out];
     if (rows == 0 || out == 0) {
       return y;
@@ -63,9 +80,16 @@ public final class Float64Linear {
     // y[r, o] = sum_i x[r, i] * w[o, i]: A = x read as [i][r], the depth being the inputs; B = W^T, [in, out].
     double[] packed = kernel.pack(transpose(weight, out, in), in, out);
     int chunk = chunkRows(rows, Math.max(in, out));
+    double[] x = input.direct();
+    double[] scratch = x == null ? new double[chunk * in] : null;
     for (int first = 0; first < rows; first += chunk) {
       int count = Math.min(chunk, rows - first);
-      kernel.addProducts(input, first * in, 1, in, packed, true, in, count, out, y, first * out, true);
+      if (x != null) {
+        kernel.addProducts(x, first * in, 1, in, packed, true, in, count, out, y, first * out, true);
+      } else {
+        input.copy(first * in, count * in, scratch, kernel);
+        kernel.addProducts(scratch, 0, 1, in, packed, true, in, count, out, y, first * out, true);
+      }
     }
     if (bias != null) {
       float[] b = bias.toArray();
@@ -88,18 +112,37 @@ public final class Float64Linear {
     addWeightGradient(gradOutput, input, rows, out, in, sum, KERNEL);
   }
 
+  /**
+   * As {@link #addWeightGradient(double[], double[], int, int, int, double[])} for float32 inputs, widened a chunk of
+   * rows at a time: the same bits as the float64 form given their float64 values.
+   */
+  public static void addWeightGradient(double[] gradOutput, float[] input, int rows, int out, int in, double[] sum) {
+    addWeightGradient(gradOutput, input, rows, out, in, sum, KERNEL);
+  }
+
   static void addWeightGradient(double[] gradOutput, double[] input, int rows, int out, int in, double[] sum,
       Float64Kernel kernel) {
+    checkLength("input", input.length, (long) rows * in);
+    addWeightGradient(gradOutput, Rows.of(input), rows, out, in, sum, kernel);
+  }
+
+  static void addWeightGradient(double[] gradOutput, float[] input, int rows, int out, int in, double[] sum,
+      Float64Kernel kernel) {
+    checkLength("input", input.length, (long) rows * in);
+    addWeightGradient(gradOutput, Rows.of(input), rows, out, in, sum, kernel);
+  }
+
+  private static void addWeightGradient(double[] gradOutput, Rows input, int rows, int out, int in, double[] sum,
+      Float64Kernel kernel) {
     checkLength("gradient", gradOutput, (long) rows * out);
-    checkLength("input", input, (long) rows * in);
     checkLength("weight gradient", sum, (long) out * in);
     if (rows == 0 || out == 0 || in == 0) {
       return;
     }
     // A chunk of rows of x stays in L2 while every tile of outputs reads it.
     int chunk = chunkRows(rows, Math.max(in, out));
-    if (chunk == rows) {
-      kernel.addProducts(gradOutput, 0, out, 1, input, false, rows, out, in, sum, 0, false);
+    if (chunk == rows && input.direct() != null) {
+      kernel.addProducts(gradOutput, 0, out, 1, input.direct(), false, rows, out, in, sum, 0, false);
       return;
     }
     double[] g = new double[chunk * out];
@@ -107,7 +150,7 @@ public final class Float64Linear {
     for (int first = 0; first < rows; first += chunk) {
       int count = Math.min(chunk, rows - first);
       System.arraycopy(gradOutput, first * out, g, 0, count * out);
-      System.arraycopy(input, first * in, x, 0, count * in);
+      input.copy(first * in, count * in, x, kernel);
       // sum[o, i] += sum_r g[r, o] * x[r, i]: A = g read as [r][o], the depth being the chunk's rows.
       kernel.addProducts(g, 0, out, 1, x, false, count, out, in, sum, 0, false);
     }
@@ -181,9 +224,49 @@ public final class Float64Linear {
   }
 
   private static void checkLength(String what, double[] values, long expected) {
-    if (values.length != expected) {
-      throw new IllegalArgumentException(
-          "The " + what + " must hold " + expected + " values, not " + values.length);
+    checkLength(what, values.length, expected);
+  }
+
+  private static void checkLength(String what, int length, long expected) {
+    if (length != expected) {
+      throw new IllegalArgumentException("The " + what + " must hold " + expected + " values, not " + length);
+    }
+  }
+
+  /** A block's values, float64 or float32, copied into float64 a chunk at a time. */
+  private interface Rows {
+    /** Copies {@code count} values from {@code from} into the start of {@code into}, as float64. */
+    void copy(int from, int count, double[] into, Float64Kernel kernel);
+
+    /** The float64 array itself, when the values are one; else null. */
+    double[] direct();
+
+    static Rows of(double[] values) {
+      return new Rows() {
+        @Override
+        public void copy(int from, int count, double[] into, Float64Kernel kernel) {
+          System.arraycopy(values, from, into, 0, count);
+        }
+
+        @Override
+        public double[] direct() {
+          return values;
+        }
+      };
+    }
+
+    static Rows of(float[] values) {
+      return new Rows() {
+        @Override
+        public void copy(int from, int count, double[] into, Float64Kernel kernel) {
+          kernel.widen(values, from, count, into);
+        }
+
+        @Override
+        public double[] direct() {
+          return null;
+        }
+      };
     }
   }
 }

@@ -32,6 +32,13 @@ final class ScalarFloat64Kernel implements Float64Kernel {
   }
 
   @Override
+  public void widen(float[] src, int from, int count, double[] dst) {
+    for (int i = 0; i < count; i++) {
+      dst[i] = src[from + i];
+    }
+  }
+
+  @Override
   public String name() {
     return "scalar";
   }

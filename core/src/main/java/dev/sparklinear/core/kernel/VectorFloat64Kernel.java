@@ -1,12 +1,14 @@
 package dev.sparklinear.core.kernel;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The {@link Float64Kernel} on the Vector API, with float64 vectors of the preferred species only. (No float vector
- * appears here: on JDK 17 a second float vector shape used in the same JVM as {@link VectorLinearKernel}'s made the
- * forward kernel about 40 times slower, its vector operations no longer compiled to single instructions.)
+ * The {@link Float64Kernel} on the Vector API, with float64 vectors of the preferred species, and float vectors only
+ * of {@link VectorLinearKernel}'s species (in {@link #widen}): on JDK 17 a second float vector shape used in the same
+ * JVM made the forward kernel about 40 times slower, its vector operations no longer compiled to single instructions.
  *
  * <p><b>Tiles.</b> The columns of {@code C} are spread over lanes and {@code A}'s values broadcast, so no horizontal
  * sum is needed: a micro-tile of 4 rows x 4 vectors of columns stays in 16 accumulators while {@code k} runs, each
@@ -31,12 +33,21 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorFloat64Kernel implements Float64Kernel {
   private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_PREFERRED;
   private static final int LANES = DOUBLES.length();
+  /** For {@link #widen} only: the forward kernel's float species, which holds two float64 vectors' worth. */
+  private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
   /** Columns of the widest panel, 4 vectors; the narrower one has {@link #PAIR}. */
   private static final int PANEL = 4 * LANES;
   private static final int PAIR = 2 * LANES;
   private static final int TILE_ROWS = 4;
   /** Rows whose chains run side by side in the columns past the vectors. */
   private static final int SCALAR_CHAINS = 8;
+
+  VectorFloat64Kernel() {
+    if (FLOATS.length() != 2 * LANES) {
+      throw new IllegalStateException("The preferred float vector holds " + FLOATS.length() + " floats and the"
+          + " preferred double vector " + LANES + " doubles; widen makes two of the one from the other");
+    }
+  }
 
   @Override
   public double[] pack(double[] b, int depth, int cols) {
@@ -294,6 +305,23 @@ final class VectorFloat64Kernel implements Float64Kernel {
     }
     s0.intoArray(c, c0);
     s1.intoArray(c, c0 + LANES);
+  }
+
+  /**
+   * Float vectors of the preferred species (the one {@link VectorLinearKernel} uses, so no second float shape appears
+   * in the JVM), each widened in registers into two float64 vectors: JDK 17 does not vectorize the scalar loop.
+   */
+  @Override
+  public void widen(float[] src, int from, int count, double[] dst) {
+    int i = 0;
+    for (int bound = FLOATS.loopBound(count); i < bound; i += FLOATS.length()) {
+      FloatVector v = FloatVector.fromArray(FLOATS, src, from + i);
+      ((DoubleVector) v.convertShape(VectorOperators.F2D, DOUBLES, 0)).intoArray(dst, i);
+      ((DoubleVector) v.convertShape(VectorOperators.F2D, DOUBLES, 1)).intoArray(dst, i + LANES);
+    }
+    for (; i < count; i++) {
+      dst[i] = src[from + i];
+    }
   }
 
   @Override

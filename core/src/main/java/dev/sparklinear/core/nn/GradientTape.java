@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -73,8 +74,30 @@ public final class GradientTape implements AutoCloseable {
   private final List<FloatBlock> watched = new ArrayList<>();
   private final Map<FloatBlock, FloatBlock> inputGradients = new IdentityHashMap<>();
   private final List<Node> nodes = new ArrayList<>();
-  /** The float64 values of the blocks returned by recorded calls that computed them, until the backward pass. */
-  private final Map<FloatBlock, Float64Block> exact = new IdentityHashMap<>();
+  /**
+   * The float64 values of the blocks returned by recorded calls that computed them, until the backward pass: computed
+   * when a later recorded call reads the block (or the module's backward needs its output), so that the last layer's
+   * float64 output, which nothing reads, costs nothing.
+   */
+  private final Map<FloatBlock, Exact> exact = new IdentityHashMap<>();
+
+  /** A block's float64 values, computed on first use. */
+  private static final class Exact {
+    private Supplier<Float64Block> compute;
+    private Float64Block values;
+
+    Exact(Supplier<Float64Block> compute) {
+      this.compute = compute;
+    }
+
+    Float64Block get() {
+      if (values == null) {
+        values = compute.get();
+        compute = null;
+      }
+      return values;
+    }
+  }
   /** The module of the first outermost call: names in error messages are relative to it. */
   private Module root;
   private int depth;
@@ -182,17 +205,16 @@ public final class GradientTape implements AutoCloseable {
       node.outputRequiresGrad = node.inputRequiresGrad || node.module.ownParameterRequiresGrad();
       int saves = node.module.savedForBackward();
       if (node.outputRequiresGrad && saves != Module.NO_BACKWARD) {
-        Float64Block exactInput = exact.get(input);
-        if (exactInput == null) {
-          exactInput = Float64Block.of(input);
-        }
-        Float64Block exactOutput = node.module.forward64(exactInput);
+        Exact known = exact.get(input);
+        // A block no recorded call computed is exact as it is: widened where a module needs float64.
+        Float64Block exactInput = known != null ? known.get() : Float64Block.ofFloats(input);
+        Exact exactOutput = new Exact(node.module.forward64Deferred(exactInput));
         exact.put(output, exactOutput);
         if ((saves & Module.SAVES_INPUT) != 0) {
           node.savedInput = exactInput;
         }
         if ((saves & Module.SAVES_OUTPUT) != 0) {
-          node.savedOutput = exactOutput;
+          node.savedOutput = exactOutput.get();
         }
       }
     } else {
@@ -560,7 +582,11 @@ public final class GradientTape implements AutoCloseable {
   /** How many float64 values the tape keeps for its backward pass now (each kept block counted once): for tests. */
   long keptValues() {
     Set<Float64Block> kept = Collections.newSetFromMap(new IdentityHashMap<>());
-    kept.addAll(exact.values());
+    for (Exact known : exact.values()) {
+      if (known.values != null) {
+        kept.add(known.values);
+      }
+    }
     for (Node node : nodes) {
       if (node.savedInput != null) {
         kept.add(node.savedInput);
@@ -569,7 +595,7 @@ public final class GradientTape implements AutoCloseable {
         kept.add(node.savedOutput);
       }
     }
-    return kept.stream().mapToLong(block -> block.values().length).sum();
+    return kept.stream().mapToLong(Float64Block::kept).sum();
   }
 
   /** Drops the float64 values kept for the backward pass. */

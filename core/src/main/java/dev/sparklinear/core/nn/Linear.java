@@ -5,9 +5,11 @@ import dev.sparklinear.core.kernel.Epilogue;
 import dev.sparklinear.core.kernel.Float64Linear;
 import dev.sparklinear.core.kernel.LinearKernel;
 import dev.sparklinear.core.kernel.LinearKernels;
+import dev.sparklinear.core.tensor.Tensor;
 import org.apache.arrow.memory.BufferAllocator;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * Applies an affine map to each row, as PyTorch's {@code nn.Linear}: {@code y = x W^T + b}.
@@ -140,8 +142,23 @@ public class Linear extends Module {
 
   @Override
   final Float64Block forward64(Float64Block input) {
-    return new Float64Block(Float64Linear.forward(input.values(), input.rows(), weight(), parameter("bias")),
-        input.rows(), outFeatures);
+    return forward64(input, weight(), parameter("bias"));
+  }
+
+  /** The product is deferred with today's weight and bias (tensors are immutable; an update replaces them). */
+  @Override
+  final Supplier<Float64Block> forward64Deferred(Float64Block input) {
+    Tensor weight = weight();
+    Tensor bias = parameter("bias");
+    return () -> forward64(input, weight, bias);
+  }
+
+  private Float64Block forward64(Float64Block input, Tensor weight, Tensor bias) {
+    // An input kept as float32 (the tape's own input) is widened a chunk of rows at a time, not as a whole copy.
+    double[] y = input.floats() != null
+        ? Float64Linear.forward(input.floats(), input.rows(), weight, bias)
+        : Float64Linear.forward(input.values(), input.rows(), weight, bias);
+    return new Float64Block(y, input.rows(), outFeatures);
   }
 
   @Override
@@ -152,7 +169,11 @@ public class Linear extends Module {
     if (gradients != null) {
       if (weight.requiresGrad() && input != null) { // null when the weight was frozen when the call was recorded
         double[] sum = gradients.sumFor(weight);
-        Float64Linear.addWeightGradient(gradOutput.values(), input.values(), rows, outFeatures, inFeatures, sum);
+        if (input.floats() != null) {
+          Float64Linear.addWeightGradient(gradOutput.values(), input.floats(), rows, outFeatures, inFeatures, sum);
+        } else {
+          Float64Linear.addWeightGradient(gradOutput.values(), input.values(), rows, outFeatures, inFeatures, sum);
+        }
         gradients.added(weight, sum);
       }
       Parameter bias = parameter("bias");

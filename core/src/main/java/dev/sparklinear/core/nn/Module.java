@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -118,6 +119,15 @@ public abstract class Module implements Serializable {
    */
   Float64Block forward64(Float64Block input) {
     return null;
+  }
+
+  /**
+   * {@link #forward64} to be run later, when a tape needs its result, with the parameters this module has now: by
+   * default run now. A module whose float64 forward is costly overrides it to defer the work.
+   */
+  Supplier<Float64Block> forward64Deferred(Float64Block input) {
+    Float64Block output = forward64(input);
+    return () -> output;
   }
 
   /**

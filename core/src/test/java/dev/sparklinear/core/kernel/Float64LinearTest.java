@@ -143,6 +143,29 @@ class Float64LinearTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} -> {1}, {2} rows")
+  @MethodSource("shapes")
+  void float32InputsGiveTheBitsOfTheirFloat64Values(int in, int out, int rows) {
+    SplittableRandom random = new SplittableRandom(41L * in + 11L * out + rows);
+    float[] x = randomMatrix(random, 1, rows * in, 3)[0];
+    double[] wide = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      wide[i] = x[i];
+    }
+    double[] g = randomDoubles(random, rows, out, 1);
+    float[][] w = randomMatrix(random, out, in, 1 / Math.sqrt(in));
+    float[] b = randomMatrix(random, 1, out, 1)[0];
+    for (Float64Kernel kernel : kernels()) {
+      assertThat(Float64Linear.forward(x, rows, Tensor.of(w), Tensor.wrap(b, out), kernel)).as(kernel.name())
+          .isEqualTo(Float64Linear.forward(wide, rows, Tensor.of(w), Tensor.wrap(b, out), kernel));
+      double[] fromFloats = new double[out * in];
+      double[] fromDoubles = new double[out * in];
+      Float64Linear.addWeightGradient(g, x, rows, out, in, fromFloats, kernel);
+      Float64Linear.addWeightGradient(g, wide, rows, out, in, fromDoubles, kernel);
+      assertThat(fromFloats).as(kernel.name()).isEqualTo(fromDoubles);
+    }
+  }
+
   @Test
   void refusesArraysThatDoNotHoldTheirShape() {
     assertThatThrownBy(() -> Float64Linear.addWeightGradient(new double[6], new double[20], 3, 2, 5, new double[10]))

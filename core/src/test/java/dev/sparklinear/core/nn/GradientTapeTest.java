@@ -91,8 +91,12 @@ class GradientTapeTest {
         assertThat(tape.keptValues()).as("nothing kept for a backward pass").isZero();
       }
       try (FloatBlock hidden = second.call(x, context)) {
-        assertThat(tape.keptValues()).as("a trainable layer's float64 input and output")
-            .isEqualTo(X.length * (2L + 2L));
+        assertThat(tape.keptValues()).as("a trainable layer's input, as float32; its float64 output not yet computed")
+            .isEqualTo(X.length * 2L);
+        try (FloatBlock activated = new ReLU().call(hidden, context)) {
+          assertThat(tape.keptValues()).as("then the layer's float64 output, which ReLU reads, and ReLU's")
+              .isEqualTo(X.length * (2L + 2L + 2L));
+        }
       }
       try (FloatBlock y = net.call(x, context); FloatBlock ones = FloatBlock.copyOf(allocator, filled(3, 2, 1f))) {
         tape.backward(y, ones);
