@@ -15,7 +15,7 @@ import dev.sparklinear.core.block.FloatBlock;
  *
  * <ol>
  *   <li>The inputs are split into {@code C = ceil(n / L)} contiguous chains of {@code L} inputs (the last may be
- *       shorter): {@code L = 16} for {@code n <= 64}, else {@code L = 4 * ceil(n / 16)}, so {@code C <= 4}.
+ *       shorter): {@code L = 32} for {@code n <= 128}, else {@code L = 4 * ceil(n / 16)}, so {@code C <= 4}.
  *   <li>Chain 0 starts at the bias {@code b[o]} ({@code +0.0} without a bias), every other chain at {@code +0.0}. Each
  *       chain {@code j}, for {@code k} from {@code j L} up, in order, does {@code c = fma(x[r][k], W[o][k], c)}.
  *   <li>The chains are combined pairwise: {@code c0} (C = 1), {@code c0 + c1} (C = 2), {@code (c0 + c1) + c2}
@@ -27,8 +27,9 @@ import dev.sparklinear.core.block.FloatBlock;
  * {@code gamma(n + 1) * (|b| + sum_k |x_k W_k|)} with {@code gamma(m) ~ m 2^-24}; four chains of {@code n / 4} have
  * {@code gamma(n / 4 + 5)}, and in practice about half the error (the errors of a chain grow with its partial sums,
  * which four short chains keep small). The vector kernel keeps one accumulator per row and vector of outputs, and runs
- * the chains one after another. Chains start at 16 inputs because below that the combining
- * costs as much as the sum, and one chain of 16 is already within PyTorch's bound. Where the chains begin and end is
+ * the chains one after another. Chains start at 32 inputs because each chain after the first costs an addition per
+ * output on the ports the multiply-adds use (shorter chains cost more than the 5% of a call this order may cost), and
+ * one chain of 32 is already within PyTorch's bound. Where the chains begin and end is
  * decided by {@code SummationOrder}; the tests compare the two kernels' outputs bit for bit, and their error with
  * PyTorch's on the fixtures of {@code torch-parity/exactness.json}.
  */

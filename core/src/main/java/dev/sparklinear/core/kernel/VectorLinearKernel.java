@@ -44,7 +44,7 @@ import sun.misc.Unsafe;
  * kernel follows too: up to four chains of fused multiply-adds over contiguous runs of inputs, combined pairwise. Each
  * chain's accumulators start at the bias for the first chain, at zero for the others. The narrow micro-kernels run the
  * chains one after the other and keep their partial sums in registers; the general ones (16 accumulators already) run
- * once per chain and store straight into the y tile where an output has one chain (up to 16 inputs), else into a small
+ * once per chain and store straight into the y tile where an output has one chain (up to 32 inputs), else into a small
  * per-thread array of partial sums, which are then added pairwise into the y tile (through the fused ReLU, if any).
  * That round trip costs 10-20% of a 64 -> 256 call against one chain, and less for wider inputs; keeping the sums in
  * registers instead needs a smaller register tile, and every one measured was slower on JDK 17 and 25, most on wide
@@ -431,7 +431,7 @@ final class VectorLinearKernel implements LinearKernel {
   }
 
   /**
-   * {@link #narrow8InPlace} for layers of one chain (up to 16 inputs): the bias-started accumulators are the outputs.
+   * {@link #narrow8InPlace} for layers of one chain (up to 32 inputs): the bias-started accumulators are the outputs.
    * Without the two exact additions per row that the general form makes, which cost a third of a 4 -> 3 call.
    */
   private void narrow8InPlaceOneChain(long address, long rowBytes, float[] ys, int y0) {
@@ -729,11 +729,12 @@ final class VectorLinearKernel implements LinearKernel {
 
   private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, float floor) {
     if (chains == 1) {
-      tile4x4(xs, x0, 0, in, w0, b0, true, ys, y0, out);
+      tile4x4(xs, x0, ys, y0, w0, b0);
       return;
     }
     for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-      tile4x4(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, PANEL);
+      chain4x4(xs, x0 + from, x0 + Math.min(in, from + chainLength), w0 + from * PANEL, j == 0, b0, part,
+          j * ROWS * PANEL);
     }
     for (int i = 0; i < ROWS; i++) {
       for (int v = 0; v < PANEL; v += LANES) {
@@ -782,23 +783,22 @@ final class VectorLinearKernel implements LinearKernel {
   }
 
   /**
-   * One chain (inputs {@code from} to {@code to}) of four rows of x at {@code xs[x0]} and the four vectors of outputs
-   * of the panel at {@code packed[w0]}, stored at {@code dst[d0 + row * stride + vector * LANES]}.
+   * A layer of one chain: four rows of x at {@code xs[x0]} and the four vectors of outputs of the panel at
+   * {@code packed[w0]}, stored straight into the y tile at {@code ys[y0]}.
    */
-  private void tile4x4(float[] xs, int x0, int from, int to, int w0, int b0, boolean fromBias, float[] dst, int d0,
-      int stride) {
+  private void tile4x4(float[] xs, int x0, float[] ys, int y0, int w0, int b0) {
     final int in = this.in;
     final float[] w = packed;
-    FloatVector b0v = initial(fromBias, b0);
-    FloatVector b1v = initial(fromBias, b0 + LANES);
-    FloatVector b2v = initial(fromBias, b0 + 2 * LANES);
-    FloatVector b3v = initial(fromBias, b0 + 3 * LANES);
+    FloatVector b0v = FloatVector.fromArray(SPECIES, bias, b0);
+    FloatVector b1v = FloatVector.fromArray(SPECIES, bias, b0 + LANES);
+    FloatVector b2v = FloatVector.fromArray(SPECIES, bias, b0 + 2 * LANES);
+    FloatVector b3v = FloatVector.fromArray(SPECIES, bias, b0 + 3 * LANES);
     FloatVector c00 = b0v, c01 = b1v, c02 = b2v, c03 = b3v;
     FloatVector c10 = b0v, c11 = b1v, c12 = b2v, c13 = b3v;
     FloatVector c20 = b0v, c21 = b1v, c22 = b2v, c23 = b3v;
     FloatVector c30 = b0v, c31 = b1v, c32 = b2v, c33 = b3v;
-    int wk = w0 + from * PANEL;
-    for (int k = from; k < to; k++, wk += PANEL) {
+    int wk = w0;
+    for (int k = 0; k < in; k++, wk += PANEL) {
       FloatVector w0v = FloatVector.fromArray(SPECIES, w, wk);
       FloatVector w1v = FloatVector.fromArray(SPECIES, w, wk + LANES);
       FloatVector w2v = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
@@ -825,25 +825,88 @@ final class VectorLinearKernel implements LinearKernel {
       c32 = x3v.fma(w2v, c32);
       c33 = x3v.fma(w3v, c33);
     }
-    c00.intoArray(dst, d0);
-    c01.intoArray(dst, d0 + LANES);
-    c02.intoArray(dst, d0 + 2 * LANES);
-    c03.intoArray(dst, d0 + 3 * LANES);
-    int d1 = d0 + stride;
-    c10.intoArray(dst, d1);
-    c11.intoArray(dst, d1 + LANES);
-    c12.intoArray(dst, d1 + 2 * LANES);
-    c13.intoArray(dst, d1 + 3 * LANES);
-    int d2 = d1 + stride;
-    c20.intoArray(dst, d2);
-    c21.intoArray(dst, d2 + LANES);
-    c22.intoArray(dst, d2 + 2 * LANES);
-    c23.intoArray(dst, d2 + 3 * LANES);
-    int d3 = d2 + stride;
-    c30.intoArray(dst, d3);
-    c31.intoArray(dst, d3 + LANES);
-    c32.intoArray(dst, d3 + 2 * LANES);
-    c33.intoArray(dst, d3 + 3 * LANES);
+    final int out = this.out;
+    c00.intoArray(ys, y0);
+    c01.intoArray(ys, y0 + LANES);
+    c02.intoArray(ys, y0 + 2 * LANES);
+    c03.intoArray(ys, y0 + 3 * LANES);
+    int y1 = y0 + out;
+    c10.intoArray(ys, y1);
+    c11.intoArray(ys, y1 + LANES);
+    c12.intoArray(ys, y1 + 2 * LANES);
+    c13.intoArray(ys, y1 + 3 * LANES);
+    int y2 = y1 + out;
+    c20.intoArray(ys, y2);
+    c21.intoArray(ys, y2 + LANES);
+    c22.intoArray(ys, y2 + 2 * LANES);
+    c23.intoArray(ys, y2 + 3 * LANES);
+    int y3 = y2 + out;
+    c30.intoArray(ys, y3);
+    c31.intoArray(ys, y3 + LANES);
+    c32.intoArray(ys, y3 + 2 * LANES);
+    c33.intoArray(ys, y3 + 3 * LANES);
+  }
+
+  /**
+   * One chain of four rows of a panel, into the chain's partial sums at {@code part[d0]} (rows {@code PANEL} apart): x
+   * from {@code xs[xk]} up to {@code xs[xEnd]} (row 0; the other rows {@code in} apart), weights from {@code
+   * packed[wk]}. Its arguments are positions rather than a chain's bounds and a destination's stride, so that few
+   * values live across the loop: with the 16 accumulators' many, C2 kept one of them on the stack and reloaded it
+   * every step (seen in the compiled loop), and a 64 -> 256 call took about 5% longer.
+   */
+  private void chain4x4(float[] xs, int xk, int xEnd, int wk, boolean fromBias, int b0, float[] part, int d0) {
+    final int in = this.in;
+    final float[] w = packed;
+    FloatVector b0v = initial(fromBias, b0);
+    FloatVector b1v = initial(fromBias, b0 + LANES);
+    FloatVector b2v = initial(fromBias, b0 + 2 * LANES);
+    FloatVector b3v = initial(fromBias, b0 + 3 * LANES);
+    FloatVector c00 = b0v, c01 = b1v, c02 = b2v, c03 = b3v;
+    FloatVector c10 = b0v, c11 = b1v, c12 = b2v, c13 = b3v;
+    FloatVector c20 = b0v, c21 = b1v, c22 = b2v, c23 = b3v;
+    FloatVector c30 = b0v, c31 = b1v, c32 = b2v, c33 = b3v;
+    for (; xk < xEnd; xk++, wk += PANEL) {
+      FloatVector w0v = FloatVector.fromArray(SPECIES, w, wk);
+      FloatVector w1v = FloatVector.fromArray(SPECIES, w, wk + LANES);
+      FloatVector w2v = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
+      FloatVector w3v = FloatVector.fromArray(SPECIES, w, wk + 3 * LANES);
+      FloatVector x0v = FloatVector.broadcast(SPECIES, xs[xk]);
+      c00 = x0v.fma(w0v, c00);
+      c01 = x0v.fma(w1v, c01);
+      c02 = x0v.fma(w2v, c02);
+      c03 = x0v.fma(w3v, c03);
+      FloatVector x1v = FloatVector.broadcast(SPECIES, xs[xk + in]);
+      c10 = x1v.fma(w0v, c10);
+      c11 = x1v.fma(w1v, c11);
+      c12 = x1v.fma(w2v, c12);
+      c13 = x1v.fma(w3v, c13);
+      FloatVector x2v = FloatVector.broadcast(SPECIES, xs[xk + 2 * in]);
+      c20 = x2v.fma(w0v, c20);
+      c21 = x2v.fma(w1v, c21);
+      c22 = x2v.fma(w2v, c22);
+      c23 = x2v.fma(w3v, c23);
+      FloatVector x3v = FloatVector.broadcast(SPECIES, xs[xk + 3 * in]);
+      c30 = x3v.fma(w0v, c30);
+      c31 = x3v.fma(w1v, c31);
+      c32 = x3v.fma(w2v, c32);
+      c33 = x3v.fma(w3v, c33);
+    }
+    c00.intoArray(part, d0);
+    c01.intoArray(part, d0 + LANES);
+    c02.intoArray(part, d0 + 2 * LANES);
+    c03.intoArray(part, d0 + 3 * LANES);
+    c10.intoArray(part, d0 + PANEL);
+    c11.intoArray(part, d0 + PANEL + LANES);
+    c12.intoArray(part, d0 + PANEL + 2 * LANES);
+    c13.intoArray(part, d0 + PANEL + 3 * LANES);
+    c20.intoArray(part, d0 + 2 * PANEL);
+    c21.intoArray(part, d0 + 2 * PANEL + LANES);
+    c22.intoArray(part, d0 + 2 * PANEL + 2 * LANES);
+    c23.intoArray(part, d0 + 2 * PANEL + 3 * LANES);
+    c30.intoArray(part, d0 + 3 * PANEL);
+    c31.intoArray(part, d0 + 3 * PANEL + LANES);
+    c32.intoArray(part, d0 + 3 * PANEL + 2 * LANES);
+    c33.intoArray(part, d0 + 3 * PANEL + 3 * LANES);
   }
 
   private void tile1x4(float[] xs, int x0, int from, int to, int w0, int b0, boolean fromBias, float[] dst, int d0) {
@@ -936,6 +999,11 @@ final class VectorLinearKernel implements LinearKernel {
    * for NaN and {@code -0.0}, which pass unchanged, as in {@link #finish}), nothing with negative infinity.
    */
   private static void store(FloatVector v, float[] ys, int offset, int limit, float floor) {
+    if (floor == Float.NEGATIVE_INFINITY) {
+      // Nothing to clamp: a compare and a blend per vector would take the multiply-adds' ports for nothing.
+      store(v, ys, offset, limit);
+      return;
+    }
     store(v.blend(0f, v.lt(floor)), ys, offset, limit);
   }
 }

@@ -28,11 +28,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class SummationOrderTest {
   /**
-   * Input widths: one chain (1, 3, 15, 16), two to four chains of 16 (17, 33, 63, 64), longer chains whose length is
-   * a multiple of four (65 -> 20, 256 -> 64, 300 -> 76, 1000 -> 252) and a last chain shorter than the others (67, 130,
-   * 257).
+   * Input widths: one chain (1, 3, 31, 32), two to four chains of 32 (33, 63, 64, 65, 127, 128), longer chains whose
+   * length is a multiple of four (129 -> 36, 256 -> 64, 300 -> 76, 1000 -> 252) and a last chain shorter than the
+   * others (67, 130, 257).
    */
-  private static final int[] INS = {1, 3, 15, 16, 17, 33, 63, 64, 65, 67, 130, 256, 257, 300, 1000};
+  private static final int[] INS = {1, 3, 31, 32, 33, 63, 64, 65, 67, 127, 128, 129, 130, 256, 257, 300, 1000};
   /** With 16 lanes: narrow (1, 3, 16), a partial vector (17), whole vectors in a partial panel (32), a panel (64). */
   private static final int[] OUTS = {1, 3, 16, 17, 32, 64, 100, 130};
   /** Around the narrow 8-row and general 4-row micro-tiles, and one large odd count spanning several tiles. */
@@ -53,13 +53,14 @@ class SummationOrderTest {
 
   @Test
   void chainsAreAsDocumented() {
-    assertThat(SummationOrder.chainLength(1)).isEqualTo(16);
+    assertThat(SummationOrder.chainLength(1)).isEqualTo(32);
     assertThat(SummationOrder.chains(1)).isEqualTo(1);
-    assertThat(SummationOrder.chains(16)).isEqualTo(1);
-    assertThat(SummationOrder.chains(17)).isEqualTo(2);
-    assertThat(SummationOrder.chains(49)).isEqualTo(4);
-    assertThat(SummationOrder.chainLength(64)).isEqualTo(16);
-    assertThat(SummationOrder.chainLength(65)).isEqualTo(20);
+    assertThat(SummationOrder.chains(32)).isEqualTo(1);
+    assertThat(SummationOrder.chains(33)).isEqualTo(2);
+    assertThat(SummationOrder.chains(64)).isEqualTo(2);
+    assertThat(SummationOrder.chains(97)).isEqualTo(4);
+    assertThat(SummationOrder.chainLength(128)).isEqualTo(32);
+    assertThat(SummationOrder.chainLength(129)).isEqualTo(36);
     assertThat(SummationOrder.chainLength(300)).isEqualTo(76);
     assertThat(SummationOrder.chainLength(1024)).isEqualTo(256);
     for (int in = 1; in <= 5000; in++) {
@@ -68,8 +69,8 @@ class SummationOrderTest {
       assertThat(chains).as("chains of %d inputs", in).isBetween(1, SummationOrder.MAX_CHAINS);
       assertThat((chains - 1) * length).as("chain starts of %d inputs", in).isLessThan(in);
       assertThat(chains * length).as("chain ends of %d inputs", in).isGreaterThanOrEqualTo(in);
-      assertThat(length).as("no chain longer than a quarter plus three, beyond 64 inputs")
-          .isLessThanOrEqualTo(Math.max(16, (in + 3) / 4 + 3));
+      assertThat(length).as("no chain longer than a quarter plus three, beyond 128 inputs")
+          .isLessThanOrEqualTo(Math.max(32, (in + 3) / 4 + 3));
     }
   }
 
@@ -176,14 +177,14 @@ class SummationOrderTest {
   }
 
   /**
-   * The order of {@link LinearKernel}'s documentation, one output at a time: chains of {@code L} inputs ({@code L = 16}
-   * up to 64 inputs, else {@code 4 ceil(in / 16)}), chain 0 from the bias and the others from +0.0, each a sequence of
+   * The order of {@link LinearKernel}'s documentation, one output at a time: chains of {@code L} inputs ({@code L = 32}
+   * up to 128 inputs, else {@code 4 ceil(in / 16)}), chain 0 from the bias and the others from +0.0, each a sequence of
    * {@code Math.fma}, combined as {@code c0}, {@code c0 + c1}, {@code (c0 + c1) + c2} or {@code (c0 + c1) + (c2 + c3)};
    * then the epilogue, if any.
    */
   static float[][] documentedOrder(float[][] x, float[][] weight, float[] bias, Epilogue epilogue) {
     int in = weight[0].length;
-    int length = in <= 64 ? 16 : 4 * ((in + 15) / 16);
+    int length = in <= 128 ? 32 : 4 * ((in + 15) / 16);
     float[][] y = new float[x.length][weight.length];
     for (int r = 0; r < x.length; r++) {
       for (int o = 0; o < weight.length; o++) {
