@@ -104,14 +104,25 @@ final class VectorLinearKernel implements LinearKernel {
   private final boolean narrow;
   /** Narrow, and x read from Arrow memory in place rather than copied. */
   private final boolean inPlace;
-  /** Narrow: {@code [in][LANES]}. General: {@code [panels][in][PANEL]}. Zero past {@code out}. */
+  /**
+   * Narrow: {@code [in][LANES]}. General: {@code [panels][in][PANEL]}. Zero past {@code out}. From index {@link #base},
+   * with {@link CacheLines#SLACK} floats to spare.
+   */
   private final float[] packed;
+  /** Where the packed weight starts in {@link #packed}: at the start of a cache line, when it was packed. */
+  private final int base;
   /** The bias padded with zeros to a whole number of panels (general) or one vector (narrow); zeros without a bias. */
   private final float[] bias;
   private final int tileRows;
   /** Inputs per chain and chains per output: see {@link LinearKernel} and {@link SummationOrder}. */
   private final int chainLength;
   private final int chains;
+  /**
+   * This kernel, or the latest copy of it made because a garbage collection moved {@code packed} so that {@code base}
+   * no longer starts a cache line; every call reads it once and computes with that kernel throughout. Copies are made
+   * as this one is and never change, so a call racing with a copy computes with either, the same bits.
+   */
+  private volatile VectorLinearKernel aligned = this;
 
   VectorLinearKernel(Tensor weight, Tensor bias) {
     this(weight, bias, UnsafeMemory.AVAILABLE);
@@ -125,18 +136,20 @@ final class VectorLinearKernel implements LinearKernel {
     this.inPlace = narrow && readInPlace;
     float[] w = weight.toArray();
     if (narrow) {
-      packed = new float[in * LANES];
+      packed = new float[in * LANES + CacheLines.SLACK];
+      base = CacheLines.floatsToLine(packed);
       for (int o = 0; o < out; o++) {
         for (int k = 0; k < in; k++) {
-          packed[k * LANES + o] = w[o * in + k];
+          packed[base + k * LANES + o] = w[o * in + k];
         }
       }
       this.bias = new float[LANES];
     } else {
       int panels = (out + PANEL - 1) / PANEL;
-      packed = new float[panels * in * PANEL];
+      packed = new float[panels * in * PANEL + CacheLines.SLACK];
+      base = CacheLines.floatsToLine(packed);
       for (int o = 0; o < out; o++) {
-        int panelBase = (o / PANEL) * in * PANEL + o % PANEL;
+        int panelBase = base + (o / PANEL) * in * PANEL + o % PANEL;
         for (int k = 0; k < in; k++) {
           packed[panelBase + k * PANEL] = w[o * in + k];
         }
@@ -156,6 +169,31 @@ final class VectorLinearKernel implements LinearKernel {
     this.tileRows = Math.max(multiple, rowsPerTile / multiple * multiple);
     this.chainLength = SummationOrder.chainLength(in);
     this.chains = SummationOrder.chains(in);
+  }
+
+  /** A copy of {@code kernel} with its packed weight in a new array, starting a cache line. */
+  private VectorLinearKernel(VectorLinearKernel kernel) {
+    this.in = kernel.in;
+    this.out = kernel.out;
+    this.narrow = kernel.narrow;
+    this.inPlace = kernel.inPlace;
+    this.packed = new float[kernel.packed.length];
+    this.base = CacheLines.floatsToLine(packed);
+    int values = packed.length - CacheLines.SLACK;
+    System.arraycopy(kernel.packed, kernel.base, packed, base, values);
+    this.bias = kernel.bias;
+    this.tileRows = kernel.tileRows;
+    this.chainLength = kernel.chainLength;
+    this.chains = kernel.chains;
+  }
+
+  /**
+   * Whether the packed weight the next call computes with starts a cache line now: false after a garbage collection
+   * moved it, until a call has made an aligned copy. For tests.
+   */
+  boolean weightStartsALine() {
+    VectorLinearKernel kernel = aligned;
+    return CacheLines.floatsToLine(kernel.packed) == kernel.base;
   }
 
   /** Floats per vector in the preferred species: 16 with AVX-512, 8 with AVX2. */
@@ -190,6 +228,17 @@ final class VectorLinearKernel implements LinearKernel {
 
   @Override
   public void apply(FloatBlock x, FloatBlock y, Epilogue epilogue) {
+    VectorLinearKernel kernel = aligned;
+    if (CacheLines.floatsToLine(kernel.packed) != kernel.base) {
+      // Moved since it was packed: this call and the later ones of every thread use a copy that starts a line.
+      kernel = new VectorLinearKernel(kernel);
+      aligned = kernel;
+    }
+    kernel.compute(x, y, epilogue);
+  }
+
+  /** {@link #apply} with this kernel's packed weight, wherever it lies. */
+  private void compute(FloatBlock x, FloatBlock y, Epilogue epilogue) {
     int n = x.rows();
     if (n == 0) {
       return;
@@ -336,7 +385,7 @@ final class VectorLinearKernel implements LinearKernel {
         final int quads = from + ((to - from) & ~3);
         int k = from;
         for (; k < quads; k += 4) {
-          int wk = k * LANES;
+          int wk = base + k * LANES;
           FloatVector w0 = FloatVector.fromArray(SPECIES, w, wk);
           FloatVector w1 = FloatVector.fromArray(SPECIES, w, wk + LANES);
           FloatVector w2 = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
@@ -383,7 +432,7 @@ final class VectorLinearKernel implements LinearKernel {
           p7 += 16;
         }
         for (; k < to; k++) {
-          FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+          FloatVector wk = FloatVector.fromArray(SPECIES, w, base + k * LANES);
           a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(wk, a0);
           a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(wk, a1);
           a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(wk, a2);
@@ -457,7 +506,7 @@ final class VectorLinearKernel implements LinearKernel {
     final int quads = in & ~3;
     int k = 0;
     for (; k < quads; k += 4) {
-      int wk = k * LANES;
+      int wk = base + k * LANES;
       FloatVector w0 = FloatVector.fromArray(SPECIES, w, wk);
       FloatVector w1 = FloatVector.fromArray(SPECIES, w, wk + LANES);
       FloatVector w2 = FloatVector.fromArray(SPECIES, w, wk + 2 * LANES);
@@ -504,7 +553,7 @@ final class VectorLinearKernel implements LinearKernel {
       p7 += 16;
     }
     for (; k < in; k++) {
-      FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+      FloatVector wk = FloatVector.fromArray(SPECIES, w, base + k * LANES);
       a0 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p0)).fma(wk, a0);
       a1 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p1)).fma(wk, a1);
       a2 = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p2)).fma(wk, a2);
@@ -544,7 +593,7 @@ final class VectorLinearKernel implements LinearKernel {
         int to = Math.min(in, from + chainLength);
         FloatVector a = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
         for (int k = from; k < to; k++, p += FloatBlock.BYTES) {
-          FloatVector wk = FloatVector.fromArray(SPECIES, packed, k * LANES);
+          FloatVector wk = FloatVector.fromArray(SPECIES, packed, base + k * LANES);
           a = FloatVector.broadcast(SPECIES, UNSAFE.getFloat(p)).fma(wk, a);
         }
         t = t.add(a);
@@ -590,7 +639,7 @@ final class VectorLinearKernel implements LinearKernel {
         FloatVector a6 = b;
         FloatVector a7 = b;
         for (int k = from; k < to; k++) {
-          FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+          FloatVector wk = FloatVector.fromArray(SPECIES, w, base + k * LANES);
           int xk = x0 + k;
           a0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wk, a0);
           a1 = FloatVector.broadcast(SPECIES, xs[xk + in]).fma(wk, a1);
@@ -645,7 +694,7 @@ final class VectorLinearKernel implements LinearKernel {
     FloatVector a6 = b;
     FloatVector a7 = b;
     for (int k = 0; k < in; k++) {
-      FloatVector wk = FloatVector.fromArray(SPECIES, w, k * LANES);
+      FloatVector wk = FloatVector.fromArray(SPECIES, w, base + k * LANES);
       int xk = x0 + k;
       a0 = FloatVector.broadcast(SPECIES, xs[xk]).fma(wk, a0);
       a1 = FloatVector.broadcast(SPECIES, xs[xk + in]).fma(wk, a1);
@@ -677,7 +726,8 @@ final class VectorLinearKernel implements LinearKernel {
         int to = Math.min(in, from + chainLength);
         FloatVector a = FloatVector.fromArray(SPECIES, i == 0 ? bias : ZEROS, 0);
         for (int k = from; k < to; k++) {
-          a = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(FloatVector.fromArray(SPECIES, packed, k * LANES), a);
+          FloatVector wk = FloatVector.fromArray(SPECIES, packed, base + k * LANES);
+          a = FloatVector.broadcast(SPECIES, xs[x0 + k]).fma(wk, a);
         }
         t = t.add(a);
       }
@@ -697,7 +747,7 @@ final class VectorLinearKernel implements LinearKernel {
     // Panel outer, rows inner: one packed panel (in * PANEL floats) is reused by every row of the tile while it is in
     // cache, and the tile of x (TILE_VALUES floats) is re-read once per panel.
     for (int o = 0; o < out; o += PANEL) {
-      int w0 = (o / PANEL) * in * PANEL;
+      int w0 = base + (o / PANEL) * in * PANEL;
       int width = Math.min(PANEL, out - o);
       if (width == PANEL) {
         int r = 0;

@@ -104,6 +104,66 @@ class VectorLinearKernelTest {
   }
 
   /**
+   * The packed weight starts a cache line when a kernel is made, and again in the first call after a garbage
+   * collection moved it (young collections copy every live young object, each to wherever the next free space is), with
+   * the same output bits. Of 24 kernels moved, the chance that every one landed on a line start by itself is 8^-24, so
+   * the test sees the copy being made.
+   */
+  @Test
+  void aWeightMovedByAGarbageCollectionIsCopiedToTheStartOfALine() {
+    assertThat(CacheLines.known()).as("array addresses readable on this JVM").isTrue();
+    SplittableRandom random = new SplittableRandom(23);
+    int[][] shapes = {{64, 16}, {64, 256}, {33, 17}};
+    List<VectorLinearKernel> kernels = new ArrayList<>();
+    List<float[][]> inputs = new ArrayList<>();
+    List<float[][]> before = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      int[] shape = shapes[i % shapes.length];
+      VectorLinearKernel kernel = new VectorLinearKernel(
+          Tensor.of(randomMatrix(random, shape[1], shape[0], 0.2)), Tensor.of(randomVector(random, shape[1], 0.2)));
+      assertThat(kernel.weightStartsALine()).as("kernel %d when made", i).isTrue();
+      float[][] x = randomMatrix(random, 13, shape[0], 2);
+      kernels.add(kernel);
+      inputs.add(x);
+      before.add(apply(kernel, x, shape[1]));
+    }
+    int moved = 0;
+    long churned = 0;
+    for (int round = 0; round < 10_000 && moved == 0; round++) {
+      // Enough short-lived garbage for a few young collections, in arrays of varied sizes.
+      for (int j = 0; j < 1000; j++) {
+        churned += new long[1 + random.nextInt(4096)].length;
+      }
+      moved = (int) kernels.stream().filter(kernel -> !kernel.weightStartsALine()).count();
+    }
+    assertThat(moved).as("kernels whose weight a collection moved off a line start (%d longs churned)", churned)
+        .isPositive();
+    for (int i = 0; i < kernels.size(); i++) {
+      float[][] after = apply(kernels.get(i), inputs.get(i), before.get(i)[0].length);
+      assertThat(kernels.get(i).weightStartsALine()).as("kernel %d after a call", i).isTrue();
+      for (int r = 0; r < after.length; r++) {
+        assertThat(bits(after[r])).as("kernel %d row %d", i, r).containsExactly(bits(before.get(i)[r]));
+      }
+    }
+  }
+
+  private float[][] apply(LinearKernel kernel, float[][] x, int out) {
+    try (FloatBlock xb = FloatBlock.copyOf(allocator, x);
+        FloatBlock y = FloatBlock.allocate(allocator, x.length, out)) {
+      kernel.apply(xb, y);
+      return y.toRows();
+    }
+  }
+
+  private static int[] bits(float[] values) {
+    int[] bits = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      bits[i] = Float.floatToRawIntBits(values[i]);
+    }
+    return bits;
+  }
+
+  /**
    * A block that wraps rows in the middle of a larger buffer, between rows of NaN: reading in place starts at the
    * block's own address and stops at its last row.
    */
