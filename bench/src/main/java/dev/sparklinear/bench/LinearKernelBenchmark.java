@@ -34,6 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code vector}: our Vector API kernel, Arrow block in, Arrow block out (copies to and from the heap included);
  *   <li>{@code scalar}: our portable kernel, the same way;
+ *   <li>{@code compensated}: the kernel of {@code module.precision: compensated} (Dot2, several float32 operations
+ *       per term), the same way: what the extra accuracy costs against {@code scalar}, its float32 counterpart;
  *   <li>{@code openblas}: OpenBLAS {@code sgemm} through dev.ludovic.netlib's JNI binding, on heap arrays (no Arrow
  *       copies: the strictest comparison), with the bias written into {@code y} first and {@code beta = 1};
  *   <li>{@code copyOnly}: only the tile copies between Arrow and the heap that the vector kernel makes, to show what
@@ -78,6 +80,7 @@ public class LinearKernelBenchmark {
   private FloatBlock y;
   private LinearKernel vector;
   private LinearKernel scalar;
+  private LinearKernel compensated;
   private NativeBLAS blas;
   private float[] weight; // [out, in] row-major, which is [in, out] column-major for BLAS
   private float[] bias;
@@ -117,6 +120,7 @@ public class LinearKernelBenchmark {
     Tensor b = Tensor.of(bias);
     vector = LinearKernels.create(w, b, LinearKernels.Choice.VECTOR);
     scalar = LinearKernels.create(w, b, LinearKernels.Choice.SCALAR);
+    compensated = LinearKernels.create(w, b, LinearKernels.Precision.COMPENSATED);
     copiesOnlyY = vector.toString().contains("x in place");
     // The vector kernel's tiles: 1024 floats of y when it reads x in place, else 32 Ki floats of x.
     copyTileRows = copiesOnlyY ? Math.max(8, 1024 / out / 8 * 8) : Math.max(8, 32 * 1024 / in);
@@ -151,6 +155,11 @@ public class LinearKernelBenchmark {
   @Benchmark
   public void scalar() {
     scalar.apply(x, y);
+  }
+
+  @Benchmark
+  public void compensated() {
+    compensated.apply(x, y);
   }
 
   /** Column-major: y^T [out, n] = (W^T)^T [out, in] * x^T [in, n], with y^T preset to the bias and beta = 1. */

@@ -214,9 +214,12 @@ final class KernelWarmUp {
     return weights;
   }
 
-  /** A module of the job's shapes, initialised from {@link #SEED}, in evaluation mode as the job runs it. */
+  /**
+   * A module of the job's shapes and precision (so that the kernel the job will run is the one warmed up), initialised
+   * from {@link #SEED}, in evaluation mode as the job runs it.
+   */
   static Module moduleOfShapes(ModuleConfig module) {
-    return module.layers() != null ? Layer.sequential(module.layers(), SEED)
-        : new Linear(module.inFeatures(), module.outFeatures(), module.bias(), SEED);
+    return ModuleLoader.withPrecision(module.layers() != null ? Layer.sequential(module.layers(), SEED)
+        : new Linear(module.inFeatures(), module.outFeatures(), module.bias(), SEED), module.precision());
   }
 }

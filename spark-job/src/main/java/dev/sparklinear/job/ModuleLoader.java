@@ -1,5 +1,6 @@
 package dev.sparklinear.job;
 
+import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.core.nn.Linear;
 import dev.sparklinear.core.nn.Module;
 import dev.sparklinear.core.nn.Parameter;
@@ -14,6 +15,7 @@ import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.job.config.JobConfig.ModuleConfig;
 import dev.sparklinear.job.config.JobConfig.WeightsConfig;
 import dev.sparklinear.job.config.Layer;
+import dev.sparklinear.job.config.ModulePrecision;
 import dev.sparklinear.job.config.Values;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -58,9 +60,10 @@ public final class ModuleLoader {
     ModuleConfig module = config.module();
     WeightsConfig weights = module.weights();
     boolean tree = module.layers() != null;
-    Module built = tree ? Layer.sequential(module.layers(), module.initSeed()) : module.initSeed() != null
-        ? new Linear(module.inFeatures(), module.outFeatures(), module.bias(), module.initSeed())
-        : new Linear(module.inFeatures(), module.outFeatures(), module.bias());
+    Module built = withPrecision(tree ? Layer.sequential(module.layers(), module.initSeed())
+        : module.initSeed() != null
+            ? new Linear(module.inFeatures(), module.outFeatures(), module.bias(), module.initSeed())
+            : new Linear(module.inFeatures(), module.outFeatures(), module.bias()), module.precision());
     String fix = tree ? "Make module.layers match the file: the same layers in the same order, of the same widths"
         + " (child i's tensors are i.weight, i.bias, ...)"
         : "Set module.in-features, module.out-features and module.bias to match the file";
@@ -114,6 +117,22 @@ public final class ModuleLoader {
       }
       default -> throw new IllegalStateException("Unhandled weights format " + weights.format());
     }
+  }
+
+  /**
+   * Sets {@code module.precision} on every Linear layer of {@code module} (the single Linear, or each of a tree): the
+   * layers carry it to the executors when the module is broadcast. Null is the default, {@code float32}.
+   *
+   * @return {@code module}
+   */
+  static Module withPrecision(Module module, ModulePrecision precision) {
+    LinearKernels.Precision kernelPrecision =
+        (precision == null ? ModulePrecision.FLOAT32 : precision).kernelPrecision();
+    return module.apply(child -> {
+      if (child instanceof Linear linear) {
+        linear.setPrecision(kernelPrecision);
+      }
+    });
   }
 
   /**

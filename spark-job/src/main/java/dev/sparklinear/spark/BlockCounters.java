@@ -54,7 +54,10 @@ public final class BlockCounters implements Serializable {
         .forEach(index -> kernels[index].add(1));
   }
 
-  /** Partitions by the kernel that ran them ({@code vector}, {@code scalar}); kernels that ran none are left out. */
+  /**
+   * Partitions by the kernel that ran them ({@code vector}, {@code scalar}, {@code compensated}); kernels that ran none
+   * are left out.
+   */
   public Map<String, Long> partitionsByKernel() {
     Map<String, Long> out = new LinkedHashMap<>();
     List<String> names = LinearKernels.kernelNames();

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparklinear.core.kernel.LinearKernels;
+import dev.sparklinear.core.nn.Linear;
+import dev.sparklinear.core.nn.Module;
 import dev.sparklinear.core.weights.WeightFileException;
 import dev.sparklinear.job.config.JobConfig;
 import dev.sparklinear.testing.RepositoryRoot;
@@ -58,6 +61,31 @@ class ModuleLoaderTest {
     }
     assertThat(expected).as("the ReLU cuts the third value").isCloseTo(0.5 + 2 * 0.999995, within(1e-5));
     assertThat((double) loaded.module().call(1f, 2f)[0]).isCloseTo(expected, within(1e-6));
+  }
+
+  @Test
+  void modulePrecisionIsSetOnEveryLinearLayer() {
+    String tree = "module: {layers: [{type: linear, in-features: 4, out-features: 8}, relu,"
+        + " {type: linear, in-features: 8, out-features: 2}], init-seed: 7}\n";
+    String single = "module: {in-features: 4, out-features: 2, init-seed: 7}\n";
+
+    for (String module : List.of(tree, single)) {
+      assertThat(linears(load(module).module())).as(module).isNotEmpty()
+          .allSatisfy(linear -> assertThat(linear.precision()).isEqualTo(LinearKernels.Precision.FLOAT32));
+      List<Linear> compensated = linears(load(module, "module.precision=compensated").module());
+      assertThat(compensated).as(module).isNotEmpty().allSatisfy(linear -> {
+        assertThat(linear.precision()).isEqualTo(LinearKernels.Precision.COMPENSATED);
+        assertThat(linear.kernelName()).isEqualTo("compensated");
+      });
+    }
+    // The warm-up warms the kernel the job will run.
+    JobConfig config = JobConfig.parse(tree + IO, "conf/m.yaml", List.of("module.precision=compensated"));
+    assertThat(linears(KernelWarmUp.moduleOfShapes(config.module())))
+        .allSatisfy(linear -> assertThat(linear.kernelName()).isEqualTo("compensated"));
+  }
+
+  private static List<Linear> linears(Module module) {
+    return module.modules().stream().filter(Linear.class::isInstance).map(Linear.class::cast).toList();
   }
 
   @Test

@@ -18,6 +18,14 @@ import java.util.Locale;
  * java -Dsparklinear.kernel=scalar ...   // always the portable kernel
  * LinearKernels.create(weight, bias, LinearKernels.Choice.SCALAR).name();  // "scalar"
  * }</pre>
+ *
+ * <p>A {@link Precision} asks for how exact the outputs are: {@link Precision#FLOAT32} (the default) is the kernel
+ * above; {@link Precision#COMPENSATED} is the compensated kernel ({@code Dot2}, see {@code CompensatedLinearKernel}),
+ * whatever the system property says:
+ *
+ * <pre>{@code
+ * LinearKernels.create(weight, bias, LinearKernels.Precision.COMPENSATED).name();  // "compensated"
+ * }</pre>
  */
 public final class LinearKernels {
   /** The system property that forces a kernel: {@code auto} (default), {@code scalar} or {@code vector}. */
@@ -61,6 +69,26 @@ public final class LinearKernels {
     }
   }
 
+  /**
+   * How exactly a Linear layer's float32 outputs are computed. Only the float32 forward pass is concerned: a gradient
+   * tape's float64 pass ({@link Float64Linear}) is computed in float64 whatever the precision.
+   */
+  public enum Precision {
+    /**
+     * Float32 multiply-adds, in the order of {@link LinearKernel}: the vector or the scalar kernel, as {@link Choice}
+     * and the system property {@value #KERNEL_PROPERTY} pick. As accurate as PyTorch's float32 {@code nn.Linear} or
+     * more, and the fastest.
+     */
+    FLOAT32,
+    /**
+     * Compensated dot products (Ogita, Rump and Oishi's {@code Dot2}, from FMA-based error-free transformations): the
+     * outputs as if computed in twice float32's precision and rounded once to float32, i.e. the exact value rounded to
+     * float32 but for strongly cancelling sums. Several times the float32 kernels' cost; the kernel is named
+     * {@code "compensated"}.
+     */
+    COMPENSATED
+  }
+
   private LinearKernels() {}
 
   /**
@@ -69,6 +97,17 @@ public final class LinearKernels {
    */
   public static LinearKernel create(Tensor weight, Tensor bias) {
     return create(weight, bias, Choice.fromSystemProperty());
+  }
+
+  /**
+   * The kernel of {@code precision}: for {@link Precision#FLOAT32} the one {@link #create(Tensor, Tensor)} makes, for
+   * {@link Precision#COMPENSATED} the compensated kernel.
+   */
+  public static LinearKernel create(Tensor weight, Tensor bias, Precision precision) {
+    return switch (precision) {
+      case FLOAT32 -> create(weight, bias);
+      case COMPENSATED -> new CompensatedLinearKernel(weight, bias);
+    };
   }
 
   /**
@@ -92,9 +131,12 @@ public final class LinearKernels {
     };
   }
 
-  /** The {@link LinearKernel#name()} of every kernel there is: {@code "vector"} and {@code "scalar"}. */
+  /**
+   * The {@link LinearKernel#name()} of every kernel there is: {@code "vector"}, {@code "scalar"} and
+   * {@code "compensated"}.
+   */
   public static List<String> kernelNames() {
-    return List.of("vector", "scalar");
+    return List.of("vector", "scalar", "compensated");
   }
 
   /** Whether this JVM can run the vector kernel ({@code jdk.incubator.vector} present, wide enough vectors). */

@@ -34,6 +34,12 @@ import java.util.function.Supplier;
  * <p>Backward (see {@link GradientTape}): {@code dX = dY W}, {@code dW += dY^T X} and {@code db += sum_r dY} through
  * {@link Float64Linear}, in float64 from the tape's float64 activations, into the parameters that require grad. The
  * input is kept for the backward pass only while the weight requires grad.
+ *
+ * <p><b>Precision.</b> {@link #setPrecision} picks how exactly the float32 forward pass is computed:
+ * {@link LinearKernels.Precision#FLOAT32} (the default; the vector or scalar kernel) or
+ * {@link LinearKernels.Precision#COMPENSATED} (outputs within about half an ulp of the exact value, at several times
+ * the cost; see {@link LinearKernels.Precision}). The precision travels with the layer when it is serialized; the
+ * float64 pass under a gradient tape is the same whatever it is.
  */
 public class Linear extends Module {
   private static final long serialVersionUID = 1L;
@@ -42,6 +48,8 @@ public class Linear extends Module {
   private final int outFeatures;
   /** Packed from the current weight and bias on first use; dropped when they change. Rebuilt after deserialization. */
   private transient volatile LinearKernel kernel;
+  /** Null in a layer serialized before precisions existed: read as {@link LinearKernels.Precision#FLOAT32}. */
+  private volatile LinearKernels.Precision precision = LinearKernels.Precision.FLOAT32;
 
   /** A layer with a bias, initialised from the JVM-wide seed sequence. */
   public Linear(int inFeatures, int outFeatures) {
@@ -128,6 +136,29 @@ public class Linear extends Module {
           "Cannot assign a bias to " + this + ": the layer was built without one (use bias=true)");
     }
     replaceParameter("bias", bias);
+  }
+
+  /** How exactly the float32 forward pass is computed: {@link LinearKernels.Precision#FLOAT32} unless set. */
+  public final LinearKernels.Precision precision() {
+    LinearKernels.Precision p = precision;
+    return p == null ? LinearKernels.Precision.FLOAT32 : p;
+  }
+
+  /**
+   * Sets how exactly the float32 forward pass is computed (see {@link LinearKernels.Precision}); the next call uses a
+   * kernel of that precision. Does not change the parameters, the state dict or the float64 pass of a gradient tape.
+   *
+   * @return this layer
+   */
+  public final Linear setPrecision(LinearKernels.Precision precision) {
+    if (precision == null) {
+      throw new NullPointerException("precision");
+    }
+    if (precision != precision()) {
+      this.precision = precision;
+      kernel = null;
+    }
+    return this;
   }
 
   @Override
@@ -235,7 +266,7 @@ public class Linear extends Module {
 
   /**
    * The {@link LinearKernel#name()} of the kernel this layer computes with in this JVM: {@code "vector"} or
-   * {@code "scalar"} (see {@link LinearKernels}).
+   * {@code "scalar"} (see {@link LinearKernels}), or {@code "compensated"} with that {@link #precision()}.
    */
   public String kernelName() {
     return kernel().name();
@@ -245,7 +276,7 @@ public class Linear extends Module {
     LinearKernel k = kernel;
     if (k == null) {
       // Racing threads may each pack once; both results are equal, and the last one stays.
-      k = LinearKernels.create(weight(), parameter("bias"));
+      k = LinearKernels.create(weight(), parameter("bias"), precision());
       kernel = k;
     }
     return k;

@@ -8,6 +8,9 @@ import static org.assertj.core.api.Assertions.offset;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.sparklinear.core.block.FloatBlock;
+import dev.sparklinear.core.kernel.Epilogue;
+import dev.sparklinear.core.kernel.LinearKernel;
+import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.core.testing.LeakCheckingAllocator;
 import java.io.ByteArrayInputStream;
@@ -298,6 +301,74 @@ class LinearTest {
     assertThat(variance).isCloseTo(expected, within(0.01 * expected));
     // The mean's standard error is sigma / sqrt(n) = 4.9e-5 here; allow 5 of them.
     assertThat(mean).isCloseTo(0.0, offset(5 * Math.sqrt(expected / n)));
+  }
+
+  // ------------------------------------------------------------------------------------------------------ precision
+
+  @Test
+  void compensatedPrecisionComputesWithTheCompensatedKernelUntilSetBack() {
+    Linear fc = new Linear(64, 16, true, 5L);
+    SplittableRandom random = new SplittableRandom(8);
+    float[][] x = randomMatrix(random, 9, 64, 3);
+    LinearKernel expectedKernel = LinearKernels.create(fc.weight(), fc.bias().orElseThrow(),
+        LinearKernels.Precision.COMPENSATED);
+    assertThat(fc.precision()).isEqualTo(LinearKernels.Precision.FLOAT32);
+    String float32Kernel = fc.kernelName();
+
+    assertThat(fc.setPrecision(LinearKernels.Precision.COMPENSATED)).isSameAs(fc);
+
+    assertThat(fc.precision()).isEqualTo(LinearKernels.Precision.COMPENSATED);
+    assertThat(fc.kernelName()).isEqualTo("compensated");
+    try (FloatBlock xb = FloatBlock.copyOf(allocator, x);
+        FloatBlock expected = FloatBlock.allocate(allocator, 9, 16);
+        FloatBlock y = fc.call(xb)) {
+      expectedKernel.apply(xb, expected);
+      assertThat(y.toArray()).containsExactly(expected.toArray());
+    }
+    fc.setPrecision(LinearKernels.Precision.FLOAT32);
+    assertThat(fc.kernelName()).isEqualTo(float32Kernel);
+    assertThatThrownBy(() -> fc.setPrecision(null)).isInstanceOf(NullPointerException.class);
+  }
+
+  @Test
+  void compensatedLayersOfATreeComputeWithTheCompensatedKernelFusedWithTheirActivation() {
+    Linear first = new Linear(33, 20, true, 1L);
+    Linear second = new Linear(20, 3, true, 2L);
+    Sequential tree = new Sequential(first, new ReLU(), second);
+    tree.apply(module -> {
+      if (module instanceof Linear linear) {
+        linear.setPrecision(LinearKernels.Precision.COMPENSATED);
+      }
+    });
+    float[][] x = randomMatrix(new SplittableRandom(3), 11, 33, 2);
+    LinearKernel firstKernel = LinearKernels.create(first.weight(), first.bias().orElseThrow(),
+        LinearKernels.Precision.COMPENSATED);
+    LinearKernel secondKernel = LinearKernels.create(second.weight(), second.bias().orElseThrow(),
+        LinearKernels.Precision.COMPENSATED);
+
+    try (FloatBlock xb = FloatBlock.copyOf(allocator, x);
+        FloatBlock hidden = FloatBlock.allocate(allocator, 11, 20);
+        FloatBlock expected = FloatBlock.allocate(allocator, 11, 3);
+        FloatBlock y = tree.call(xb)) {
+      firstKernel.apply(xb, hidden, Epilogue.RELU);
+      secondKernel.apply(hidden, expected);
+      assertThat(y.toArray()).containsExactly(expected.toArray());
+    }
+    assertThat(first.kernelName()).isEqualTo("compensated");
+    assertThat(second.kernelName()).isEqualTo("compensated");
+  }
+
+  @Test
+  void javaSerializationKeepsThePrecision() throws Exception {
+    Linear fc = new Linear(7, 5, true, 3L).setPrecision(LinearKernels.Precision.COMPENSATED);
+    float[] input = {1, -2, 3, -4, 5, -6, 7};
+
+    Linear copy = roundTrip(fc);
+
+    assertThat(copy.precision()).isEqualTo(LinearKernels.Precision.COMPENSATED);
+    assertThat(copy.kernelName()).isEqualTo("compensated");
+    assertThat(copy.call(input)).containsExactly(fc.call(input));
+    assertThat(roundTrip(new Linear(7, 5, true, 3L)).precision()).isEqualTo(LinearKernels.Precision.FLOAT32);
   }
 
   // -------------------------------------------------------------------------------------------------- serialization

@@ -66,6 +66,12 @@ public record JobConfig(String source, ModuleConfig module, InputConfig input, O
           + " `module.layers` each Linear takes the next seed of a generator seeded with it: the same seed gives the"
           + " same module, though not the values PyTorch would draw.",
           expect = "an integer", defaultText = "a fresh seed") Long initSeed,
+      @Key(doc = "How exactly every Linear layer of the module computes its float32 outputs: `float32`, float32"
+          + " multiply-adds (as accurate as PyTorch's float32 `nn.Linear` or more, the fastest); `compensated`,"
+          + " compensated dot products (Ogita-Rump-Oishi Dot2 with FMA-based error-free transformations): each output"
+          + " within about half an ulp of the exact value, the kernel several times slower (see the README). The run"
+          + " summary names the kernel `compensated`. `fit` computes its gradients in float64 either way.",
+          defaultYaml = "float32") ModulePrecision precision,
       WeightsConfig weights) implements Serializable {
     public ModuleConfig {
       Values.positive(inFeatures);

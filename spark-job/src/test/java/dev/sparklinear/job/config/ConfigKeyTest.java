@@ -15,7 +15,7 @@ class ConfigKeyTest {
 
   @Test
   void keysAreUnique() {
-    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(39);
+    assertThat(ConfigKey.keys()).doesNotHaveDuplicates().hasSize(40);
   }
 
   @Test

@@ -471,6 +471,28 @@ class JobConfigTest {
   }
 
   @Test
+  void modulePrecisionIsFloat32UnlessSetToCompensated() {
+    assertThat(parse(MINIMAL).module().precision()).isEqualTo(ModulePrecision.FLOAT32);
+    assertThat(parse(MINIMAL).resolved()).containsEntry("module.precision", "float32");
+    assertThat(parse(MINIMAL + "module.precision: compensated\n").module().precision())
+        .isEqualTo(ModulePrecision.COMPENSATED);
+    assertThat(parse(MINIMAL, "module.precision=Compensated").module().precision())
+        .isEqualTo(ModulePrecision.COMPENSATED);
+    assertThat(parse(MINIMAL + "module.precision: compensated\n", "module.precision=float32").module().precision())
+        .isEqualTo(ModulePrecision.FLOAT32);
+    assertThat(parse(MINIMAL, "module.precision=compensated").resolved())
+        .containsEntry("module.precision", "compensated");
+  }
+
+  @Test
+  void unknownModulePrecisionNamesTheKeyTheValueAndTheAllowedValues() {
+    assertThat(problemsOf(MINIMAL + "module.precision: float64\n").problems()).containsExactly(
+        "module.precision in conf/x.yaml must be one of [float32, compensated], got 'float64'");
+    assertThat(problemsOf(MINIMAL, "module.precision=32").problems()).containsExactly(
+        "module.precision in --set module.precision=32 must be one of [float32, compensated], got '32'");
+  }
+
+  @Test
   void unknownEnumValueListsTheAllowedValues() {
     ConfigException e = problemsOf(MINIMAL + "output.mode: append\noutput.layout: matrix\n");
 
