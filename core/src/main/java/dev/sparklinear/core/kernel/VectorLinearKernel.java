@@ -46,13 +46,20 @@ import sun.misc.Unsafe;
  * chains one after the other and keep their partial sums in registers; the general ones (16 accumulators already) run
  * once per chain and store straight into the y tile where an output has one chain (up to 32 inputs), else into a small
  * per-thread array of partial sums, which are then added pairwise into the y tile (through the fused ReLU, if any).
- * That round trip costs 10-20% of a 64 -> 256 call against one chain, and less for wider inputs; keeping the sums in
- * registers instead needs a smaller register tile, and every one measured was slower on JDK 17 and 25, most on wide
- * inputs: 4 rows x 2 vectors 1.0-1.3x the time, 2 rows x 4 vectors 1.05-1.8x, whether all the sums stayed in
- * registers or a pair of chains' sum went through memory (per multiply-add, the first broadcasts x twice as often, the
- * second loads weights twice as often, from L2 once a panel outgrows L1). The order depends only on the layer's input
- * width: not on the path, the micro-tile a row falls in, the block size or the vector width.
- * Thread-safe: the packed weight is read-only and the scratch arrays are per thread.
+ * With the weight on cache-line starts, the order costs about 6% of a 64 -> 16 or 64 -> 256 call against one chain
+ * and 0-3% from 256 inputs (same JVM, old and new kernel interleaved); keeping the sums in registers instead needs a
+ * smaller register tile, and every one measured was slower on JDK 17 and 25, most on wide inputs: 4 rows x 2 vectors
+ * 1.0-1.3x the time, 2 rows x 4 vectors 1.05-1.8x, two chains side by side in 2 rows x 4 vectors 1.3x or more (per
+ * multiply-add, the first broadcasts x twice as often, the others load weights twice as often, from L2 once a panel
+ * outgrows L1). The order depends only on the layer's input width: not on the path, the micro-tile a row falls in, the
+ * block size or the vector width.
+ *
+ * <p><b>Cache lines.</b> The packed weight starts a 64-byte cache line ({@link CacheLines}): a vector load that spans
+ * two lines costs two, and with the JVM placing arrays at any 8-byte boundary the same call ran 20-30% slower in 7 JVMs
+ * of 8. A call that finds the array moved by a garbage collection computes with an aligned copy, which later calls use.
+ *
+ * <p>Thread-safe: the packed weight is read-only (a moved one is copied, never changed in place) and the scratch arrays
+ * are per thread.
  */
 final class VectorLinearKernel implements LinearKernel {
   static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
@@ -88,6 +95,11 @@ final class VectorLinearKernel implements LinearKernel {
    * than one chain. The narrow kernel keeps them in registers.
    */
   private static final int PARTIAL_VALUES = SummationOrder.MAX_CHAINS * ROWS * PANEL;
+  /**
+   * Floats of slack in the y tile and the partial sums, so that each call can start them at a cache line
+   * ({@link CacheLines#floatsToLine}) wherever the arrays lie: their vector stores and loads then never span two lines.
+   */
+  private static final int SLACK = CacheLines.SLACK;
 
   /**
    * Per-thread scratch, grown on demand: index 0 holds x tiles, index 1 y tiles, index 2 the chains' partial sums of
@@ -97,7 +109,7 @@ final class VectorLinearKernel implements LinearKernel {
   private static final float[] ZEROS = new float[LANES];
 
   private static final ThreadLocal<float[][]> SCRATCH =
-      ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[PARTIAL_VALUES]});
+      ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[PARTIAL_VALUES + SLACK]});
 
   private final int in;
   private final int out;
@@ -253,48 +265,51 @@ final class VectorLinearKernel implements LinearKernel {
       scratch[0] = new float[rows * in];
     }
     // One vector of slack: the narrow kernel stores whole vectors past the last row's outputs.
-    if (scratch[1].length < rows * out + LANES) {
-      scratch[1] = new float[rows * out + LANES];
+    if (scratch[1].length < rows * out + LANES + SLACK) {
+      scratch[1] = new float[rows * out + LANES + SLACK];
     }
     float[] xs = scratch[0];
     float[] ys = scratch[1];
     float[] part = scratch[2];
+    int y0 = CacheLines.floatsToLine(ys);
+    int p0 = CacheLines.floatsToLine(part);
     for (int first = 0; first < n; first += tileRows) {
       int count = Math.min(tileRows, n - first);
       x.readRows(first, count, xs, 0);
       if (narrow) {
-        narrowTile(xs, ys, count);
-        finish(ys, count * out, epilogue);
+        narrowTile(xs, ys, y0, count);
+        finish(ys, y0, count * out, epilogue);
       } else if (epilogue == Epilogue.RELU && chains > 1) {
         // Applied to each vector of sums as it is combined, before its one store: no second pass over the tile.
-        generalTile(xs, ys, count, part, 0f);
+        generalTile(xs, ys, y0, count, part, p0, 0f);
       } else {
-        generalTile(xs, ys, count, part, Float.NEGATIVE_INFINITY);
-        finish(ys, count * out, epilogue);
+        generalTile(xs, ys, y0, count, part, p0, Float.NEGATIVE_INFINITY);
+        finish(ys, y0, count * out, epilogue);
       }
-      y.writeRows(first, count, ys, 0);
+      y.writeRows(first, count, ys, y0);
     }
   }
 
   /**
-   * Applies {@code epilogue} to the first {@code count} values of a finished tile, while it is still in cache. ReLU
-   * runs as vector compares and blends: {@code x < 0} is false for NaN and {@code -0.0}, which pass unchanged, as in
-   * {@link Epilogue#relu}.
+   * Applies {@code epilogue} to the {@code count} values of a finished tile from {@code ys[from]}, while it is still in
+   * cache. ReLU runs as vector compares and blends: {@code x < 0} is false for NaN and {@code -0.0}, which pass
+   * unchanged, as in {@link Epilogue#relu}.
    */
-  private static void finish(float[] ys, int count, Epilogue epilogue) {
+  private static void finish(float[] ys, int from, int count, Epilogue epilogue) {
     if (epilogue == null) {
       return;
     }
+    int to = from + count;
     if (epilogue != Epilogue.RELU) {
-      epilogue.apply(ys, 0, count);
+      epilogue.apply(ys, from, to);
       return;
     }
-    int i = 0;
-    for (int bound = SPECIES.loopBound(count); i < bound; i += LANES) {
+    int i = from;
+    for (int bound = from + SPECIES.loopBound(count); i < bound; i += LANES) {
       FloatVector v = FloatVector.fromArray(SPECIES, ys, i);
       v.blend(0f, v.lt(0f)).intoArray(ys, i);
     }
-    Epilogue.RELU.apply(ys, i, count);
+    Epilogue.RELU.apply(ys, i, to);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -314,24 +329,25 @@ final class VectorLinearKernel implements LinearKernel {
     }
     float[][] scratch = SCRATCH.get();
     // One vector of slack: the narrow kernel stores whole vectors past the last row's outputs.
-    int yValues = Math.min(n, tileRows) * out + LANES;
+    int yValues = Math.min(n, tileRows) * out + LANES + SLACK;
     if (scratch[1].length < yValues) {
       scratch[1] = new float[yValues];
     }
     float[] ys = scratch[1];
-    long base = buffer.memoryAddress();
+    int y0 = CacheLines.floatsToLine(ys);
+    long start = buffer.memoryAddress();
     for (int first = 0; first < n; first += tileRows) {
       int count = Math.min(tileRows, n - first);
-      long row = base + first * rowBytes;
+      long row = start + first * rowBytes;
       int r = 0;
       for (; r + NARROW_ROWS <= count; r += NARROW_ROWS) {
-        narrow8InPlace(row + r * rowBytes, rowBytes, ys, r * out);
+        narrow8InPlace(row + r * rowBytes, rowBytes, ys, y0 + r * out);
       }
       for (; r < count; r++) {
-        narrow1InPlace(row + r * rowBytes, ys, r * out);
+        narrow1InPlace(row + r * rowBytes, ys, y0 + r * out);
       }
-      finish(ys, count * out, epilogue);
-      y.writeRows(first, count, ys, 0);
+      finish(ys, y0, count * out, epilogue);
+      y.writeRows(first, count, ys, y0);
     }
   }
 
@@ -603,13 +619,13 @@ final class VectorLinearKernel implements LinearKernel {
     s.intoArray(ys, y0);
   }
 
-  private void narrowTile(float[] xs, float[] ys, int count) {
+  private void narrowTile(float[] xs, float[] ys, int y0, int count) {
     int r = 0;
     for (; r + NARROW_ROWS <= count; r += NARROW_ROWS) {
-      narrow8(xs, r * in, ys, r * out);
+      narrow8(xs, r * in, ys, y0 + r * out);
     }
     for (; r < count; r++) {
-      narrow1(xs, r * in, ys, r * out);
+      narrow1(xs, r * in, ys, y0 + r * out);
     }
   }
 
@@ -740,10 +756,11 @@ final class VectorLinearKernel implements LinearKernel {
   // General layers: out > LANES.
 
   /**
-   * The general kernel on a tile of {@code count} rows. Where outputs are summed in more than one chain, lanes of the
-   * combined sums below {@code floor} are stored as zero: 0 fuses ReLU, negative infinity changes nothing.
+   * The general kernel on a tile of {@code count} rows, into the y tile from {@code ys[y0]}, with the partial sums from
+   * {@code part[p0]}. Where outputs are summed in more than one chain, lanes of the combined sums below {@code floor}
+   * are stored as zero: 0 fuses ReLU, negative infinity changes nothing.
    */
-  private void generalTile(float[] xs, float[] ys, int count, float[] part, float floor) {
+  private void generalTile(float[] xs, float[] ys, int y0, int count, float[] part, int p0, float floor) {
     // Panel outer, rows inner: one packed panel (in * PANEL floats) is reused by every row of the tile while it is in
     // cache, and the tile of x (TILE_VALUES floats) is re-read once per panel.
     for (int o = 0; o < out; o += PANEL) {
@@ -752,20 +769,20 @@ final class VectorLinearKernel implements LinearKernel {
       if (width == PANEL) {
         int r = 0;
         for (; r + ROWS <= count; r += ROWS) {
-          rows4Panel(xs, r * in, ys, r * out + o, w0, o, part, floor);
+          rows4Panel(xs, r * in, ys, y0 + r * out + o, w0, o, part, p0, floor);
         }
         for (; r < count; r++) {
-          row1Panel(xs, r * in, ys, r * out + o, w0, o, part, floor);
+          row1Panel(xs, r * in, ys, y0 + r * out + o, w0, o, part, p0, floor);
         }
       } else {
         for (int v = 0; v < width; v += LANES) {
           int limit = Math.min(LANES, width - v);
           int r = 0;
           for (; r + ROWS <= count; r += ROWS) {
-            rows4Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part, floor);
+            rows4Vector(xs, r * in, ys, y0 + r * out + o + v, w0 + v, o + v, limit, part, p0, floor);
           }
           for (; r < count; r++) {
-            row1Vector(xs, r * in, ys, r * out + o + v, w0 + v, o + v, limit, part, floor);
+            row1Vector(xs, r * in, ys, y0 + r * out + o + v, w0 + v, o + v, limit, part, p0, floor);
           }
         }
       }
@@ -777,59 +794,60 @@ final class VectorLinearKernel implements LinearKernel {
    * the y tile when there is one) and combine them. Partial sums are laid out [chain][row][vector of the panel].
    */
 
-  private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, float floor) {
+  private void rows4Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, int p0, float floor) {
     if (chains == 1) {
       tile4x4(xs, x0, ys, y0, w0, b0);
       return;
     }
     for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
       chain4x4(xs, x0 + from, x0 + Math.min(in, from + chainLength), w0 + from * PANEL, j == 0, b0, part,
-          j * ROWS * PANEL);
+          p0 + j * ROWS * PANEL);
     }
     for (int i = 0; i < ROWS; i++) {
       for (int v = 0; v < PANEL; v += LANES) {
-        store(combine(part, i * PANEL + v, ROWS * PANEL), ys, y0 + i * out + v, LANES, floor);
+        store(combine(part, p0 + i * PANEL + v, ROWS * PANEL), ys, y0 + i * out + v, LANES, floor);
       }
     }
   }
 
-  private void row1Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, float floor) {
+  private void row1Panel(float[] xs, int x0, float[] ys, int y0, int w0, int b0, float[] part, int p0, float floor) {
     if (chains == 1) {
       tile1x4(xs, x0, 0, in, w0, b0, true, ys, y0);
       return;
     }
     for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-      tile1x4(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL);
+      tile1x4(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, p0 + j * ROWS * PANEL);
     }
     for (int v = 0; v < PANEL; v += LANES) {
-      store(combine(part, v, ROWS * PANEL), ys, y0 + v, LANES, floor);
+      store(combine(part, p0 + v, ROWS * PANEL), ys, y0 + v, LANES, floor);
     }
   }
 
-  private void rows4Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part,
+  private void rows4Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part, int p0,
       float floor) {
     if (chains == 1) {
       tile4x1(xs, x0, 0, in, w0, b0, true, ys, y0, out, limit);
       return;
     }
     for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-      tile4x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, PANEL, LANES);
+      tile4x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, p0 + j * ROWS * PANEL, PANEL,
+          LANES);
     }
     for (int i = 0; i < ROWS; i++) {
-      store(combine(part, i * PANEL, ROWS * PANEL), ys, y0 + i * out, limit, floor);
+      store(combine(part, p0 + i * PANEL, ROWS * PANEL), ys, y0 + i * out, limit, floor);
     }
   }
 
-  private void row1Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part,
+  private void row1Vector(float[] xs, int x0, float[] ys, int y0, int w0, int b0, int limit, float[] part, int p0,
       float floor) {
     if (chains == 1) {
       tile1x1(xs, x0, 0, in, w0, b0, true, ys, y0, limit);
       return;
     }
     for (int j = 0, from = 0; j < chains; j++, from += chainLength) {
-      tile1x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, j * ROWS * PANEL, LANES);
+      tile1x1(xs, x0, from, Math.min(in, from + chainLength), w0, b0, j == 0, part, p0 + j * ROWS * PANEL, LANES);
     }
-    store(combine(part, 0, ROWS * PANEL), ys, y0, limit, floor);
+    store(combine(part, p0, ROWS * PANEL), ys, y0, limit, floor);
   }
 
   /**
