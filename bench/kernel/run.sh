@@ -11,10 +11,14 @@
 #   scalar    our portable kernel
 #   openblas  OpenBLAS sgemm via dev.ludovic.netlib, on heap arrays (bias preset, beta = 1)
 #   copyOnly  only the tile copies between Arrow and the heap that the vector kernel makes
+#   compensated  the kernel of module.precision: compensated (Dot2 in float32, scalar)
 #
 # OpenBLAS is Debian's (libopenblas0-pthread, installed here if missing and run as root); OPENBLAS_LIB overrides the
 # library file. For the benchmark JVM only, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset (so OpenBLAS picks its
-# kernel for this CPU) and OPENBLAS_NUM_THREADS=1. JMH: 2 forks, each 3 x 1 s warm-up and 4 x 1 s measurement
+# kernel for this CPU) and OPENBLAS_NUM_THREADS=1; except where OpenBLAS does not know the CPU and falls back to a
+# kernel without AVX-512 on a CPU that has it (0.3.21 takes Intel's model 207, Emerald Rapids, for a Prescott and runs
+# 5-7x slower): then OPENBLAS_CORETYPE is set to its best AVX-512 kernel (Cooperlake with bf16, else SkylakeX), and the
+# results say so. JMH: 2 forks, each 3 x 1 s warm-up and 4 x 1 s measurement
 # (KERNEL_BENCH_JMH replaces these; two forks because one JVM's timings on a shared machine can sit 30% off the next
 # one's); about 4 minutes. Extra arguments go to JMH (e.g. -p shape=64x16).
 set -euo pipefail
@@ -68,21 +72,32 @@ echo "Building bench/target/benchmarks.jar..."
 
 # What OpenBLAS reports about itself, asked in a separate process under the same environment as the benchmark.
 openblas_config="not reachable (no python3); the benchmark checks only that the library is mapped into its JVM"
-if command -v python3 >/dev/null; then
-  openblas_config="$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python3 - "$lib" <<'EOF'
+coretype=()
+query_openblas() {
+  env -u OPENBLAS_L2_SIZE "$@" OPENBLAS_NUM_THREADS=1 python3 - "$lib" <<'EOF'
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
 for f in ("openblas_get_config", "openblas_get_corename"):
     getattr(lib, f).restype = ctypes.c_char_p
 print("config: %s; core: %s" % (lib.openblas_get_config().decode(), lib.openblas_get_corename().decode()))
 EOF
-)"
+}
+if command -v python3 >/dev/null; then
+  openblas_config="$(query_openblas -u OPENBLAS_CORETYPE)"
+  flags="$(grep -m1 '^flags' /proc/cpuinfo || true)"
+  if [[ " $flags " == *" avx512f "* ]] && ! grep -qiE 'core: (skylakex|cooperlake|sapphirerapids)' <<<"$openblas_config"; then
+    forced=SkylakeX
+    [[ " $flags " == *" avx512_bf16 "* ]] && forced=Cooperlake
+    coretype=(OPENBLAS_CORETYPE="$forced")
+    detected="${openblas_config##*core: }"
+    openblas_config="$(query_openblas OPENBLAS_CORETYPE="$forced") (forced: its own detection gave $detected on this AVX-512 CPU)"
+  fi
 fi
 echo "OpenBLAS $openblas_config"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Running JMH (load average before: $load_before)..."
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "${coretype[@]}" \
   "$java" -jar "$root/bench/target/benchmarks.jar" \
   -jvmArgsPrepend "-Ddev.ludovic.netlib.blas.nativeLibPath=$lib" \
   ${KERNEL_BENCH_JMH:--f 2 -wi 3 -w 1 -i 4 -r 1} -t 1 -rf csv -rff "$csv" "$@" LinearKernelBenchmark >"$log" 2>&1 || {
@@ -117,16 +132,16 @@ mapped="$(grep -m1 '^\[bench\]' "$log" | sed -e 's/.*mapped=\([^ ]*\).*/\1/' || 
       if (!(shape in seen)) { seen[shape] = 1; order[++n] = shape }
     }
     END {
-      printf "%-10s %-9s %12s %10s %10s %12s\n", "shape", "kernel", "us/call", "+-99.9%", "GFLOP/s", "Mrows/s"
+      printf "%-10s %-11s %12s %10s %10s %12s\n", "shape", "kernel", "us/call", "+-99.9%", "GFLOP/s", "Mrows/s"
       for (i = 1; i <= n; i++) {
         s = order[i]
-        split("vector scalar openblas copyOnly", cs, " ")
-        for (j = 1; j <= 4; j++) {
+        split("vector scalar openblas copyOnly compensated", cs, " ")
+        for (j = 1; j <= 5; j++) {
           c = cs[j]
           if (!((s, c) in t)) continue
           us = t[s, c]
           gf = (c == "copyOnly") ? "-" : sprintf("%.1f", f[s] / (us * 1e3))
-          printf "%-10s %-9s %12.2f %10.2f %10s %12.1f\n", s, c, us, e[s, c], gf, r[s] / us
+          printf "%-10s %-11s %12.2f %10.2f %10s %12.1f\n", s, c, us, e[s, c], gf, r[s] / us
         }
       }
       print ""
