@@ -1,40 +1,17 @@
 package dev.sparklinear.core.kernel;
 
-import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
 
 /**
  * The portable kernel: plain Java, cache-blocked, no allocation per row.
  *
- * <p>Rows are taken a tile at a time into a heap array with one bulk copy (cheaper than reading Arrow memory value by
- * value), and four rows are computed together so that each weight value loaded serves four dot products. Each output
- * is summed in float32 in the order of {@link LinearKernel}, with {@code Math.fma} where the vector kernel fuses, so
- * that the two kernels give the same bits: an executor without the Vector API writes the numbers its neighbours write.
+ * <p>Rows are taken a tile at a time into heap arrays, four at once ({@link HeapTileKernel}). Each output is summed
+ * in float32 in the order of {@link LinearKernel}, with {@code Math.fma} where the vector kernel fuses, so that the two
+ * kernels give the same bits: an executor without the Vector API writes the numbers its neighbours write.
  */
-final class BlockedLinearKernel implements LinearKernel {
-  /** Rows per tile: keeps a tile of x and of y within L1/L2 for the widths this project sees. */
-  private static final int TILE_VALUES = 16 * 1024;
-
-  private final int in;
-  private final int out;
-  private final float[] weight; // [out, in], row-major: each output's weights are contiguous
-  private final float[] bias; // [out] or null
-
+final class BlockedLinearKernel extends HeapTileKernel {
   BlockedLinearKernel(Tensor weight, Tensor bias) {
-    this.out = weight.size(0);
-    this.in = weight.size(1);
-    this.weight = weight.toArray();
-    this.bias = bias == null ? null : bias.toArray();
-  }
-
-  @Override
-  public int inFeatures() {
-    return in;
-  }
-
-  @Override
-  public int outFeatures() {
-    return out;
+    super(weight, bias);
   }
 
   @Override
@@ -42,45 +19,13 @@ final class BlockedLinearKernel implements LinearKernel {
     return "scalar";
   }
 
-  @Override
-  public void apply(FloatBlock x, FloatBlock y, Epilogue epilogue) {
-    int n = x.rows();
-    int tileRows = Math.max(4, TILE_VALUES / Math.max(1, Math.max(in, out)));
-    float[] xs = new float[Math.min(n, tileRows) * in];
-    float[] ys = new float[Math.min(n, tileRows) * out];
-    for (int first = 0; first < n; first += tileRows) {
-      int count = Math.min(tileRows, n - first);
-      x.readRows(first, count, xs, 0);
-      computeTile(xs, ys, count);
-      if (epilogue != null) {
-        epilogue.apply(ys, 0, count * out);
-      }
-      y.writeRows(first, count, ys, 0);
-    }
-  }
-
-  private void computeTile(float[] xs, float[] ys, int count) {
-    int r = 0;
-    for (; r + 4 <= count; r += 4) {
-      int x0 = r * in;
-      for (int o = 0; o < out; o++) {
-        rows4(xs, x0, o, ys, r * out + o);
-      }
-    }
-    for (; r < count; r++) {
-      int x0 = r * in;
-      for (int o = 0; o < out; o++) {
-        ys[r * out + o] = row1(xs, x0, o);
-      }
-    }
-  }
-
   /**
    * Output {@code o} of the four rows of x at {@code x0}, into {@code ys[y0]}, {@code ys[y0 + out]}, ...: each in
    * the order of {@link LinearKernel} (one fused multiply-add per term, chains combined pairwise). Four rows at once so
    * that each weight value loaded serves four multiply-adds.
    */
-  private void rows4(float[] xs, int x0, int o, float[] ys, int y0) {
+  @Override
+  void rows4(float[] xs, int x0, int o, float[] ys, int y0) {
     int length = SummationOrder.chainLength(in);
     int w = o * in;
     float b = bias == null ? 0f : bias[o];
@@ -148,7 +93,8 @@ final class BlockedLinearKernel implements LinearKernel {
   }
 
   /** Output {@code o} of the row of x at {@code x0}, in the order of {@link LinearKernel}. */
-  private float row1(float[] xs, int x0, int o) {
+  @Override
+  float row1(float[] xs, int x0, int o) {
     int length = SummationOrder.chainLength(in);
     int w = o * in;
     float s = 0f;

@@ -1,6 +1,5 @@
 package dev.sparklinear.core.kernel;
 
-import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.tensor.Tensor;
 
 /**
@@ -50,33 +49,11 @@ import dev.sparklinear.core.tensor.Tensor;
  * multiply-add carries it exactly into the sum: {@code max * 2 + max * -2} is NaN here and {@code +inf} there (the exact
  * 0 is out of both's reach).
  *
- * <p>Rows are read a tile at a time into heap arrays, and four rows are computed together so that each weight value
- * loaded serves four dot products, as in the scalar kernel; the epilogue is applied to each finished tile.
+ * <p>Rows are read a tile at a time into heap arrays, four at once, as in the scalar kernel ({@link HeapTileKernel}).
  */
-final class CompensatedLinearKernel implements LinearKernel {
-  /** Rows per tile: keeps a tile of x and of y within L1/L2 for the widths this project sees. */
-  private static final int TILE_VALUES = 16 * 1024;
-
-  private final int in;
-  private final int out;
-  private final float[] weight; // [out, in], row-major: each output's weights are contiguous
-  private final float[] bias; // [out] or null
-
+final class CompensatedLinearKernel extends HeapTileKernel {
   CompensatedLinearKernel(Tensor weight, Tensor bias) {
-    this.out = weight.size(0);
-    this.in = weight.size(1);
-    this.weight = weight.toArray();
-    this.bias = bias == null ? null : bias.toArray();
-  }
-
-  @Override
-  public int inFeatures() {
-    return in;
-  }
-
-  @Override
-  public int outFeatures() {
-    return out;
+    super(weight, bias);
   }
 
   @Override
@@ -84,45 +61,13 @@ final class CompensatedLinearKernel implements LinearKernel {
     return "compensated";
   }
 
-  @Override
-  public void apply(FloatBlock x, FloatBlock y, Epilogue epilogue) {
-    int n = x.rows();
-    int tileRows = Math.max(4, TILE_VALUES / Math.max(1, Math.max(in, out)));
-    float[] xs = new float[Math.min(n, tileRows) * in];
-    float[] ys = new float[Math.min(n, tileRows) * out];
-    for (int first = 0; first < n; first += tileRows) {
-      int count = Math.min(tileRows, n - first);
-      x.readRows(first, count, xs, 0);
-      computeTile(xs, ys, count);
-      if (epilogue != null) {
-        epilogue.apply(ys, 0, count * out);
-      }
-      y.writeRows(first, count, ys, 0);
-    }
-  }
-
-  private void computeTile(float[] xs, float[] ys, int count) {
-    int r = 0;
-    for (; r + 4 <= count; r += 4) {
-      int x0 = r * in;
-      for (int o = 0; o < out; o++) {
-        rows4(xs, x0, o, ys, r * out + o);
-      }
-    }
-    for (; r < count; r++) {
-      int x0 = r * in;
-      for (int o = 0; o < out; o++) {
-        ys[r * out + o] = row1(xs, x0, o);
-      }
-    }
-  }
-
   /**
    * Output {@code o} of the four rows of x at {@code x0}, into {@code ys[y0]}, {@code ys[y0 + out]}, ...: each with
    * exactly the operations of {@link #row1}, so that a row gives the same bits whichever path computes it. The four
    * rows' sums are independent chains, which the CPU overlaps.
    */
-  private void rows4(float[] xs, int x0, int o, float[] ys, int y0) {
+  @Override
+  void rows4(float[] xs, int x0, int o, float[] ys, int y0) {
     int w = o * in;
     float b = bias == null ? 0f : bias[o];
     float s0 = b;
@@ -174,7 +119,8 @@ final class CompensatedLinearKernel implements LinearKernel {
   }
 
   /** Output {@code o} of the row of x at {@code x0}: Dot2, as described on the class. */
-  private float row1(float[] xs, int x0, int o) {
+  @Override
+  float row1(float[] xs, int x0, int o) {
     int w = o * in;
     float s = bias == null ? 0f : bias[o];
     float c = 0f;

@@ -13,11 +13,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
+import dev.sparklinear.core.kernel.LinearKernels;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -47,6 +49,8 @@ import java.util.function.Function;
  *       Reading accepts an argument left out as PyTorch's default, and refuses one PyTorch's class does not take.
  *   <li>A {@code Sequential}'s children are a list in order. A child named other than by its index (a
  *       {@code Sequential(OrderedDict(...))}) carries its {@code "name"}.
+ *   <li>A Linear computed with {@link LinearKernels.Precision#COMPENSATED} carries {@code "precision": "compensated"}
+ *       (spark-linear's own argument; PyTorch has none, and a float32 Linear is written without it).
  *   <li>The root carries {@code "training"}, the mode of {@link Module#isTraining()}; a descendant carries it only
  *       where its mode differs from its parent's. Rebuilding sets the same modes.
  *   <li>Parameters, buffers and hooks are not part of the architecture: save the state dict beside it (for example
@@ -72,6 +76,8 @@ public final class ModuleArchitecture {
   private static final String NAME = "name";
   private static final String TRAINING = "training";
   private static final String CHILDREN = "children";
+  /** A Linear's {@link Linear#precision()}: spark-linear's own argument, written only when not {@code float32}. */
+  private static final String PRECISION = "precision";
   private static final String VERSION = "format_version";
 
   /** One module class that can be described: its PyTorch name, its arguments, and how to write and build it. */
@@ -80,12 +86,18 @@ public final class ModuleArchitecture {
 
   private static final Map<String, Kind> KINDS = kinds(
       new Kind("Sequential", Sequential.class, List.of(), m -> Map.of(), a -> new Sequential()),
-      new Kind("Linear", Linear.class, List.of("in_features", "out_features", "bias"),
+      new Kind("Linear", Linear.class, List.of("in_features", "out_features", "bias", PRECISION),
           m -> {
             Linear fc = (Linear) m;
-            return ordered("in_features", fc.inFeatures(), "out_features", fc.outFeatures(), "bias", fc.hasBias());
+            Map<String, Object> arguments =
+                ordered("in_features", fc.inFeatures(), "out_features", fc.outFeatures(), "bias", fc.hasBias());
+            if (fc.precision() != LinearKernels.Precision.FLOAT32) {
+              arguments.put(PRECISION, fc.precision().name().toLowerCase(Locale.ROOT));
+            }
+            return arguments;
           },
-          a -> new Linear(a.requiredInt("in_features"), a.requiredInt("out_features"), a.bool("bias", true))),
+          a -> new Linear(a.requiredInt("in_features"), a.requiredInt("out_features"), a.bool("bias", true))
+              .setPrecision(a.precision())),
       new Kind("ReLU", ReLU.class, List.of("inplace"),
           m -> ordered("inplace", ((ReLU) m).inplace()), a -> new ReLU(a.bool("inplace", false))),
       new Kind("GELU", GELU.class, List.of("approximate"),
@@ -441,6 +453,17 @@ public final class ModuleArchitecture {
     Double optionalNumber(String name, double byDefault) {
       JsonNode value = node.get(name);
       return value == null ? Double.valueOf(byDefault) : value.isNull() ? null : Double.valueOf(number(name, 0));
+    }
+
+    /** {@link #PRECISION}: {@code float32} when absent, or {@code compensated}. */
+    LinearKernels.Precision precision() {
+      String value = string(PRECISION, "float32");
+      for (LinearKernels.Precision precision : LinearKernels.Precision.values()) {
+        if (precision.name().toLowerCase(Locale.ROOT).equals(value)) {
+          return precision;
+        }
+      }
+      throw wrong(PRECISION, node.get(PRECISION), "\"float32\" or \"compensated\"");
     }
 
     String string(String name, String byDefault) {

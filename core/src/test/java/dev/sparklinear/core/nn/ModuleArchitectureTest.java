@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sparklinear.core.block.FloatBlock;
 import dev.sparklinear.core.block.ProgramAllocator;
+import dev.sparklinear.core.kernel.LinearKernels;
 import dev.sparklinear.core.tensor.Tensor;
 import dev.sparklinear.core.weights.SafetensorsReader;
 import java.util.ArrayList;
@@ -294,6 +295,26 @@ class ModuleArchitectureTest {
   }
 
   @Test
+  void keepsACompensatedLinearsPrecisionWritingItOnlyThere() {
+    Sequential module = new Sequential(new Linear(4, 3), new ReLU(),
+        new Linear(3, 2).setPrecision(LinearKernels.Precision.COMPENSATED));
+
+    String json = ModuleArchitecture.toJson(module);
+    Module rebuilt = ModuleArchitecture.fromJson(json);
+
+    JsonNode children = parse(json).get("children");
+    assertThat(children.get(0).has("precision")).as("a float32 Linear's JSON").isFalse();
+    assertThat(children.get(2).get("precision").textValue()).isEqualTo("compensated");
+    assertThat(((Linear) ((Sequential) rebuilt).get(0)).precision()).isEqualTo(LinearKernels.Precision.FLOAT32);
+    assertThat(((Linear) ((Sequential) rebuilt).get(2)).precision()).isEqualTo(LinearKernels.Precision.COMPENSATED);
+    assertThatThrownBy(() -> ModuleArchitecture.fromJson(
+        "{\"format_version\":1,\"type\":\"Linear\",\"in_features\":2,\"out_features\":1,\"precision\":\"float64\"}"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("precision=\"float64\"")
+        .hasMessageContaining("\"float32\" or \"compensated\"");
+  }
+
+  @Test
   void aModuleWithoutTrainingIsInTrainingModeAsTorchBuildsIt() {
     Module module = ModuleArchitecture.fromJson("{\"format_version\":1,\"type\":\"Sequential\",\"children\":[{\"type\":\"ReLU\"}]}");
 
@@ -353,7 +374,7 @@ class ModuleArchitectureTest {
   void refusesAnArgumentTorchsClassDoesNotTake() {
     assertInvalid("{\"format_version\":1,\"type\":\"Linear\",\"in_features\":4,\"out_features\":3,\"eps\":0.1}",
         "Invalid architecture: the root module (Linear) has the unknown argument 'eps'; Linear takes in_features,"
-            + " out_features, bias");
+            + " out_features, bias, precision");
     assertInvalid("{\"format_version\":1,\"type\":\"Tanh\",\"children\":[]}",
         "Invalid architecture: the root module (Tanh) has the unknown field 'children'; Tanh takes no arguments and"
             + " has no children");
