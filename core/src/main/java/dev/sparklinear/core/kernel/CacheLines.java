@@ -32,7 +32,7 @@ final class CacheLines {
   /** Where {@link #phase} puts the array whose stored reference it reads. */
   private static final ThreadLocal<Object[]> HOLDER = ThreadLocal.withInitial(() -> new Object[1]);
 
-  /** Keeps the probe objects of {@link #compressedShift} reachable until all are allocated. */
+  /** Keeps the probe objects of {@link #referenceShift} reachable until all are allocated. */
   @SuppressWarnings("unused")
   private static volatile Object keep;
 
@@ -46,7 +46,7 @@ final class CacheLines {
         objectBase = UNSAFE.arrayBaseOffset(Object[].class);
         floatBase = UNSAFE.arrayBaseOffset(float[].class);
         referenceBytes = UNSAFE.arrayIndexScale(Object[].class);
-        shift = referenceBytes == 4 ? compressedShift(objectBase) : 0;
+        shift = referenceShift(objectBase, referenceBytes);
         if (shift < 0 || (referenceBytes != 4 && referenceBytes != 8)) {
           referenceBytes = 0;
         }
@@ -64,12 +64,13 @@ final class CacheLines {
   private CacheLines() {}
 
   /**
-   * The shift of compressed references, found from objects allocated one after another: {@code new long[1]} takes 24
-   * bytes (8-byte alignment) or 32 (16-byte), so consecutive references differ by that many bytes unshifted, or by 3
-   * (24 >> 3) or 2 (32 >> 4) when shifted. The difference seen most often wins (a thread's allocation buffer may run
-   * out between two allocations); -1 when none is plausible.
+   * How far stored references are shifted from addresses, found from objects allocated one after another:
+   * {@code new long[1]} takes 24 bytes (8-byte alignment) or 32 (16-byte), so consecutive references differ by that
+   * many bytes unshifted, or by 3 (24 >> 3) or 2 (32 >> 4) when compressed and shifted. The difference seen most often
+   * wins (a thread's allocation buffer may run out between two allocations); -1 when none is plausible, as with a
+   * collector that keeps tag bits in the low bits of its references (generational ZGC): then nothing is aligned.
    */
-  private static int compressedShift(long objectBase) {
+  private static int referenceShift(long objectBase, int referenceBytes) {
     Object[] holder = new Object[1];
     int samples = 16;
     long[] narrow = new long[samples];
@@ -77,7 +78,8 @@ final class CacheLines {
     for (int i = 0; i < samples; i++) {
       keep[i] = new long[1];
       holder[0] = keep[i];
-      narrow[i] = UNSAFE.getInt(holder, objectBase) & 0xFFFFFFFFL;
+      narrow[i] = referenceBytes == 8 ? UNSAFE.getLong(holder, objectBase)
+          : UNSAFE.getInt(holder, objectBase) & 0xFFFFFFFFL;
     }
     int[] votes = new int[5];
     for (int i = 1; i < samples; i++) {
@@ -91,7 +93,7 @@ final class CacheLines {
       }
     }
     int best = -1;
-    for (int shift : new int[] {0, 3, 4}) {
+    for (int shift : referenceBytes == 8 ? new int[] {0} : new int[] {0, 3, 4}) {
       if (votes[shift] > samples / 2 && (best < 0 || votes[shift] > votes[best])) {
         best = shift;
       }
